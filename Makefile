@@ -1,0 +1,118 @@
+# The learning-rate book. `make` builds the library and every program, runs every
+# chapter program and regenerates every figure and every number in the prose;
+# `make test` runs the whole test suite. `make help` lists the targets.
+
+BUILD ?= build
+BIN := $(BUILD)/bin
+CC ?= cc
+# No -ffast-math or -Ofast: this is a numerics book.
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Ilib -MMD -MP
+LDLIBS := -lopenblas -lz -lm
+GNUPLOT ?= gnuplot
+export OPENBLAS_NUM_THREADS ?= 1
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+# ---------------------------------------------------------------------------
+# Debian packages: installed on first use (tools/deps.sh; sudo when not root).
+DEPS_STAMP := $(BUILD)/.deps-ok
+$(DEPS_STAMP): tools/deps.sh
+	@sh tools/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# ---------------------------------------------------------------------------
+# The library: lib/*.c -> $(BUILD)/libgd.a
+LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libgd.a
+
+$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---------------------------------------------------------------------------
+# Programs: chapters/NN-slug/NAME.c -> $(BIN)/chNN-NAME; tools/NAME.c -> $(BIN)/NAME;
+# bench/NAME.c -> $(BIN)/bench-NAME. Each is one file linked with the library.
+CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
+ch_num = $(firstword $(subst -, ,$(notdir $(1))))
+
+define program
+$(1): $(2) $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -o $$@ $$< $(LIB) $$(LDLIBS) $(3)
+PROGRAMS += $(1)
+endef
+
+$(foreach ch,$(CHAPTERS),$(foreach src,$(wildcard $(ch)/*.c),\
+  $(eval $(call program,$(BIN)/ch$(call ch_num,$(ch))-$(basename $(notdir $(src))),$(src)))))
+$(foreach src,$(wildcard tools/*.c),\
+  $(eval $(call program,$(BIN)/$(basename $(notdir $(src))),$(src))))
+$(foreach src,$(wildcard bench/*.c),\
+  $(eval $(call program,$(BIN)/bench-$(basename $(notdir $(src))),$(src))))
+
+MDSYNC := $(BIN)/mdsync
+
+# ---------------------------------------------------------------------------
+# Figures: $(call figure,NAME,SCRIPT,DATA...) makes figures/NAME.svg and .png from a
+# gnuplot script, the shared style and the data files; only when one of them changed.
+# The script sees `data` (the chapter's build directory) and writes to `outfile`.
+define figure
+figures/$(1).svg figures/$(1).png &: $(2) figures/style.gp $(3) | $(DEPS_STAMP)
+	@echo "gnuplot $(2) -> figures/$(1).{svg,png}"
+	@for fmt in svg png; do \
+	  $$(GNUPLOT) -e "fmt='$$$$fmt'; outfile='figures/$(1).$$$$fmt.tmp'; data='$(4)'" \
+	    figures/style.gp $(2) && mv figures/$(1).$$$$fmt.tmp figures/$(1).$$$$fmt \
+	  || { rm -f figures/$(1).$$$$fmt.tmp; exit 1; }; done
+FIGURES += figures/$(1).svg figures/$(1).png
+endef
+
+# Numbers in the prose: $(call numbers,CHAPTER_DIR,NUMBERS_TSV...) rewrites the marked
+# regions of the chapter's README.md from the tables its programs wrote.
+define numbers
+$(BUILD)/$(notdir $(1)).readme-ok: $(1)/README.md $(2) $(MDSYNC) $(wildcard $(1)/*.c) $(LIB_SRC)
+	$(MDSYNC) --write $(1)/README.md $(2)
+	@touch $$@
+READMES += $(BUILD)/$(notdir $(1)).readme-ok
+NUMBERS += $(2)
+endef
+
+# Each chapter says how its programs are run and its figures made.
+include $(wildcard chapters/*/rules.mk)
+
+# ---------------------------------------------------------------------------
+TEST_SRC := $(sort $(wildcard tests/*/*.c))
+TEST_BIN := $(BIN)/gdtest
+TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib,$(CH)),lib,ch$(CH))*/*')
+
+$(TEST_BIN): $(TEST_SRC) $(LIB) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -DGD_BUILD_DIR='"$(BUILD)"' -o $@ $(TEST_SRC) $(LIB) -lcriterion $(LDLIBS)
+
+.PHONY: all programs runs figures test bench clean help
+
+all: programs runs figures $(READMES) ## build everything, run every chapter program, make every figure
+programs: $(PROGRAMS) ## build the library and every program
+runs: $(RUNS) ## run every chapter program (data under build/)
+figures: $(FIGURES) ## regenerate every figure in figures/
+
+# `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's.
+test: $(TEST_BIN) $(PROGRAMS) $(RUNS) ## run the test suite (CH=01 for one chapter, CH=lib)
+	$(TEST_BIN) $(TEST_FILTER)
+
+bench: $(BIN)/bench-mlp ## benchmark MLP training against this machine's sgemm peak
+	$(BIN)/bench-mlp
+
+clean: ## remove build products (figures/ is kept: it is committed)
+	rm -rf $(BUILD)
+
+help: ## list the targets
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]*):.*## (.*)/  make \1\t\2/' | expand -t 18
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

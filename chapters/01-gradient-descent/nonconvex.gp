@@ -1,0 +1,15 @@
+# Figure 1.4: gradient descent on f(x) = x cos x from x0 = 2 with three learning rates.
+# Data: ch01-nonconvex --out nc-traj.tsv --curve nc-curve.tsv --minima nc-minima.tsv.
+height = 560
+set title 'A larger step cannot stay in a sharp minimum: f(x) = x cos x'
+set xlabel 'x'
+set ylabel 'f(x)'
+set xrange [-5:7.5]
+set yrange [-4.5:7]
+set key top left
+t = data . '/nc-traj.tsv'
+plot data . '/nc-curve.tsv' using 1:2 with lines linecolor rgb c_faint linewidth 3 title 'f(x) = x cos x', \
+     t every :::0::0 using 4:5 with linespoints linetype 1 linewidth 1 title 'lr = 0.1', \
+     t every :::1::1 using 4:5 with linespoints linetype 4 linewidth 1 title 'lr = 0.9', \
+     t every :::2::2 using 4:5 with linespoints linetype 3 linewidth 1 pointsize 0.4 title 'lr = 1.1', \
+     data . '/nc-minima.tsv' using 1:2 with points pointtype 6 pointsize 1.6 linecolor rgb c_theory title 'minima'

@@ -1,0 +1,121 @@
+/* test_mdsync.c -- the tool that keeps the book's numbers and quoted code true.
+ * Each test writes a small markdown file, numbers table and C file into a temporary
+ * directory and checks what mdsync does with them. */
+#include "../common.h"
+
+#define MDSYNC GD_BIN "mdsync"
+
+static char dir[64];
+
+static void setup(void) {
+    strcpy(dir, "/tmp/gdtest-mdsync-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+static void put(const char *name, const char *text) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *get(const char *name) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return t_slurp(path);
+}
+
+static t_result mdsync(const char *mode) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s/" MDSYNC " %s doc.md nums.tsv", dir, getenv("PWD"), mode);
+    return t_run(cmd);
+}
+
+static const char *NUMS = "# program: test\nkey\tvalue\nrate\t0.8182\ntable\t| a |\\n|---|\\n| 1 |\\n\n";
+
+TestSuite(tools_mdsync, .init = setup, .fini = teardown);
+
+Test(tools_mdsync, fills_inline_and_block_regions) {
+    put("nums.tsv", NUMS);
+    put("doc.md", "The rate is <!--n:rate-->old<!--/n--> per step.\n<!-- begin table -->\nstale\n<!-- end table -->\nend\n");
+    t_result r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "doc.md:1: stale") != NULL, "%s", r.err);
+    t_free(&r);
+    r = mdsync("--write");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    char *doc = get("doc.md");
+    cr_expect_str_eq(doc, "The rate is <!--n:rate-->0.8182<!--/n--> per step.\n<!-- begin table -->\n| a |\n|---|\n| 1 |\n<!-- end table -->\nend\n");
+    free(doc);
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 0, "fresh after --write: %s", r.err);
+    t_free(&r);
+}
+
+Test(tools_mdsync, quotes_code_regions) {
+    put("nums.tsv", NUMS);
+    put("src.c", "int main(void) {\n    // region loop\n    x = x - lr * g;\n    // endregion loop\n}\n");
+    put("doc.md", "<!-- begin code:src.c#loop -->\n<!-- end code:src.c#loop -->\n");
+    t_result r = mdsync("--write");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    char *doc = get("doc.md");
+    cr_expect_str_eq(doc, "<!-- begin code:src.c#loop -->\n```c\nx = x - lr * g;\n```\n<!-- end code:src.c#loop -->\n");
+    free(doc);
+    /* the code changes: the quote is stale */
+    put("src.c", "int main(void) {\n    // region loop\n    x -= lr * g;\n    // endregion loop\n}\n");
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    t_free(&r);
+}
+
+Test(tools_mdsync, missing_things_are_errors) {
+    put("nums.tsv", NUMS);
+    put("doc.md", "<!--n:nope-->1<!--/n-->\n");
+    t_result r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "doc.md:1") && strstr(r.err, "'nope'"), "%s", r.err);
+    t_free(&r);
+
+    put("doc.md", "x\n<!-- begin code:src.c#gone -->\n<!-- end code:src.c#gone -->\n");
+    put("src.c", "int x;\n");
+    r = mdsync("--write");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "doc.md:2") && strstr(r.err, "no region 'gone'"), "%s", r.err);
+    t_free(&r);
+    char *doc = get("doc.md");
+    cr_expect_str_eq(doc, "x\n<!-- begin code:src.c#gone -->\n<!-- end code:src.c#gone -->\n", "unchanged on error");
+    free(doc);
+
+    put("doc.md", "<!--n:rate-->0.8182\n");
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "no closing") != NULL, "%s", r.err);
+    t_free(&r);
+
+    put("doc.md", "<!-- begin table -->\n");
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "<!-- end table -->") != NULL, "%s", r.err);
+    t_free(&r);
+}
+
+Test(tools_mdsync, bad_tables_and_usage) {
+    put("nums.tsv", "wrong\theader\nrate\t1\n");
+    put("doc.md", "x\n");
+    t_result r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "nums.tsv") && strstr(r.err, "header"), "%s", r.err);
+    t_free(&r);
+    t_assert_rejects(MDSYNC " --frobnicate x.md", 2, "usage");
+    t_assert_rejects(MDSYNC, 2, "usage");
+}
