@@ -7,8 +7,9 @@ set format y '10^{%L}'
 set yrange [1e-30:1e6]
 set key bottom left
 f = data . '/losses.tsv'
-plot f every :::0::0 using 3:6 with lines linetype 1 title 'lr = 0.02', \
-     f every :::1::1 using 3:6 with lines linetype 4 title 'lr = 0.1 = 1/L', \
-     f every :::2::2 using 3:6 with lines linetype 2 title 'lr = 0.1818 ≈ 2/(μ+L)', \
-     f every :::3::3 using 3:6 with lines linetype 5 title 'lr = 0.199, just below 2/L', \
-     f every :::4::4 using 3:6 with lines linetype 3 title 'lr = 0.201, just above 2/L'
+do for [i=0:4] { stats f every :::i::i using 2 nooutput; eval sprintf('lr%d = STATS_min', i) }
+plot f every :::0::0 using 3:6 with lines linetype 1 title sprintf('lr = %g', lr0), \
+     f every :::1::1 using 3:6 with lines linetype 4 title sprintf('lr = %g = 1/L', lr1), \
+     f every :::2::2 using 3:6 with lines linetype 2 title sprintf('lr = %g ≈ 2/(μ+L)', lr2), \
+     f every :::3::3 using 3:6 with lines linetype 5 title sprintf('lr = %g, just below 2/L', lr3), \
+     f every :::4::4 using 3:6 with lines linetype 3 title sprintf('lr = %g, just above 2/L', lr4)

@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
 
     gd_table *traj = NULL, *rate_t = NULL;
     if (out && !(traj = gd_table_open(out, "run lr step x1 x2 loss"))) goto io_error;
-    if (rates && !(rate_t = gd_table_open(rates, "lr theory measured status"))) goto io_error;
+    if (rates && !(rate_t = gd_table_open(rates, "lr theory measured status mu L"))) goto io_error;
     gd_table *tables[2] = {traj, rate_t};
     for (int i = 0; i < 2; i++) {
         if (!tables[i]) continue;
@@ -177,8 +177,9 @@ int main(int argc, char **argv) {
         print_result(&r, mu, L);
         if (i < GD_FLOATS_MAX) first[i] = r;
         if (rate_t)
-            gd_table_row(rate_t, "%.6g %.6f %.6f %s", lr, theory_rate(lr, mu, L), r.rate,
-                         r.diverged_at >= 0 || r.rate > 1.0 ? "diverged" : r.reached_tol >= 0 ? "converged" : "running");
+            gd_table_row(rate_t, "%.6g %.6f %.6f %s %g %g", lr, theory_rate(lr, mu, L), r.rate,
+                         r.diverged_at >= 0 || r.rate > 1.0 ? "diverged" : r.reached_tol >= 0 ? "converged" : "running",
+                         mu, L);
     }
     if (contours) {
         gd_table *c = gd_table_open(contours, "level x1 x2");
