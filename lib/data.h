@@ -6,7 +6,8 @@
  * Where the files are, first match wins: the dir argument (programs pass --data), the
  * environment variable GD_FASHION_MNIST, then /usr/share/datasets/fashion-mnist (the
  * Debian package dataset-fashion-mnist). The four files are
- * {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz; plain (not gzipped) files work too.
+ * {train,t10k}-{images-idx3,labels-idx1}-ubyte.gz; plain (not gzipped) files work too,
+ * also under the names without .gz.
  *
  *   gd_images train, test;
  *   if (gd_fmnist_load(&train, &test, data_dir) != 0) {
@@ -17,7 +18,8 @@
  *   gd_images_free(&train); gd_images_free(&test);
  *
  * Every failure (missing file, truncated or corrupt gzip, wrong magic, wrong
- * dimensions, image/label count mismatch, a label >= 10) returns -1 and names the file.
+ * dimensions, sizes over 1 GiB, image/label count mismatch, a label >= 10, bytes after
+ * the data) returns -1 and names the file.
  */
 #ifndef GD_DATA_H
 #define GD_DATA_H
