@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -78,7 +79,7 @@ static int gd__set(const gd_opt *o, const char *val) {
     case GD_OPT_KIND_SEED: {
         char *end;
         errno = 0;
-        if (val[0] == '-') return gd_seterr("'%s' is not a seed (0 to 2^64-1)", val);
+        if (!isdigit((unsigned char)val[0])) return gd_seterr("'%s' is not a seed (0 to 2^64-1)", val);
         unsigned long long v = strtoull(val, &end, 10);
         if (end == val || *end != '\0' || errno == ERANGE)
             return gd_seterr("'%s' is not a seed (0 to 2^64-1)", val);

@@ -109,24 +109,6 @@ double gd_mlp_loss(gd_mlp *m, const float *X, const int *y, int N) {
     return gd_xent_forward(m->probs, logits, y, N, m->dims[m->nlayers]);
 }
 
-/* dz = act'(z) * da, overwriting dz: gd_relu_backward / gd_tanh_backward into a zeroed
- * dz, without the zeroing pass. out = act(z) is the forward output. The ReLU walks
- * blocks of 8 so that -O2 makes the select branch-free (see the note in tensor.c). */
-static void gd__act_backward_set(float *dz, const float *da, const float *out, int n,
-                                 gd_act act) {
-    int i = 0;
-    if (act == GD_ACT_RELU) {
-        for (; i + 8 <= n; i += 8) {
-            float g[8], o[8];
-            for (int k = 0; k < 8; k++) g[k] = da[i + k], o[k] = out[i + k];
-            for (int k = 0; k < 8; k++) dz[i + k] = o[k] > 0.0f ? g[k] : 0.0f;
-        }
-        for (; i < n; i++) dz[i] = out[i] > 0.0f ? da[i] : 0.0f;
-    } else {
-        for (; i < n; i++) dz[i] = da[i] * (1.0f - out[i] * out[i]);
-    }
-}
-
 void gd_mlp_backward(gd_mlp *m, const int *y, int N) {
     int L = m->nlayers, K = m->dims[L];
     gd_fill(m->dz[L - 1], 0.0f, (size_t)N * K);
@@ -143,7 +125,9 @@ void gd_mlp_backward(gd_mlp *m, const int *y, int N) {
          * instead of zero-filled and then accumulated into */
         gd_matmul(m->da, m->dz[l], W, N, I, O, 0, 0, 1.0f, 0.0f);
         /* out[l-1] = act(z[l-1]):  dz[l-1] = act'(z[l-1]) * da */
-        gd__act_backward_set(m->dz[l - 1], m->da, m->out[l - 1], N * I, m->act);
+        gd_fill(m->dz[l - 1], 0.0f, (size_t)N * I);
+        if (m->act == GD_ACT_RELU) gd_relu_backward(m->dz[l - 1], m->da, m->out[l - 1], N * I);
+        else gd_tanh_backward(m->dz[l - 1], m->da, m->out[l - 1], N * I);
     }
 }
 

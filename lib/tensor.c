@@ -10,6 +10,7 @@
 #include "err.h"
 
 #include <cblas.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
@@ -25,6 +26,10 @@ gd_tensor *gd_tensor_new(int ndim, const int *shape) {
     for (int i = 0; i < ndim; i++) {
         if (shape[i] <= 0) {
             gd_seterr("tensor: dimension %d has size %d (must be positive)", i, shape[i]);
+            return NULL;
+        }
+        if (size > SIZE_MAX / sizeof(float) / (size_t)shape[i]) {
+            gd_seterr("tensor: shape too large (overflows at dimension %d)", i);
             return NULL;
         }
         size *= (size_t)shape[i];
