@@ -95,7 +95,7 @@ $(TEST_BIN): $(TEST_SRC) $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGD_BUILD_DIR='"$(BUILD)"' -o $@ $(TEST_SRC) $(LIB) -lcriterion $(LDLIBS)
 
-.PHONY: all programs runs figures test bench clean help
+.PHONY: all programs runs figures test bench fixtures clean help
 
 all: programs runs figures $(READMES) ## build everything, run every chapter program, make every figure
 programs: $(PROGRAMS) ## build the library and every program
@@ -108,6 +108,12 @@ test: $(TEST_BIN) $(PROGRAMS) $(RUNS) ## run the test suite (CH=01 for one chapt
 
 bench: $(BIN)/bench-mlp ## benchmark MLP training against this machine's sgemm peak
 	$(BIN)/bench-mlp
+
+# The reference numbers tests compare against come from PyTorch through committed
+# scripts; the tests themselves never need Python.
+fixtures: ## regenerate tests/ref/ from PyTorch (needs Debian's python3-torch)
+	@sh tools/deps.sh python3-torch
+	for script in tests/ref/*.py; do /usr/bin/python3 $$script || exit 1; done
 
 clean: ## remove build products (figures/ is kept: it is committed)
 	rm -rf $(BUILD)
