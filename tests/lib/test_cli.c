@@ -277,9 +277,9 @@ Test(lib_cli, seed_values) {
 
 Test(lib_cli, seed_negative_with_leading_space_rejected) {
     /* strtoull skips leading blanks and then negates "-1" to 2^64 - 1, so a check of
-     * val[0] == '-' alone lets " -1" (e.g. --seed " -1" or --seed="$S" with S=" -1")
-     * through as 18446744073709551615. A negative seed must be rejected however
-     * it is spelt. */
+     * val[0] == '-' alone let " -1" (e.g. --seed " -1" or --seed="$S" with S=" -1")
+     * through as 18446744073709551615 (fixed in 966a8c0: the value must start with a
+     * digit). A negative seed must be rejected however it is spelt. */
     int rc = parse("--seed", " -1", NULL);
     cr_assert_eq(rc, GD_CLI_ERROR, "--seed ' -1' accepted as %llu", (unsigned long long)seed);
 }

@@ -98,6 +98,7 @@ Test(lib_layers, linear_gradcheck) {
     check_linear_grads(4, 5, 3, 11);
     check_linear_grads(7, 13, 6, 12);
     check_linear_grads(1, 1, 1, 13);
+    check_linear_grads(5, 9, 19, 14); /* O = 19: db's column sums in blocks and a tail */
 }
 
 Test(lib_layers, gradcheck_detects_a_one_percent_error) {
@@ -228,19 +229,23 @@ Test(lib_layers, relu_gradcheck) { check_activation(gd_relu_forward, gd_relu_bac
 Test(lib_layers, tanh_gradcheck) { check_activation(gd_tanh_forward, gd_tanh_backward, "tanh", 0); }
 
 Test(lib_layers, relu_forward_values_and_in_place) {
-    float x[6] = {-2, -0.0f, 0, 0.5f, 3, -1e-30f};
-    const float want[6] = {0, 0, 0, 0.5f, 3, 0};
-    float out[6];
-    gd_relu_forward(out, x, 6);
-    for (int i = 0; i < 6; i++) cr_assert_eq(out[i], want[i], "relu(%g) = %g", x[i], out[i]);
-    gd_relu_forward(x, x, 6); /* in place is allowed */
-    for (int i = 0; i < 6; i++) cr_assert_eq(x[i], want[i]);
-    /* backward from the in-place output: slope 1 where out > 0 */
-    const float dout[6] = {1, 2, 3, 4, 5, 6};
-    float din[6] = {0};
-    gd_relu_backward(din, dout, x, 6);
-    const float wantd[6] = {0, 0, 0, 4, 5, 0};
-    for (int i = 0; i < 6; i++) cr_assert_eq(din[i], wantd[i], "din[%d] = %g", i, din[i]);
+    /* 19 values: two blocks of 8 and a tail of 3, if the kernel works in blocks */
+    enum { n = 19 };
+    float x[n] = {-2, -0.0f, 0, 0.5f, 3, -1e-30f, 7, -7, 1e-30f, -0.5f, 2, 0, -1, 4, -4, 5, -5, 6, -6};
+    float want[n], out[n], dout[n], din[n], wantd[n];
+    for (int i = 0; i < n; i++) {
+        want[i] = x[i] > 0 ? x[i] : 0.0f;
+        dout[i] = (float)(i + 1);
+        din[i] = 0.5f;                                   /* accumulated onto */
+        wantd[i] = 0.5f + (x[i] > 0 ? dout[i] : 0.0f);   /* slope 1 where out > 0 */
+    }
+    gd_relu_forward(out, x, n);
+    for (int i = 0; i < n; i++) cr_assert_eq(out[i], want[i], "relu(%g) = %g", x[i], out[i]);
+    gd_relu_forward(x, x, n); /* in place is allowed */
+    for (int i = 0; i < n; i++) cr_assert_eq(x[i], want[i], "in place: relu[%d] = %g", i, x[i]);
+    /* backward from the in-place output */
+    gd_relu_backward(din, dout, x, n);
+    for (int i = 0; i < n; i++) cr_assert_eq(din[i], wantd[i], "din[%d] = %g, want %g", i, din[i], wantd[i]);
 }
 
 Test(lib_layers, tanh_forward_vs_libm_double) {

@@ -335,6 +335,31 @@ Test(lib_tensor, norm2_hand_and_no_float_overflow) {
               "norm2 = %g, want %g", gd_norm2(tiny, 2), want_tiny);
 }
 
+/* The row helpers and axpy may work in blocks of 8 with a scalar tail: widths 19 and 8
+ * reach both paths. Small integers, so every sum is exact and compared with ==. */
+Test(lib_tensor, row_helpers_and_axpy_wide_rows) {
+    const int widths[3] = {19, 8, 1};
+    for (int w = 0; w < 3; w++) {
+        int N = 5, C = widths[w];
+        float X[5 * 19], b[19], out[19], y[19];
+        for (int i = 0; i < N * C; i++) X[i] = (float)(i % 13 - 6);
+        for (int j = 0; j < C; j++) b[j] = (float)(3 * j - 20), out[j] = (float)(100 + j), y[j] = (float)j;
+        float sums[19];
+        for (int j = 0; j < C; j++) {
+            sums[j] = 0;
+            for (int i = 0; i < N; i++) sums[j] += X[i * C + j];
+        }
+        gd_sum_rows(out, X, N, C);
+        for (int j = 0; j < C; j++) cr_assert_eq(out[j], 100 + j + sums[j], "C=%d sum_rows[%d] = %g", C, j, out[j]);
+        float X0[5 * 19];
+        memcpy(X0, X, sizeof X);
+        gd_add_rowvec(X, b, N, C);
+        for (int i = 0; i < N * C; i++) cr_assert_eq(X[i], X0[i] + b[i % C], "C=%d add_rowvec[%d] = %g", C, i, X[i]);
+        gd_axpy(y, -2.0f, b, (size_t)C);
+        for (int j = 0; j < C; j++) cr_assert_eq(y[j], j - 2.0f * b[j], "C=%d axpy[%d] = %g", C, j, y[j]);
+    }
+}
+
 Test(lib_tensor, add_rowvec) {
     float X[6] = {1, 2, 3, 4, 5, 6}; /* (2, 3) */
     const float b[3] = {10, 20, 30};
