@@ -7,7 +7,7 @@ BIN := $(BUILD)/bin
 CC ?= cc
 # No -ffast-math or -Ofast: this is a numerics book.
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -Ilib -MMD -MP
+CFLAGS += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -iquote lib -MMD -MP
 LDLIBS := -lopenblas -lz -lm
 GNUPLOT ?= gnuplot
 export OPENBLAS_NUM_THREADS ?= 1
