@@ -11,6 +11,9 @@ CFLAGS += -std=c11 -Wall -Wextra -Werror -D_DEFAULT_SOURCE -iquote lib -MMD -MP
 LDLIBS := -lopenblas -lz -lm
 GNUPLOT ?= gnuplot
 export OPENBLAS_NUM_THREADS ?= 1
+# Chapter programs are independent runs: use every core (override with make -j1).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(NPROC)
 
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:

@@ -23,9 +23,11 @@
 #include "gradcheck.h"
 #include "model.h"
 #include "optim.h"
+#include "sched.h"
 #include "data.h"
 #include "synth.h"
 #include "out.h"
 #include "cli.h"
+#include "train.h"
 
 #endif
