@@ -66,6 +66,24 @@ static inline void t_free(t_result *r) {
     free(r->err);
 }
 
+/* Run cmd_fmt with "%s" replaced by a fresh temporary file's path, require exit 0, and
+ * return what the program wrote into that file (malloc'd). */
+static inline char *t_run_file(const char *cmd_fmt) {
+    char path[] = "/tmp/gdtest-file-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, cmd_fmt, path);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    char *text = t_slurp(path);
+    unlink(path);
+    cr_assert_not_null(text);
+    return text;
+}
+
 /* Number of lines in s. */
 static inline int t_lines(const char *s) {
     int n = 0;

@@ -67,18 +67,7 @@ Test(ch01_quadratic, rate_theory_for_other_conditioning) {
  * converge exactly below 2/L, and the best measured rate sits within one grid step of
  * 2/(mu+L). The sweep is run here into a temporary file (the program's --rates). */
 Test(ch01_quadratic, sweep_matches_theory) {
-    char path[] = "/tmp/gdtest-rates-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, QUAD " --sweep 0.002,0.24,120 --steps 200 --tol 0 --rates %s", path);
-    t_result r = t_run(cmd);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    t_free(&r);
-    char *text = t_slurp(path);
-    unlink(path);
-    cr_assert_not_null(text);
+    char *text = t_run_file(QUAD " --sweep 0.002,0.24,120 --steps 200 --tol 0 --rates %s");
     int rows = 0;
     double best_lr = 0, best_rate = INFINITY, step = (0.24 - 0.002) / 119;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
@@ -109,17 +98,7 @@ Test(ch01_quadratic, too_small_and_too_large_rates) {
 
 /* Figure 1.3's caption: the loss shrinks by rho^2 per step (it is quadratic in x). */
 Test(ch01_quadratic, loss_ratio_is_rate_squared) {
-    char path[] = "/tmp/gdtest-losses-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, QUAD " --lr 0.1 --steps 100 --tol 0 --out %s", path);
-    t_result r = t_run(cmd);
-    cr_assert_eq(r.status, 0, "%s", r.err);
-    t_free(&r);
-    char *text = t_slurp(path);
-    unlink(path);
+    char *text = t_run_file(QUAD " --lr 0.1 --steps 100 --tol 0 --out %s");
     double loss[101] = {0};
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         int run;
