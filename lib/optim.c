@@ -1,5 +1,31 @@
-/* optim.c -- optimizer update rules. */
+/* optim.c -- SGD, Adam, AdamW, RMSprop and Adagrad as torch.optim computes them.
+ *
+ * Each update follows PyTorch 1.13's single-tensor code (torch/optim/NAME.py, the
+ * _single_tensor_* functions) one tensor operation at a time, in float32: state and
+ * parameters are floats; a hyperparameter is rounded to float where torch hands it to a
+ * tensor kernel, and scalar factors (Adam's bias corrections, Adagrad's decayed lr) are
+ * computed in double as Python computes them, then rounded. Where torch's kernel rounds
+ * once, so do we: its CPU kernels (AVX2) compute add(x, alpha=a) and addcmul as a fused
+ * multiply-add, x + a*y with a single rounding, which is fmaf(a, y, x) here; a mul_
+ * followed by add_ is two kernels and rounds twice. Written this way our updates equal
+ * PyTorch's bit for bit (tests/lib/test_optim.c).
+ * Every update rule is written in ASCII at the line that performs it, with w the
+ * parameter, g its gradient and t the group's step count (1 at the first update).
+ *
+ * Deliberately left out: maximize, foreach/fused kernels, sparse or complex gradients,
+ * skipping parameters without a gradient (every gd_param has one).
+ *
+ * Dimension letters: P parameters in a group, n the elements of one parameter.
+ */
 #include "optim.h"
+#include "err.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* https://pytorch.org/docs/stable/generated/torch.optim.SGD.html (momentum = 0) */
 void gd_sgd_step(gd_param *params, int nparams, float lr) {
@@ -9,4 +35,685 @@ void gd_sgd_step(gd_param *params, int nparams, float lr) {
         size_t n = params[p].value->size;
         for (size_t i = 0; i < n; i++) w[i] -= lr * g[i]; /* w = w - lr * g */
     }
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Hyperparameters: one table drives parsing, formatting, checking and checkpoints. */
+
+#define GD__K(kind) (1u << (kind))
+#define GD__ADAMS (GD__K(GD_ADAM) | GD__K(GD_ADAMW))
+#define GD__ALL 0x1fu   /* all five kinds */
+
+typedef struct {
+    const char *name;
+    size_t off;          /* offsetof(gd_hparams, name) */
+    int flag;            /* an int 0/1, else a double */
+    unsigned kinds;      /* GD__K bits of the kinds that use it */
+    double lo, hi;       /* allowed range ... */
+    int lo_open, hi_open;/* ... with open ends where set */
+} gd__key;
+
+static const gd__key gd__keys[] = {
+    {"lr", offsetof(gd_hparams, lr), 0, GD__ALL, 0, INFINITY, 1, 1},
+    {"weight_decay", offsetof(gd_hparams, weight_decay), 0, GD__ALL, 0, INFINITY, 0, 1},
+    {"momentum", offsetof(gd_hparams, momentum), 0, GD__K(GD_SGD) | GD__K(GD_RMSPROP), 0, 1, 0, 1},
+    {"dampening", offsetof(gd_hparams, dampening), 0, GD__K(GD_SGD), 0, 1, 0, 0},
+    {"nesterov", offsetof(gd_hparams, nesterov), 1, GD__K(GD_SGD), 0, 1, 0, 0},
+    {"beta1", offsetof(gd_hparams, beta1), 0, GD__ADAMS, 0, 1, 0, 1},
+    {"beta2", offsetof(gd_hparams, beta2), 0, GD__ADAMS, 0, 1, 0, 1},
+    {"amsgrad", offsetof(gd_hparams, amsgrad), 1, GD__ADAMS, 0, 1, 0, 0},
+    {"eps", offsetof(gd_hparams, eps), 0, GD__ADAMS | GD__K(GD_RMSPROP) | GD__K(GD_ADAGRAD), 0, INFINITY, 1, 1},
+    {"alpha", offsetof(gd_hparams, alpha), 0, GD__K(GD_RMSPROP), 0, 1, 0, 1},
+    {"centered", offsetof(gd_hparams, centered), 1, GD__K(GD_RMSPROP), 0, 1, 0, 0},
+    {"lr_decay", offsetof(gd_hparams, lr_decay), 0, GD__K(GD_ADAGRAD), 0, INFINITY, 0, 1},
+    {"initial_accumulator_value", offsetof(gd_hparams, initial_accumulator_value), 0,
+     GD__K(GD_ADAGRAD), 0, INFINITY, 0, 1},
+};
+#define GD__NKEYS ((int)(sizeof gd__keys / sizeof gd__keys[0]))
+
+/* Each kind's keys in the order of its torch.optim constructor ("betas" = beta1/beta2). */
+static const char *const gd__order[5][7] = {
+    [GD_SGD] = {"lr", "momentum", "dampening", "weight_decay", "nesterov"},
+    [GD_ADAM] = {"lr", "betas", "eps", "weight_decay", "amsgrad"},
+    [GD_ADAMW] = {"lr", "betas", "eps", "weight_decay", "amsgrad"},
+    [GD_RMSPROP] = {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"},
+    [GD_ADAGRAD] = {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"},
+};
+
+static const char *const gd__names[5] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
+
+static int gd__kind_ok(gd_optim_kind kind) { return (unsigned)kind < 5u; }
+
+const char *gd_optim_name(gd_optim_kind kind) {
+    return gd__kind_ok(kind) ? gd__names[kind] : "unknown";
+}
+
+gd_hparams gd_optim_defaults(gd_optim_kind kind) {
+    gd_hparams hp = {0};
+    hp.lr = 1e-3;                       /* SGD (PyTorch 2.x), Adam, AdamW */
+    hp.beta1 = 0.9;
+    hp.beta2 = 0.999;
+    hp.eps = 1e-8;
+    hp.alpha = 0.99;
+    if (kind == GD_ADAMW) hp.weight_decay = 1e-2;
+    if (kind == GD_RMSPROP || kind == GD_ADAGRAD) hp.lr = 1e-2;
+    if (kind == GD_ADAGRAD) hp.eps = 1e-10;
+    return hp;
+}
+
+static double gd__get(const gd_hparams *hp, const gd__key *k) {
+    const char *p = (const char *)hp + k->off;
+    if (k->flag) return *(const int *)(const void *)p;
+    return *(const double *)(const void *)p;
+}
+
+static void gd__set(gd_hparams *hp, const gd__key *k, double v) {
+    char *p = (char *)hp + k->off;
+    if (k->flag) *(int *)(void *)p = (int)v;
+    else *(double *)(void *)p = v;
+}
+
+static const gd__key *gd__find(const char *name, size_t len) {
+    for (int i = 0; i < GD__NKEYS; i++)
+        if (strlen(gd__keys[i].name) == len && strncmp(gd__keys[i].name, name, len) == 0)
+            return &gd__keys[i];
+    return NULL;
+}
+
+/* "lr, betas, eps, weight_decay, amsgrad" */
+static const char *gd__keylist(gd_optim_kind kind) {
+    static _Thread_local char buf[128];
+    buf[0] = '\0';
+    for (int i = 0; gd__order[kind][i]; i++) {
+        if (i) strcat(buf, ", ");
+        strcat(buf, gd__order[kind][i]);
+    }
+    return buf;
+}
+
+/* One key's value against its range. lr_zero_ok: lr = 0 is allowed (a schedule may
+ * set it, so checkpoints may hold it; they may also hold nesterov with a momentum a
+ * schedule took to 0). */
+static int gd__check_key(const gd__key *k, double v, int lr_zero_ok) {
+    if (k->flag) {
+        if (v != 0 && v != 1) return gd_seterr("%s: must be 0 or 1, got %g", k->name, v);
+        return 0;
+    }
+    if (!isfinite(v)) return gd_seterr("%s: must be a finite number, got %g", k->name, v);
+    int lo_open = k->lo_open && !(lr_zero_ok && strcmp(k->name, "lr") == 0);
+    if (lo_open ? !(v > k->lo) : !(v >= k->lo)) {
+        if (isinf(k->hi)) return gd_seterr("%s: must be %s %g, got %g", k->name, lo_open ? ">" : ">=", k->lo, v);
+        return gd_seterr("%s: must be in %c%g, %g%c, got %g", k->name, lo_open ? '(' : '[', k->lo, k->hi,
+                         k->hi_open ? ')' : ']', v);
+    }
+    if (k->hi_open ? !(v < k->hi) : !(v <= k->hi))
+        return gd_seterr("%s: must be in %c%g, %g%c, got %g", k->name, lo_open ? '(' : '[', k->lo, k->hi,
+                         k->hi_open ? ')' : ']', v);
+    return 0;
+}
+
+/* Every key kind uses, in range, and PyTorch's combined rule for nesterov. */
+static int gd__check(gd_optim_kind kind, const gd_hparams *hp, int lr_zero_ok) {
+    if (!gd__kind_ok(kind)) return gd_seterr("unknown optimizer kind %d", (int)kind);
+    for (int i = 0; i < GD__NKEYS; i++)
+        if ((gd__keys[i].kinds & GD__K(kind)) && gd__check_key(&gd__keys[i], gd__get(hp, &gd__keys[i]), lr_zero_ok))
+            return -1;
+    if (kind == GD_SGD && hp->nesterov && !lr_zero_ok && (hp->momentum <= 0 || hp->dampening != 0))
+        return gd_seterr("nesterov: needs momentum > 0 and dampening = 0, got momentum %g, dampening %g",
+                         hp->momentum, hp->dampening);
+    return 0;
+}
+
+/* A whole string as a finite number, or -1 naming the key. */
+static int gd__number(const char *key, const char *s, size_t len, double *v) {
+    char tmp[64];
+    if (len == 0) return gd_seterr("%s: empty value", key);
+    if (len >= sizeof tmp) return gd_seterr("%s: value too long", key);
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *end;
+    *v = strtod(tmp, &end);
+    if (end == tmp || *end != '\0') return gd_seterr("%s: '%s' is not a number", key, tmp);
+    if (!isfinite(*v)) return gd_seterr("%s: '%s' is not a finite number", key, tmp);
+    return 0;
+}
+
+int gd_optim_parse(const char *spec, gd_optim_kind *kind_out, gd_hparams *hp_out) {
+    if (!spec || !*spec) return gd_seterr("empty optimizer spec (NAME[:KEY=VALUE]..., e.g. sgd:lr=0.1)");
+    size_t nlen = strcspn(spec, ":");
+    int kind = -1;
+    for (int k = 0; k < 5; k++)
+        if (strlen(gd__names[k]) == nlen && strncmp(gd__names[k], spec, nlen) == 0) kind = k;
+    if (kind < 0)
+        return gd_seterr("unknown optimizer '%.*s' (sgd, adam, adamw, rmsprop, adagrad)", (int)nlen, spec);
+    gd_hparams hp = gd_optim_defaults((gd_optim_kind)kind);
+    unsigned seen = 0;   /* bit i: gd__keys[i] given */
+    const char *s = spec + nlen;
+    while (*s == ':') {
+        s++;
+        size_t len = strcspn(s, ":");
+        const char *eq = memchr(s, '=', len);
+        size_t klen = eq ? (size_t)(eq - s) : len;
+        char key[40];
+        snprintf(key, sizeof key, "%.*s", (int)(klen < 39 ? klen : 39), s);
+        if (len == 0) return gd_seterr("empty KEY=VALUE after ':' in '%s'", spec);
+        if (!eq || klen == 0) return gd_seterr("'%.*s': expected KEY=VALUE", (int)len, s);
+        const char *val = eq + 1;
+        size_t vlen = len - klen - 1;
+        int betas = strcmp(key, "betas") == 0;
+        const gd__key *k = betas ? NULL : gd__find(key, klen);
+        if (!betas && !k)
+            return gd_seterr("%s: unknown key (%s takes %s)", key, gd__names[kind], gd__keylist((gd_optim_kind)kind));
+        unsigned kinds = betas ? GD__ADAMS : k->kinds;
+        if (!(kinds & GD__K(kind)))
+            return gd_seterr("%s: not used by %s (%s takes %s)", key, gd__names[kind], gd__names[kind],
+                             gd__keylist((gd_optim_kind)kind));
+        if (betas) {
+            const char *slash = memchr(val, '/', vlen);
+            if (!slash) return gd_seterr("betas: expected betas=BETA1/BETA2, got '%.*s'", (int)vlen, val);
+            double b1, b2;
+            if (gd__number("betas", val, (size_t)(slash - val), &b1) ||
+                gd__number("betas", slash + 1, vlen - (size_t)(slash - val) - 1, &b2))
+                return -1;
+            const gd__key *k1 = gd__find("beta1", 5), *k2 = gd__find("beta2", 5);
+            unsigned bits = 1u << (k1 - gd__keys) | 1u << (k2 - gd__keys);
+            if (seen & bits) return gd_seterr("betas: beta1 or beta2 given twice");
+            seen |= bits;
+            if (gd__check_key(k1, b1, 0) || gd__check_key(k2, b2, 0)) {
+                char why[256];
+                snprintf(why, sizeof why, "%s", gd_error());
+                return gd_seterr("betas: %s", why);
+            }
+            hp.beta1 = b1;
+            hp.beta2 = b2;
+        } else {
+            double v;
+            if (gd__number(key, val, vlen, &v)) return -1;
+            unsigned bit = 1u << (k - gd__keys);
+            if (seen & bit) return gd_seterr("%s: given twice", key);
+            seen |= bit;
+            if (gd__check_key(k, v, 0)) return -1;
+            gd__set(&hp, k, v);
+        }
+        s += len;
+    }
+    if (gd__check((gd_optim_kind)kind, &hp, 0)) return -1;
+    *kind_out = (gd_optim_kind)kind;
+    *hp_out = hp;
+    return 0;
+}
+
+/* The shortest %g that reads back as v. */
+static void gd__shortest(char *buf, size_t size, double v) {
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+void gd_optim_format(char *buf, size_t size, gd_optim_kind kind, const gd_hparams *hp) {
+    if (!size) return;
+    size_t n = (size_t)snprintf(buf, size, "%s", gd_optim_name(kind));
+    if (!gd__kind_ok(kind)) return;
+    for (int i = 0; gd__order[kind][i] && n < size; i++) {
+        const char *key = gd__order[kind][i];
+        char v1[32], v2[32];
+        if (strcmp(key, "betas") == 0) {
+            gd__shortest(v1, sizeof v1, hp->beta1);
+            gd__shortest(v2, sizeof v2, hp->beta2);
+            n += (size_t)snprintf(buf + n, size - n, ":betas=%s/%s", v1, v2);
+        } else {
+            gd__shortest(v1, sizeof v1, gd__get(hp, gd__find(key, strlen(key))));
+            n += (size_t)snprintf(buf + n, size - n, ":%s=%s", key, v1);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------------- */
+/* The optimizer: groups of parameters, each with its hyperparameters and state. */
+
+/* State buffers per parameter, each of the parameter's size (zeros at first):
+ *   SGD      b (momentum_buffer)
+ *   Adam(W)  m (exp_avg), v (exp_avg_sq), vmax (max_exp_avg_sq, used with amsgrad)
+ *   RMSprop  v (square_avg), gbar (grad_avg, centered), b (momentum_buffer)
+ *   Adagrad  sum (filled with initial_accumulator_value)
+ * PyTorch creates some of them only when an option needs them; keeping all of them
+ * lets a schedule switch momentum on halfway, at the cost of memory for unused ones. */
+static const int gd__nbuf[5] = {1, 3, 3, 3, 1};
+
+typedef struct {
+    gd_hparams hp;
+    double initial_lr;
+    gd_param *params;    /* (P) copies of the caller's gd_param: value and grad pointers */
+    int nparams;
+    float **buf;         /* (P * nbuf) state buffers, buf[p * nbuf + j] */
+    long t;              /* updates of this group (PyTorch's state['step']) */
+    int started;         /* SGD: the momentum buffers hold a value (torch: not None) */
+} gd__group;
+
+struct gd_optim {
+    gd_optim_kind kind;
+    gd_hparams hp;       /* for groups added with hp NULL */
+    gd__group **groups;  /* (ngroups) pointers, so gd_optim_group's pointers stay valid */
+    int ngroups;
+    long steps;
+};
+
+gd_optim *gd_optim_new(gd_optim_kind kind, const gd_hparams *hp) {
+    gd_hparams h = gd__kind_ok(kind) ? gd_optim_defaults(kind) : (gd_hparams){0};
+    if (hp) h = *hp;
+    if (gd__check(kind, &h, 0)) return NULL;
+    gd_optim *o = calloc(1, sizeof *o);
+    if (!o) {
+        gd_seterr("optim: out of memory");
+        return NULL;
+    }
+    o->kind = kind;
+    o->hp = h;
+    return o;
+}
+
+static void gd__group_free(gd__group *G, int nbuf) {
+    if (!G) return;
+    if (G->buf)
+        for (int j = 0; j < G->nparams * nbuf; j++) free(G->buf[j]);
+    free(G->buf);
+    free(G->params);
+    free(G);
+}
+
+void gd_optim_free(gd_optim *o) {
+    if (!o) return;
+    for (int g = 0; g < o->ngroups; g++) gd__group_free(o->groups[g], gd__nbuf[o->kind]);
+    free(o->groups);
+    free(o);
+}
+
+int gd_optim_add_group(gd_optim *o, gd_param *params, int nparams, const gd_hparams *hp) {
+    const gd_hparams *h = hp ? hp : &o->hp;
+    if (gd__check(o->kind, h, 0)) return -1;
+    if (!params || nparams < 1) return gd_seterr("optim: a group needs at least one parameter, got %d", nparams);
+    for (int p = 0; p < nparams; p++) {
+        const char *name = params[p].name ? params[p].name : "?";
+        if (!params[p].value || !params[p].grad || params[p].value->size != params[p].grad->size)
+            return gd_seterr("optim: parameter %d (%s) has no gradient of its size", p, name);
+        for (int g = 0; g < o->ngroups; g++)       /* as torch: a parameter in one group only */
+            for (int q = 0; q < o->groups[g]->nparams; q++)
+                if (o->groups[g]->params[q].value == params[p].value)
+                    return gd_seterr("optim: parameter %d (%s) is already in group %d", p, name, g);
+        for (int q = 0; q < p; q++)
+            if (params[q].value == params[p].value)
+                return gd_seterr("optim: parameter %d (%s) appears twice in the group", p, name);
+    }
+    int nbuf = gd__nbuf[o->kind];
+    gd__group *G = calloc(1, sizeof *G);
+    gd__group **groups = realloc(o->groups, sizeof *groups * (size_t)(o->ngroups + 1));
+    if (groups) o->groups = groups;
+    if (G) {
+        G->params = malloc(sizeof *G->params * (size_t)nparams);
+        G->buf = calloc((size_t)nparams * (size_t)nbuf, sizeof *G->buf);
+    }
+    if (!G || !groups || !G->params || !G->buf) {
+        gd__group_free(G, nbuf);
+        return gd_seterr("optim: out of memory");
+    }
+    G->nparams = nparams;
+    memcpy(G->params, params, sizeof *params * (size_t)nparams);
+    for (int j = 0; j < nparams * nbuf; j++) {
+        G->buf[j] = calloc(params[j / nbuf].value->size, sizeof(float));
+        if (!G->buf[j]) {
+            gd__group_free(G, nbuf);
+            return gd_seterr("optim: out of memory for the state of %s", params[j / nbuf].name);
+        }
+    }
+    G->hp = *h;
+    G->initial_lr = h->lr;
+    if (o->kind == GD_ADAGRAD)        /* sum = initial_accumulator_value */
+        for (int p = 0; p < nparams; p++)
+            gd_fill(G->buf[p], (float)h->initial_accumulator_value, params[p].value->size);
+    o->groups[o->ngroups] = G;
+    return o->ngroups++;
+}
+
+int gd_optim_ngroups(const gd_optim *o) { return o->ngroups; }
+
+gd_hparams *gd_optim_group(gd_optim *o, int g) {
+    return g >= 0 && g < o->ngroups ? &o->groups[g]->hp : NULL;
+}
+
+void gd_optim_zero_grad(gd_optim *o) {
+    for (int g = 0; g < o->ngroups; g++) gd_param_zero_grad(o->groups[g]->params, o->groups[g]->nparams);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Speed only: fmaf is one instruction on CPUs with FMA (x86-64 since 2013) but a library
+ * call on the x86-64 baseline the book compiles for. GD__FMA_CLONES compiles an update
+ * rule twice, with and without FMA instructions, and the loader picks one for the CPU
+ * (GCC's target_clones, glibc's ifunc). Both give the same bits: the source says where to
+ * fuse, and -std=c11 forbids the compiler to fuse anything else. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#define GD__FMA_CLONES __attribute__((target_clones("fma", "default")))
+#else
+#define GD__FMA_CLONES
+#endif
+
+/* The update rules. In each, h is the group's hyperparameters; the float copies are the
+ * values torch's kernels see (a Python float rounded to float32). */
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.SGD.html */
+GD__FMA_CLONES
+static void gd__sgd(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    const float lr = (float)h->lr, wd = (float)h->weight_decay, mu = (float)h->momentum;
+    const float undamped = (float)(1.0 - h->dampening);
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict b = G->buf[p];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            if (h->momentum != 0) {
+                if (!G->started) b[i] = g;                      /* b = g (first step: no dampening) */
+                else b[i] = fmaf(undamped, g, b[i] * mu);       /* b = momentum*b + (1-dampening)*g */
+                if (h->nesterov) g = fmaf(mu, b[i], g);         /* g = g + momentum*b (nesterov) */
+                else g = b[i];                                  /* g = b */
+            }
+            w[i] = fmaf(-lr, g, w[i]);                          /* w = w - lr*g */
+        }
+    }
+    if (h->momentum != 0) G->started = 1;
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
+ * https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html (decoupled) */
+GD__FMA_CLONES
+static void gd__adam(gd__group *G, int decoupled) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const double bias_correction1 = 1.0 - pow(h->beta1, (double)G->t);   /* 1 - beta1^t */
+    const double bias_correction2 = 1.0 - pow(h->beta2, (double)G->t);   /* 1 - beta2^t */
+    const float step_size = (float)(h->lr / bias_correction1);          /* lr / (1 - beta1^t) */
+    const float bc2_sqrt = (float)sqrt(bias_correction2);               /* sqrt(1 - beta2^t) */
+    const float beta1 = (float)h->beta1, one_minus_beta1 = (float)(1.0 - h->beta1);
+    const float beta2 = (float)h->beta2, one_minus_beta2 = (float)(1.0 - h->beta2);
+    const float eps = (float)h->eps, wd = (float)h->weight_decay;
+    const float shrink = (float)(1.0 - h->lr * h->weight_decay);        /* 1 - lr*weight_decay */
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict m = G->buf[3 * p], *restrict v = G->buf[3 * p + 1];
+        float *restrict vmax = G->buf[3 * p + 2];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (decoupled) w[i] = w[i] * shrink;                /* w = w - lr*weight_decay*w */
+            else if (h->weight_decay != 0) g = fmaf(wd, w[i], g); /* g = g + weight_decay*w */
+            m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
+            v[i] = fmaf(one_minus_beta2 * g, g, v[i] * beta2);  /* v = beta2*v + (1-beta2)*g*g */
+            float vhat = v[i];
+            if (h->amsgrad) {
+                if (!(vmax[i] >= v[i])) vmax[i] = v[i];         /* vmax = max(vmax, v) */
+                vhat = vmax[i];
+            }
+            float denom = sqrtf(vhat) / bc2_sqrt + eps;         /* denom = sqrt(v)/sqrt(1-beta2^t) + eps */
+            w[i] = w[i] - step_size * m[i] / denom;             /* w = w - lr/(1-beta1^t) * m/denom */
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.RMSprop.html */
+GD__FMA_CLONES
+static void gd__rmsprop(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const float lr = (float)h->lr, alpha = (float)h->alpha, one_minus_alpha = (float)(1.0 - h->alpha);
+    const float eps = (float)h->eps, wd = (float)h->weight_decay, mu = (float)h->momentum;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict v = G->buf[3 * p], *restrict gbar = G->buf[3 * p + 1];
+        float *restrict b = G->buf[3 * p + 2];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            v[i] = fmaf(one_minus_alpha * g, g, v[i] * alpha);  /* v = alpha*v + (1-alpha)*g*g */
+            float avg;
+            if (h->centered) {
+                gbar[i] = fmaf(one_minus_alpha, g, gbar[i] * alpha); /* gbar = alpha*gbar + (1-alpha)*g */
+                avg = sqrtf(fmaf(-gbar[i], gbar[i], v[i]));     /* avg = sqrt(v - gbar*gbar) */
+            } else {
+                avg = sqrtf(v[i]);                              /* avg = sqrt(v) */
+            }
+            avg = avg + eps;                                    /* avg = avg + eps */
+            if (h->momentum > 0) {
+                b[i] = b[i] * mu + g / avg;                     /* b = momentum*b + g/avg */
+                w[i] = fmaf(-lr, b[i], w[i]);                   /* w = w - lr*b */
+            } else {
+                w[i] = w[i] - lr * g / avg;                     /* w = w - lr*g/avg */
+            }
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.Adagrad.html */
+GD__FMA_CLONES
+static void gd__adagrad(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const float clr = (float)(h->lr / (1.0 + (double)(G->t - 1) * h->lr_decay)); /* clr = lr/(1+(t-1)*lr_decay) */
+    const float eps = (float)h->eps, wd = (float)h->weight_decay;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict sum = G->buf[p];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            sum[i] = fmaf(g, g, sum[i]);                        /* sum = sum + g*g */
+            float std = sqrtf(sum[i]) + eps;                    /* std = sqrt(sum) + eps */
+            w[i] = w[i] - clr * g / std;                        /* w = w - clr*g/std */
+        }
+    }
+}
+
+void gd_optim_step(gd_optim *o) {
+    for (int g = 0; g < o->ngroups; g++) {
+        gd__group *G = o->groups[g];
+        switch (o->kind) {
+        case GD_SGD: gd__sgd(G); break;
+        case GD_ADAM: gd__adam(G, 0); break;
+        case GD_ADAMW: gd__adam(G, 1); break;
+        case GD_RMSPROP: gd__rmsprop(G); break;
+        case GD_ADAGRAD: gd__adagrad(G); break;
+        }
+    }
+    o->steps++;
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Learning rate and momentum, per group or for all (g < 0). */
+
+double gd_optim_initial_lr(const gd_optim *o, int g) {
+    if (g < 0) g = 0;
+    return g < o->ngroups ? o->groups[g]->initial_lr : o->hp.lr;
+}
+
+double gd_optim_lr(const gd_optim *o, int g) {
+    if (g < 0) g = 0;
+    return g < o->ngroups ? o->groups[g]->hp.lr : o->hp.lr;
+}
+
+void gd_optim_set_lr(gd_optim *o, int g, double lr) {
+    for (int i = 0; i < o->ngroups; i++)
+        if (g < 0 || g == i) o->groups[i]->hp.lr = lr;
+}
+
+void gd_optim_set_momentum(gd_optim *o, int g, double momentum) {
+    for (int i = 0; i < o->ngroups; i++) {
+        if (g >= 0 && g != i) continue;
+        if (o->kind == GD_ADAM || o->kind == GD_ADAMW) o->groups[i]->hp.beta1 = momentum;
+        else if (o->kind != GD_ADAGRAD) o->groups[i]->hp.momentum = momentum;
+    }
+}
+
+long gd_optim_steps(const gd_optim *o) { return o->steps; }
+
+/* ------------------------------------------------------------------------------- */
+/* State, in native byte order:
+ *   "GDOPTIM1", int64 kind, int64 ngroups, int64 steps
+ *   per group: int64 nparams, t, started; double initial_lr; the 13 hyperparameters in
+ *              gd__keys order (doubles; flags as doubles 0/1); per parameter int64 ndim
+ *              and shape[GD_MAXDIM]
+ *   then every group's buffers, buf[0], buf[1], ... as floats. */
+
+#define GD__MAGIC "GDOPTIM1"
+
+static size_t gd__group_header(const gd__group *G) {
+    return 3 * 8 + 8 + GD__NKEYS * 8 + (size_t)G->nparams * 8 * (1 + GD_MAXDIM);
+}
+
+size_t gd_optim_state_size(const gd_optim *o) {
+    size_t size = 8 + 3 * 8;
+    int nbuf = gd__nbuf[o->kind];
+    for (int g = 0; g < o->ngroups; g++) {
+        const gd__group *G = o->groups[g];
+        size += gd__group_header(G);
+        for (int p = 0; p < G->nparams; p++) size += (size_t)nbuf * G->params[p].value->size * sizeof(float);
+    }
+    return size;
+}
+
+static unsigned char *gd__put64(unsigned char *b, int64_t v) { memcpy(b, &v, 8); return b + 8; }
+static unsigned char *gd__putd(unsigned char *b, double v) { memcpy(b, &v, 8); return b + 8; }
+static const unsigned char *gd__get64(const unsigned char *b, int64_t *v) { memcpy(v, b, 8); return b + 8; }
+static const unsigned char *gd__getd(const unsigned char *b, double *v) { memcpy(v, b, 8); return b + 8; }
+
+void gd_optim_state_write(const gd_optim *o, void *buf) {
+    unsigned char *b = buf;
+    int nbuf = gd__nbuf[o->kind];
+    memcpy(b, GD__MAGIC, 8);
+    b += 8;
+    b = gd__put64(b, o->kind);
+    b = gd__put64(b, o->ngroups);
+    b = gd__put64(b, o->steps);
+    for (int g = 0; g < o->ngroups; g++) {
+        const gd__group *G = o->groups[g];
+        b = gd__put64(b, G->nparams);
+        b = gd__put64(b, G->t);
+        b = gd__put64(b, G->started);
+        b = gd__putd(b, G->initial_lr);
+        for (int k = 0; k < GD__NKEYS; k++) b = gd__putd(b, gd__get(&G->hp, &gd__keys[k]));
+        for (int p = 0; p < G->nparams; p++) {
+            const gd_tensor *v = G->params[p].value;
+            b = gd__put64(b, v->ndim);
+            for (int d = 0; d < GD_MAXDIM; d++) b = gd__put64(b, d < v->ndim ? v->shape[d] : 0);
+        }
+    }
+    for (int g = 0; g < o->ngroups; g++) {
+        const gd__group *G = o->groups[g];
+        for (int j = 0; j < G->nparams * nbuf; j++) {
+            size_t bytes = G->params[j / nbuf].value->size * sizeof(float);
+            memcpy(b, G->buf[j], bytes);
+            b += bytes;
+        }
+    }
+}
+
+int gd_optim_state_read(gd_optim *o, const void *buf, size_t size) {
+    const unsigned char *b = buf;
+    int nbuf = gd__nbuf[o->kind];
+    if (size < 8 + 3 * 8 || memcmp(b, GD__MAGIC, 8) != 0)
+        return gd_seterr("optimizer state: not a gd_optim state (%zu bytes, no " GD__MAGIC " header)", size);
+    int64_t kind, ngroups, steps;
+    b = gd__get64(b + 8, &kind);
+    b = gd__get64(b, &ngroups);
+    b = gd__get64(b, &steps);
+    if (kind != o->kind)
+        return gd_seterr("optimizer state: written by %s, this optimizer is %s",
+                         kind >= 0 && kind < 5 ? gd__names[kind] : "an unknown kind", gd__names[o->kind]);
+    if (ngroups != o->ngroups)
+        return gd_seterr("optimizer state: %lld groups, this optimizer has %d", (long long)ngroups, o->ngroups);
+    if (steps < 0) return gd_seterr("optimizer state: negative step count %lld", (long long)steps);
+    size_t expected = gd_optim_state_size(o);
+    /* first pass: check everything, so that a failed read changes nothing */
+    const unsigned char *end = (const unsigned char *)buf + size;
+    for (int g = 0; g < o->ngroups; g++) {
+        const gd__group *G = o->groups[g];
+        int64_t nparams, t, started;
+        if ((size_t)(end - b) < gd__group_header(G))
+            return gd_seterr("optimizer state: truncated in group %d (%zu bytes, expected %zu)", g, size, expected);
+        b = gd__get64(b, &nparams);
+        if (nparams != G->nparams)
+            return gd_seterr("optimizer state: group %d has %lld parameters, expected %d", g, (long long)nparams,
+                             G->nparams);
+        b = gd__get64(b, &t);
+        b = gd__get64(b, &started);
+        if (t < 0 || (started != 0 && started != 1))
+            return gd_seterr("optimizer state: group %d: bad step count or flag", g);
+        double initial_lr;
+        b = gd__getd(b, &initial_lr);
+        gd_hparams hp = {0};
+        for (int k = 0; k < GD__NKEYS; k++) {
+            double v;
+            b = gd__getd(b, &v);
+            if (gd__keys[k].flag && v != 0 && v != 1)
+                return gd_seterr("optimizer state: group %d: %s: must be 0 or 1, got %g", g, gd__keys[k].name, v);
+            gd__set(&hp, &gd__keys[k], v);
+        }
+        if (gd__check(o->kind, &hp, 1)) {
+            char why[256];
+            snprintf(why, sizeof why, "%s", gd_error());
+            return gd_seterr("optimizer state: group %d: %s", g, why);
+        }
+        for (int p = 0; p < G->nparams; p++) {
+            const gd_tensor *v = G->params[p].value;
+            int64_t ndim, shape[GD_MAXDIM];
+            b = gd__get64(b, &ndim);
+            for (int d = 0; d < GD_MAXDIM; d++) b = gd__get64(b, &shape[d]);
+            int same = ndim == v->ndim;
+            for (int d = 0; same && d < v->ndim; d++) same = shape[d] == v->shape[d];
+            if (!same) {
+                char want[64] = "", got[64] = "";
+                for (int d = 0; d < v->ndim; d++)
+                    snprintf(want + strlen(want), sizeof want - strlen(want), "%s%d", d ? "x" : "", v->shape[d]);
+                for (int d = 0; d < ndim && d < GD_MAXDIM && ndim <= GD_MAXDIM; d++)
+                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "", (long long)shape[d]);
+                return gd_seterr("optimizer state: group %d parameter %d (%s) is %s, the state's is %s", g, p,
+                                 G->params[p].name ? G->params[p].name : "?", want, got[0] ? got : "?");
+            }
+        }
+    }
+    if (size != expected)
+        return gd_seterr("optimizer state: %zu bytes, expected %zu for this optimizer", size, expected);
+    /* second pass: copy */
+    b = (const unsigned char *)buf + 8 + 3 * 8;
+    for (int g = 0; g < o->ngroups; g++) {
+        gd__group *G = o->groups[g];
+        int64_t x;
+        b = gd__get64(b + 8, &x);
+        G->t = (long)x;
+        b = gd__get64(b, &x);
+        G->started = (int)x;
+        b = gd__getd(b, &G->initial_lr);
+        for (int k = 0; k < GD__NKEYS; k++) {
+            double v;
+            b = gd__getd(b, &v);
+            gd__set(&G->hp, &gd__keys[k], v);
+        }
+        b += (size_t)G->nparams * 8 * (1 + GD_MAXDIM);
+    }
+    for (int g = 0; g < o->ngroups; g++) {
+        gd__group *G = o->groups[g];
+        for (int j = 0; j < G->nparams * nbuf; j++) {
+            size_t bytes = G->params[j / nbuf].value->size * sizeof(float);
+            memcpy(G->buf[j], b, bytes);
+            b += bytes;
+        }
+    }
+    o->steps = (long)steps;
+    return 0;
 }

@@ -30,6 +30,10 @@
  * State (momentum buffers, moments, step counts) belongs to the optimizer and can be
  * written to and read from a byte buffer exactly (bitwise), for checkpoints.
  * The optimizer does not own the parameters; it must not outlive them.
+ *
+ * The updates are those of PyTorch's single-tensor code, operation for operation in
+ * float32, with a fused multiply-add where torch's AVX2 kernels fuse one: on the test
+ * problem they equal torch's bit for bit (tests/lib/test_optim.c, tests/ref/optim_ref.py).
  */
 #ifndef GD_OPTIM_H
 #define GD_OPTIM_H
@@ -70,24 +74,29 @@ const char *gd_optim_name(gd_optim_kind kind);   /* "sgd", "adam", ... */
 
 /* Parse "NAME[:KEY=VALUE]..." into kind and hp (the kind's defaults, then the keys).
  * Keys are the gd_hparams field names; betas=B1/B2 sets both betas; flags take 0 or 1.
- * Rejects (-1, one-line reason naming the key) unknown names and keys, keys the kind
- * does not use, values that are not finite numbers, and values out of range (lr <= 0,
- * momentum or betas outside [0, 1), eps <= 0, weight_decay < 0, nesterov without
- * momentum or with dampening, ...). */
+ * Rejects (-1, one-line reason naming the key; kind and hp untouched) unknown names and
+ * keys, keys the kind does not use, keys given twice, values that are not finite
+ * numbers, and values out of range (lr <= 0, momentum, betas or alpha outside [0, 1),
+ * dampening outside [0, 1], eps <= 0, weight_decay, lr_decay or
+ * initial_accumulator_value < 0, nesterov without momentum or with dampening). */
 int gd_optim_parse(const char *spec, gd_optim_kind *kind, gd_hparams *hp);
 /* The canonical spec of kind + hp (every key the kind uses), for table headers. */
 void gd_optim_format(char *buf, size_t size, gd_optim_kind kind, const gd_hparams *hp);
 
 typedef struct gd_optim gd_optim;
 
-/* hp NULL: the kind's defaults. NULL (reason in gd_error) on invalid hyperparameters. */
+/* hp NULL: the kind's defaults. NULL (reason in gd_error) on invalid hyperparameters
+ * (the ranges of gd_optim_parse). */
 gd_optim *gd_optim_new(gd_optim_kind kind, const gd_hparams *hp);
 void gd_optim_free(gd_optim *o);
 /* Add a group of parameters with their own hyperparameters (NULL: the optimizer's).
- * Returns the group's index, or -1. */
+ * Returns the group's index, or -1 (invalid hyperparameters, no parameters, or a
+ * parameter already in a group, as torch.optim refuses). The gd_param array is copied.
+ * Adagrad's accumulators start at the group's initial_accumulator_value (torch 1.13
+ * uses the constructor's value for every group). */
 int gd_optim_add_group(gd_optim *o, gd_param *params, int nparams, const gd_hparams *hp);
 int gd_optim_ngroups(const gd_optim *o);
-gd_hparams *gd_optim_group(gd_optim *o, int g);   /* change a group's hyperparameters */
+gd_hparams *gd_optim_group(gd_optim *o, int g);   /* change a group's hyperparameters; NULL if no group g */
 
 /* One update of every parameter from its .grad, by the kind's rule. */
 void gd_optim_step(gd_optim *o);
@@ -97,7 +106,9 @@ void gd_optim_zero_grad(gd_optim *o);
 /* Learning-rate scheduling. Each group remembers the lr it was added with (PyTorch's
  * initial_lr); a schedule computes each group's lr from it (gd_sched_apply in sched.h
  * does this for every group). set_momentum sets SGD/RMSprop momentum or Adam's beta1,
- * for schedules that cycle momentum. g < 0 means every group. */
+ * for schedules that cycle momentum (Adagrad has none: no effect). g < 0 means every
+ * group for the setters, the first group for the getters. set_lr takes any lr >= 0
+ * (schedules reach 0). */
 double gd_optim_initial_lr(const gd_optim *o, int g);
 double gd_optim_lr(const gd_optim *o, int g);
 void gd_optim_set_lr(gd_optim *o, int g, double lr);
@@ -105,8 +116,9 @@ void gd_optim_set_momentum(gd_optim *o, int g, double momentum);
 long gd_optim_steps(const gd_optim *o);           /* updates made so far */
 
 /* Exact state, for checkpoints: every buffer, the step counts and each group's
- * hyperparameters, as bytes. size is gd_optim_state_size(o). read fails (-1) if the
- * bytes do not fit this optimizer (kind, groups, parameter shapes). */
+ * hyperparameters (and initial lr), as bytes in the machine's byte order. size is
+ * gd_optim_state_size(o). read fails (-1, one-line reason; the optimizer unchanged) if
+ * the bytes do not fit this optimizer (kind, groups, parameter shapes, size). */
 size_t gd_optim_state_size(const gd_optim *o);
 void gd_optim_state_write(const gd_optim *o, void *buf);
 int gd_optim_state_read(gd_optim *o, const void *buf, size_t size);
