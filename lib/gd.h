@@ -29,5 +29,6 @@
 #include "out.h"
 #include "cli.h"
 #include "train.h"
+#include "ckpt.h"
 
 #endif

@@ -1,0 +1,123 @@
+/* ckpt.h -- checkpoints: a training run saved to disk and resumed exactly.
+ *
+ * A checkpoint holds everything a gd_trainer needs to continue as if it had never
+ * stopped: the model's parameters, the optimizer's kind and state (moments, step
+ * counts, each group's hyperparameters), the schedule (its canonical spec and its
+ * plateau state), the data order (this epoch's permutation, the position in it, the
+ * epoch and the step), the data-order RNG, and the best metric seen so far. Training N
+ * steps straight and training k steps, saving, loading into a fresh trainer and
+ * training N - k more give bitwise identical parameters.
+ *
+ *   // save every 500 steps, keep the last 3 and the best by validation loss
+ *   if (tr->step % 500 == 0 &&
+ *       gd_ckpt_dir_save("build/ch07/run", tr, val_loss, GD_CKPT_MIN, 3, NULL) != 0)
+ *       die(gd_error());
+ *
+ *   // resume: a trainer built from the same config, then the newest good checkpoint
+ *   gd_trainer *tr = gd_trainer_new(&cfg);
+ *   char path[4096];
+ *   gd_ckpt_info info;
+ *   int rc = gd_ckpt_dir_latest("build/ch07/run", path, sizeof path, &info);
+ *   if (rc < 0) die(gd_error());                        // the directory cannot be read
+ *   if (rc == 0 && gd_ckpt_load(tr, path, &best) != 0) die(gd_error());
+ *   // rc == 1: nothing to resume from (gd_error() says why, e.g. which files were bad)
+ *
+ * Loading is for a trainer built with the same config: the same layer sizes and
+ * activation, optimizer kind, schedule (canonical spec and sched_per_epoch), batch size
+ * and training set (the same indices, in any order). Anything else is refused, and so
+ * is any damage: a file truncated at any length, any flipped bit, a wrong magic or
+ * version. A refused load changes nothing in the trainer.
+ *
+ * Writing is crash-safe: the bytes go to PATH.tmp.PID, which is fsynced, renamed over
+ * PATH, and the directory fsynced; a crash (SIGKILL, power loss) at any moment leaves
+ * either the old file or the new one at PATH, never a mixture. A failed write leaves
+ * the old file untouched and removes the temporary one.
+ *
+ * THE FORMAT (version 1). Every field is little-endian and fixed-width; floats are
+ * IEEE-754 bit patterns (f32 parameters, f64 metrics), so a save/load round trip is
+ * bitwise.
+ *
+ *   header   8 bytes  magic "GDCKPT\0\0"
+ *            u32      version (1)
+ *            u32      flags (0)
+ *            u64      payload length P
+ *   payload  P bytes  sections, in this order, each: 4-byte tag, u64 length, body
+ *     "MODL"   u32 nlayers, u32 act (0 relu, 1 tanh), u32 dims[nlayers + 1],
+ *              u32 nparams, then per parameter: u32 ndim, u32 shape[ndim],
+ *              f32 values[product of shape]   (weight (out, in), bias (out), ...)
+ *     "OPTM"   u32 kind (gd_optim_kind), u64 n, n bytes of gd_optim_state_write
+ *     "SCHD"   u32 present (0: constant lr), u32 per_epoch, u32 n, n bytes of the
+ *              canonical spec (gd_sched_format, no NUL), u64 m, m bytes of
+ *              gd_sched_state_write
+ *     "DATA"   u32 batch_size, u32 n_train, u32 pos, i64 epoch, i64 step,
+ *              i32 order[n_train]             (this epoch's permutation)
+ *     "RNG "   u64 s[4], u32 has_spare, f64 spare      (gd_rng, the data order's)
+ *     "METR"   f64 best_metric                (NaN: none yet)
+ *   trailer  u32      CRC-32 (zlib's crc32) of every byte before it, header included
+ *
+ * The optimizer's and the schedule's state are stored as the bytes their own modules
+ * write (optim.h, sched.h); those modules check them again when they are read.
+ *
+ * THE DIRECTORY. gd_ckpt_dir_save writes DIR/ckpt-STEP.bin (STEP zero-padded to 8
+ * digits) and, when the metric beats best.bin's, DIR/best.bin too (the same bytes), each
+ * through its own temporary file and rename, then syncs the directory once. Only then
+ * does it delete what is no longer wanted: all but the newest keep_last ckpt-*.bin
+ * files, checkpoints of later steps than this one (they belong to a run that was
+ * abandoned by resuming from an earlier checkpoint, say after a loss spike), and
+ * temporary files left by writers that were killed. So once a checkpoint has been
+ * saved, the directory always holds a loadable one. best.bin is the best ever saved in
+ * the directory, even by an abandoned run; every checkpoint records the best metric so
+ * far (gd_ckpt_load gives it back), so early stopping resumes too. One writer per
+ * directory.
+ *
+ * Error convention (err.h): functions return 0, or -1 with one line in gd_error() naming
+ * the file and what is wrong; they never print and never exit.
+ */
+#ifndef GD_CKPT_H
+#define GD_CKPT_H
+
+#include <stddef.h>
+#include "train.h"
+
+#define GD_CKPT_VERSION 1
+
+typedef enum { GD_CKPT_MIN, GD_CKPT_MAX } gd_ckpt_mode;   /* lower or higher metric is better */
+
+/* What a checkpoint says about itself, read without a trainer. */
+typedef struct gd_ckpt_info {
+    long step, epoch;
+    double best_metric;                  /* NaN: none */
+    int nlayers;
+    int dims[GD_TRAIN_MAXLAYERS + 1];
+    size_t numel;                        /* scalar parameters */
+    size_t bytes;                        /* size of the file */
+} gd_ckpt_info;
+
+/* Write the trainer's whole state to path, crash-safely. best_metric is stored as it is
+ * (NaN for none) and given back by gd_ckpt_load. */
+int gd_ckpt_save(const gd_trainer *tr, const char *path, double best_metric);
+
+/* Restore the trainer's state from path. tr must have been built with the same config
+ * (see above); on any failure it is left unchanged. best_metric may be NULL. */
+int gd_ckpt_load(gd_trainer *tr, const char *path, double *best_metric);
+
+/* Check a file completely (magic, version, length, CRC, every section well formed)
+ * without a trainer; fill info (may be NULL). */
+int gd_ckpt_check(const char *path, gd_ckpt_info *info);
+
+/* Save the trainer as DIR/ckpt-STEP.bin (STEP = tr->step), and as DIR/best.bin too if
+ * metric beats the best.bin's (lower for GD_CKPT_MIN, higher for GD_CKPT_MAX; a NaN
+ * metric never does; a missing or damaged best.bin is beaten by any number). Keeps the
+ * newest keep_last ckpt-*.bin files (keep_last <= 0: all); see THE DIRECTORY above.
+ * Creates DIR if needed. *is_best (may be NULL) tells whether best.bin was replaced. */
+int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ckpt_mode mode,
+                     int keep_last, int *is_best);
+
+/* Where to resume: the ckpt-*.bin with the highest step that passes gd_ckpt_check
+ * (damaged ones are skipped), or best.bin if none does. Returns 0 with its path in
+ * path[0..size) and its info (may be NULL); 1 if there is none (a missing or empty
+ * directory, or only damaged files: gd_error() then says how many and why the first was
+ * refused); -1 if the directory cannot be read. */
+int gd_ckpt_dir_latest(const char *dir, char *path, size_t size, gd_ckpt_info *info);
+
+#endif
