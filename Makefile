@@ -70,9 +70,10 @@ define figure
 figures/$(1).svg figures/$(1).png &: $(2) figures/style.gp $(3) | $(DEPS_STAMP)
 	@echo "gnuplot $(2) -> figures/$(1).{svg,png}"
 	@for fmt in svg png; do \
-	  $$(GNUPLOT) -e "fmt='$$$$fmt'; outfile='figures/$(1).$$$$fmt.tmp'; data='$(4)'" \
-	    figures/style.gp $(2) && mv figures/$(1).$$$$fmt.tmp figures/$(1).$$$$fmt \
-	  || { rm -f figures/$(1).$$$$fmt.tmp; exit 1; }; done
+	  tmp=figures/$(1).$$$$fmt.tmp.$$$$$$$$; \
+	  $$(GNUPLOT) -e "fmt='$$$$fmt'; outfile='$$$$tmp'; data='$(4)'" \
+	    figures/style.gp $(2) && mv $$$$tmp figures/$(1).$$$$fmt \
+	  || { rm -f $$$$tmp; exit 1; }; done
 FIGURES += figures/$(1).svg figures/$(1).png
 endef
 

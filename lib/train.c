@@ -191,13 +191,15 @@ int gd_trainer_run(gd_trainer *tr, gd_train_log *log) {
     int in_window = 0;
     while (tr->step < total) {
         double loss = gd_trainer_step(tr);
+        /* the reference for divergence is the very first batch's loss: a blow-up in the
+         * first steps must not become part of it (Adam without warmup spikes at step 2) */
+        if (isnan(first)) first = loss;
         window += loss;
         in_window++;
         int eval_now = (c->val || c->test) && (tr->step % eval_every == 0 || tr->step == total);
         if (tr->step % log_every == 0 || tr->step == total || eval_now || !isfinite(loss)) {
             gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0),
                                 window / in_window, NAN, NAN, NAN, NAN};
-            if (isnan(first)) first = row.train_loss;
             int diverged = !isfinite(row.train_loss) || row.train_loss > c->diverge_factor * first;
             if (eval_now && !diverged) {
                 if (c->val) gd_trainer_eval(tr, c->val, c->val_idx, c->n_val, &row.val_loss, &row.val_acc);

@@ -17,7 +17,8 @@
  *   gd_trainer_free(tr); gd_train_log_free(&log);
  *
  * Divergence is an outcome, not a crash: a non-finite loss, or a windowed training loss
- * above diverge_factor times the first one, stops the run and sets log.diverged_at.
+ * above diverge_factor times the first batch's loss, stops the run and sets
+ * log.diverged_at.
  * Progress goes to stderr: a line that rewrites itself on a terminal; otherwise a plain
  * line at most every 10 seconds, and none for a run that is quicker than that.
  */
@@ -51,7 +52,7 @@ typedef struct gd_train_cfg {
     const gd_images *test;           /* evaluated with val (NULL: never) */
     int eval_every;                  /* steps between evaluations; 0: once per epoch */
     int log_every;                   /* steps per logged training-loss window */
-    double diverge_factor;           /* windowed loss above this times the first: diverged */
+    double diverge_factor;           /* windowed loss above this times the first batch's: diverged */
     const char *label;               /* for progress lines */
 } gd_train_cfg;
 

@@ -1,6 +1,5 @@
 # Figure 1.4: gradient descent on f(x) = x cos x from x0 = 2 with three learning rates.
 # Data: ch01-nonconvex --out nc-traj.tsv --curve nc-curve.tsv --minima nc-minima.tsv.
-height = 560
 set title 'A larger step cannot stay in a sharp minimum: f(x) = x cos x'
 set xlabel 'x'
 set ylabel 'f(x)'
