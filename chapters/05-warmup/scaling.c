@@ -1,0 +1,232 @@
+/* scaling.c -- the linear scaling rule, with and without gradual warmup, Chapter 5.
+ *
+ * Goyal et al. 2017 ("Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour"): when
+ * the minibatch is multiplied by k, multiply the learning rate by k; and ramp the lr
+ * up from the small-batch value over the first epochs (gradual warmup). The program
+ * trains the same MLP with SGD + momentum at batch B*k and lr k*lr for each k of --k,
+ * with no warmup and with a linear warmup from lr to k*lr over --warmup-epochs
+ * (the spec "warmup:T=N:start=1/k", sched.h), and records the test accuracy after every
+ * epoch. The trainer's divergence rule (train.h: a logged loss above 10 times the first;
+ * every step is logged here, so the first is the loss before any update) stops a run.
+ * Leaves out: the step decay that follows in Goyal et al., batch normalisation, the
+ * many epochs that make their large-batch runs catch up (our runs are short).
+ */
+#include "gd.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EPOCHS 64
+
+typedef struct {
+    int k, warm;
+    int batch;
+    double lr;
+    long steps, diverged_at;
+    int nepochs;                      /* epochs evaluated */
+    double acc[MAX_EPOCHS], loss[MAX_EPOCHS];
+} run_result;
+
+int main(int argc, char **argv) {
+    const char *dims_s = "784-128-10", *optim = "sgd:lr=0.05:momentum=0.9", *data = NULL;
+    const char *out = NULL, *numbers = NULL;
+    gd_floats ks = {5, {1, 2, 4, 8, 16}};
+    gd_floats warmup_epochs = {2, {0, 1}};
+    long batch = 128, epochs = 4;
+    uint64_t seed = 0;
+    gd_opt opts[] = {
+        GD_OPT_STRING("dims", &dims_s, "layer sizes of the MLP"),
+        GD_OPT_STRING("optim", &optim, "optimizer spec (optim.h) for the base batch size; its lr is scaled by k"),
+        GD_OPT_INT("batch-size", &batch, "the base batch size B", 1, 60000),
+        GD_OPT_FLOATS("k", &ks, "batch multipliers: batch B*k at lr k*lr", 1, 1000, 0),
+        GD_OPT_FLOATS("warmup-epochs", &warmup_epochs, "gradual warmup lengths from lr to k*lr, in epochs (0: none)", 0, 1000, 0),
+        GD_OPT_INT("epochs", &epochs, "epochs per run", 1, MAX_EPOCHS),
+        GD_OPT_SEED("seed", &seed, "initial weights and data order (the same for every run)"),
+        GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
+        GD_OPT_STRING("out", &out, "write the test accuracy after every epoch of every run to this table"),
+        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_END};
+    int rc = gd_cli_parse(argc, argv,
+                          "The linear scaling rule (batch x k, lr x k) with and without gradual warmup, SGD on "
+                          "Fashion-MNIST (Chapter 5).",
+                          opts);
+    if (rc) return rc == GD_CLI_HELP ? 0 : 2;
+    gd_train_cfg cfg = gd_train_defaults();
+    if ((cfg.nlayers = gd_parse_dims(dims_s, cfg.dims, GD_TRAIN_MAXLAYERS)) < 0) {
+        fprintf(stderr, "%s: --dims: %s\n", gd_prog(), gd_error());
+        return 2;
+    }
+    gd_optim_kind kind;
+    gd_hparams hp;
+    if (gd_optim_parse(optim, &kind, &hp) != 0) {
+        fprintf(stderr, "%s: --optim: %s\n", gd_prog(), gd_error());
+        return 2;
+    }
+    for (int i = 0; i < ks.n; i++)
+        if (ks.v[i] != floor(ks.v[i]) || ks.v[i] * batch > 60000) {
+            fprintf(stderr, "%s: --k: whole multipliers with B*k <= 60000, got %g\n", gd_prog(), ks.v[i]);
+            return 2;
+        }
+    for (int i = 0; i < warmup_epochs.n; i++)
+        if (warmup_epochs.v[i] >= epochs) {
+            fprintf(stderr, "%s: --warmup-epochs: must be shorter than --epochs (%ld), got %g\n", gd_prog(), epochs,
+                    warmup_epochs.v[i]);
+            return 2;
+        }
+
+    gd_blas_threads(1);
+    gd_images train, test;
+    if (gd_fmnist_load(&train, &test, data) != 0) {
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+        return 1;
+    }
+    char canon[256];
+    gd_optim_format(canon, sizeof canon, kind, &hp);
+    gd_table *t = NULL;
+    if (out && !(t = gd_table_open(out, "k batch lr warmup_epochs epoch step train_loss test_loss test_acc status")))
+        goto io_error;
+    if (t) {
+        gd_table_meta(t, "program", "ch05-scaling");
+        gd_table_meta(t, "model", "MLP %s, ReLU, %ld epochs, seed %llu", dims_s, epochs, (unsigned long long)seed);
+        gd_table_meta(t, "optim", "%s at batch %ld; batch %ld k uses lr k * %g", canon, batch, batch, hp.lr);
+        gd_table_meta(t, "warmup", "warmup:T=(epochs * steps per epoch):start=1/k, then constant");
+        gd_table_meta(t, "divergence rule", "the trainer's: a step's loss > 10 x the first step's stops the run");
+    }
+
+    static run_result res[GD_FLOATS_MAX * GD_FLOATS_MAX];
+    int nres = 0;
+    printf("%-4s %-6s %-7s %-7s %s\n", "k", "batch", "lr", "warmup", "test accuracy after each epoch");
+    for (int w = 0; w < warmup_epochs.n; w++) {
+        for (int i = 0; i < ks.n; i++) {
+            run_result *r = &res[nres++];
+            memset(r, 0, sizeof *r);
+            r->k = (int)ks.v[i];
+            r->warm = (int)(warmup_epochs.v[w] > 0);
+            r->batch = (int)(batch * r->k);
+            r->lr = hp.lr * r->k;
+            gd_hparams h = hp;
+            char spec[256], sched[128], label[96];
+            // region goyal
+            long per_epoch = (train.n + r->batch - 1) / r->batch;
+            long T = (long)ceil(warmup_epochs.v[w] * per_epoch);    /* warmup steps */
+            h.lr = r->lr;                                            /* k lr at batch k B */
+            /* gradual warmup: lr(t) = k lr (1/k + (1 - 1/k) t/T), from lr up to k lr */
+            snprintf(sched, sizeof sched, "warmup:T=%ld:start=%.10g", T, 1.0 / r->k);
+            // endregion goyal
+            gd_optim_format(spec, sizeof spec, kind, &h);
+            snprintf(label, sizeof label, "k %d%s", r->k, T > 0 ? " warmup" : "");
+            cfg.optim = spec;
+            cfg.sched = T > 0 && r->k > 1 ? sched : NULL;
+            cfg.batch_size = r->batch;
+            cfg.epochs = (double)epochs;
+            cfg.seed = seed;
+            cfg.train = &train;
+            cfg.test = &test;
+            cfg.eval_every = 0;      /* after every epoch */
+            cfg.log_every = 1;       /* the divergence rule compares with the first step */
+            cfg.label = label;
+            gd_trainer *tr = gd_trainer_new(&cfg);
+            if (!tr) {
+                fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+                return 1;
+            }
+            gd_train_log log;
+            if (gd_trainer_run(tr, &log) != 0) {
+                fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+                return 1;
+            }
+            r->steps = log.steps;
+            r->diverged_at = log.diverged_at;
+            printf("%-4d %-6d %-7.4g %-7s", r->k, r->batch, r->lr, T > 0 ? "yes" : "no");
+            double window = 0;
+            int nwin = 0;
+            for (int j = 0; j < log.n; j++) {
+                const gd_train_row *row = &log.rows[j];
+                window += row->train_loss, nwin++;
+                if (isnan(row->test_acc) && !(j == log.n - 1 && r->diverged_at >= 0)) continue;
+                int diverged = j == log.n - 1 && r->diverged_at >= 0;
+                if (t)
+                    gd_table_row(t, "%d %d %.6g %g %.4f %ld %.5f %.5f %.4f %s", r->k, r->batch, r->lr,
+                                 warmup_epochs.v[w], row->epoch, row->step, window / nwin, row->test_loss, row->test_acc,
+                                 diverged ? "diverged" : "ok");
+                if (!diverged && r->nepochs < MAX_EPOCHS) {
+                    r->acc[r->nepochs] = row->test_acc, r->loss[r->nepochs] = row->test_loss;
+                    r->nepochs++;
+                    printf(" %.4f", row->test_acc);
+                }
+                window = 0, nwin = 0;
+            }
+            if (r->diverged_at >= 0) printf(" diverged at step %ld", r->diverged_at);
+            printf("\n");
+            if (t) gd_table_block(t);
+            gd_trainer_free(tr);
+            gd_train_log_free(&log);
+        }
+    }
+    if (t) {
+        int e = gd_table_close(t);
+        t = NULL;
+        if (e) goto io_error;
+    }
+    if (numbers) {
+        gd_table *nt = gd_table_open(numbers, "key value");
+        if (!nt) goto io_error;
+        gd_table_meta(nt, "program", "ch05-scaling");
+        gd_table_kv(nt, "ls_dims", "%s", dims_s);
+        gd_table_kv(nt, "ls_lr", "%g", hp.lr);
+        gd_table_kv(nt, "ls_momentum", "%g", hp.momentum);
+        gd_table_kv(nt, "ls_batch", "%ld", batch);
+        gd_table_kv(nt, "ls_epochs", "%ld", epochs);
+        gd_table_kv(nt, "ls_kmax", "%g", ks.v[ks.n - 1]);
+        gd_table_kv(nt, "ls_batch_max", "%g", ks.v[ks.n - 1] * batch);
+        gd_table_kv(nt, "ls_lr_max", "%g", ks.v[ks.n - 1] * hp.lr);
+        gd_table_kv(nt, "ls_warmup_epochs", "%g", warmup_epochs.v[warmup_epochs.n - 1]);
+        /* one row per k: test accuracy after the first and the last epoch, each warmup */
+        char buf[8192], key[64];
+        int len = snprintf(buf, sizeof buf, "| k | batch | lr | steps per epoch |");
+        for (int w = 0; w < warmup_epochs.n; w++)
+            len += snprintf(buf + len, sizeof buf - len, " %s: epoch 1 | %s: epoch %ld |",
+                            warmup_epochs.v[w] > 0 ? "warmup" : "no warmup", warmup_epochs.v[w] > 0 ? "warmup" : "no warmup",
+                            epochs);
+        len += snprintf(buf + len, sizeof buf - len, "\n|---:|---:|---:|---:|");
+        for (int w = 0; w < warmup_epochs.n; w++) len += snprintf(buf + len, sizeof buf - len, "---:|---:|");
+        len += snprintf(buf + len, sizeof buf - len, "\n");
+        for (int i = 0; i < ks.n && len < (int)sizeof buf - 300; i++) {
+            int k = (int)ks.v[i], B = (int)(batch * k);
+            len += snprintf(buf + len, sizeof buf - len, "| %d | %d | %.3g | %d |", k, B, hp.lr * k, (train.n + B - 1) / B);
+            for (int w = 0; w < warmup_epochs.n; w++) {
+                const run_result *r = &res[w * ks.n + i];
+                if (r->nepochs == 0)
+                    len += snprintf(buf + len, sizeof buf - len, " diverged (step %ld) | - |", r->diverged_at);
+                else if (r->nepochs < epochs)
+                    len += snprintf(buf + len, sizeof buf - len, " %.1f%% | diverged (step %ld) |", 100 * r->acc[0],
+                                    r->diverged_at);
+                else
+                    len += snprintf(buf + len, sizeof buf - len, " %.1f%% | %.1f%% |", 100 * r->acc[0],
+                                    100 * r->acc[r->nepochs - 1]);
+                /* inline: ls_k8_w1_e1 (epoch 1), ls_k8_w1_last, ls_k8_w1_div */
+                snprintf(key, sizeof key, "ls_k%d_w%d_div", k, w);
+                gd_table_kv(nt, key, "%ld", r->diverged_at);
+                if (r->nepochs > 0) {
+                    snprintf(key, sizeof key, "ls_k%d_w%d_e1", k, w);
+                    gd_table_kv(nt, key, "%.1f%%", 100 * r->acc[0]);
+                    snprintf(key, sizeof key, "ls_k%d_w%d_last", k, w);
+                    gd_table_kv(nt, key, "%.1f%%", 100 * r->acc[r->nepochs - 1]);
+                }
+            }
+            len += snprintf(buf + len, sizeof buf - len, "\n");
+        }
+        gd_table_kv(nt, "ls_table", "%s", buf);
+        if (gd_table_close(nt) != 0) goto io_error;
+    }
+    gd_images_free(&train);
+    gd_images_free(&test);
+    return 0;
+
+io_error:
+    fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+    if (t) gd_table_abort(t);
+    return 1;
+}
