@@ -110,9 +110,10 @@ figures: $(FIGURES) ## regenerate every figure in figures/
 test: $(TEST_BIN) $(PROGRAMS) $(RUNS) ## run the test suite (CH=01 for one chapter, CH=lib)
 	$(TEST_BIN) $(TEST_FILTER)
 
-bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt ## benchmarks: MLP training vs this machine's sgemm peak, checkpoint I/O
+bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep ## benchmarks: MLP training vs sgemm peak, checkpoint I/O, sweep speed-up
 	$(BIN)/bench-mlp
 	$(BIN)/bench-ckpt
+	$(BIN)/bench-sweep
 
 # The reference numbers tests compare against come from PyTorch through committed
 # scripts; the tests themselves never need Python.

@@ -30,5 +30,6 @@
 #include "cli.h"
 #include "train.h"
 #include "ckpt.h"
+#include "sweep.h"
 
 #endif
