@@ -107,7 +107,9 @@ runs: $(RUNS) ## run every chapter program (data under build/)
 figures: $(FIGURES) ## regenerate every figure in figures/
 
 # `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's.
-test: $(TEST_BIN) $(PROGRAMS) $(RUNS) ## run the test suite (CH=01 for one chapter, CH=lib)
+# With CH=NN only that chapter's runs are needed; CH=lib needs none.
+TEST_RUNS := $(if $(CH),$(filter $(BUILD)/ch$(CH)/%,$(RUNS)),$(RUNS))
+test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) ## run the test suite (CH=01 for one chapter, CH=lib)
 	$(TEST_BIN) $(TEST_FILTER)
 
 bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep ## benchmarks: MLP training vs sgemm peak, checkpoint I/O, sweep speed-up
