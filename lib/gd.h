@@ -31,5 +31,6 @@
 #include "train.h"
 #include "ckpt.h"
 #include "sweep.h"
+#include "monitor.h"
 
 #endif

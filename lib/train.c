@@ -67,6 +67,7 @@ gd_trainer *gd_trainer_new(const gd_train_cfg *cfg) {
     gd_trainer *tr = calloc(1, sizeof *tr);
     if (!tr) return gd_seterr("trainer: out of memory"), NULL;
     tr->cfg = *cfg;
+    tr->lr_scale = 1.0;
     tr->n_train = cfg->n_train > 0 ? cfg->n_train : cfg->train->n;
     if (cfg->train_idx == NULL && tr->n_train > cfg->train->n) tr->n_train = cfg->train->n;
     tr->steps_per_epoch = (tr->n_train + cfg->batch_size - 1) / cfg->batch_size;
@@ -116,6 +117,10 @@ double gd_trainer_step(gd_trainer *tr) {
     gd_images_batch(tr->X, tr->y, c->train, tr->order + tr->pos, B);
     tr->pos += B;
     if (tr->sched) gd_sched_apply(tr->sched, c->sched_per_epoch ? tr->epoch : tr->step, tr->opt);
+    if (tr->lr_scale != 1.0)   /* lr = schedule's lr (or the initial lr) * lr_scale */
+        for (int g = 0; g < gd_optim_ngroups(tr->opt); g++)
+            gd_optim_set_lr(tr->opt, g, (tr->sched ? gd_optim_lr(tr->opt, g) : gd_optim_initial_lr(tr->opt, g)) *
+                                            tr->lr_scale);
     gd_optim_zero_grad(tr->opt);
     double loss = gd_mlp_loss(&tr->model, tr->X, tr->y, B);
     gd_mlp_backward(&tr->model, tr->y, B);

@@ -92,11 +92,13 @@ typedef struct gd_trainer {
     float *X;                        /* (batch, D) */
     int *y;                          /* (batch) */
     int max_batch;
+    double lr_scale;                 /* every lr is multiplied by this after the schedule (1; a
+                                      * back-off lowers it, monitor.h); not in checkpoints */
 } gd_trainer;
 
 gd_trainer *gd_trainer_new(const gd_train_cfg *cfg);
 void gd_trainer_free(gd_trainer *tr);
-/* One minibatch update (schedule applied first); returns the batch's loss. */
+/* One minibatch update (schedule applied first, then lr_scale); returns the batch's loss. */
 double gd_trainer_step(gd_trainer *tr);
 /* Mean loss and accuracy on images idx[0..n) of ds (idx NULL: the first n; n 0: all). */
 void gd_trainer_eval(gd_trainer *tr, const gd_images *ds, const int *idx, int n,

@@ -1,0 +1,451 @@
+/* monitor.c -- early stopping, spike detection, backing off, and gd_fit; see monitor.h.
+ *
+ * Early stopping follows keras.callbacks.EarlyStopping (Keras 3) and
+ * lightning.pytorch.callbacks.EarlyStopping; the line that decides is marked below.
+ * Leaves out: Keras' baseline and start_from_epoch, Lightning's stopping_threshold and
+ * divergence_threshold (the back-off handles divergence), and saving the early-stopping
+ * counters in checkpoints (a resumed run takes the best metric from the checkpoint and
+ * starts its patience afresh).
+ */
+#include "monitor.h"
+#include "err.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------------------------- */
+/* Spec parsing: "KEY=VALUE:KEY=VALUE", shared by the early-stopping and back-off specs. */
+
+/* Calls set(key, value, ctx) for each item; -1 on a malformed item or set's -1. */
+static int gd__items(const char *spec, const char *what, int (*set)(const char *, const char *, void *), void *ctx) {
+    char buf[512];
+    if (!spec || strlen(spec) >= sizeof buf) return gd_seterr("%s: spec missing or too long", what);
+    snprintf(buf, sizeof buf, "%s", spec);
+    if (buf[0] == '\0') return 0;
+    char *save = NULL;
+    for (char *item = strtok_r(buf, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq || eq == item || eq[1] == '\0') return gd_seterr("%s: '%s' is not KEY=VALUE", what, item);
+        *eq = '\0';
+        if (set(item, eq + 1, ctx) != 0) return -1;
+    }
+    return 0;
+}
+
+static int gd__num(const char *what, const char *key, const char *v, double lo, double hi, int lo_open, double *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end != '\0' || !isfinite(x)) return gd_seterr("%s: %s must be a number, got '%s'", what, key, v);
+    if (x < lo || (lo_open && x == lo) || x > hi)
+        return hi < 1e300 ? gd_seterr("%s: %s must be %s %g and <= %g, got '%s'", what, key, lo_open ? ">" : ">=", lo,
+                                      hi, v)
+                          : gd_seterr("%s: %s must be %s %g, got '%s'", what, key, lo_open ? ">" : ">=", lo, v);
+    *out = x;
+    return 0;
+}
+
+static int gd__whole(const char *what, const char *key, const char *v, long lo, long hi, long *out) {
+    double x;
+    if (gd__num(what, key, v, (double)lo, (double)hi, 0, &x) != 0) return -1;
+    if (x != floor(x)) return gd_seterr("%s: %s must be a whole number, got '%s'", what, key, v);
+    *out = (long)x;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Early stopping. */
+
+gd_early_cfg gd_early_defaults(void) {
+    gd_early_cfg c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.monitor, sizeof c.monitor, "val_loss");
+    c.mode = GD_CKPT_MIN;
+    c.min_delta = 0;
+    c.patience = 3;
+    c.restore_best_weights = 1;
+    c.check_finite = 1;
+    return c;
+}
+
+typedef struct {
+    gd_early_cfg c;
+    int mode_given;   /* 0 none, 1 min/max, 2 auto */
+} gd__early_ctx;
+
+static int gd__early_set(const char *key, const char *v, void *ctx) {
+    gd__early_ctx *x = ctx;
+    const char *w = "early stopping";
+    long n;
+    if (strcmp(key, "monitor") == 0) {
+        if (strcmp(v, "val_loss") && strcmp(v, "val_acc") && strcmp(v, "train_loss"))
+            return gd_seterr("%s: monitor must be val_loss, val_acc or train_loss, got '%s'", w, v);
+        snprintf(x->c.monitor, sizeof x->c.monitor, "%s", v);
+    } else if (strcmp(key, "mode") == 0) {
+        if (strcmp(v, "min") == 0) x->c.mode = GD_CKPT_MIN, x->mode_given = 1;
+        else if (strcmp(v, "max") == 0) x->c.mode = GD_CKPT_MAX, x->mode_given = 1;
+        else if (strcmp(v, "auto") == 0) x->mode_given = 2;
+        else return gd_seterr("%s: mode must be min, max or auto, got '%s'", w, v);
+    } else if (strcmp(key, "min_delta") == 0) {
+        if (gd__num(w, key, v, 0, 1e300, 0, &x->c.min_delta) != 0) return -1;
+    } else if (strcmp(key, "patience") == 0) {
+        if (gd__whole(w, key, v, 0, 1000000, &n) != 0) return -1;
+        x->c.patience = (int)n;
+    } else if (strcmp(key, "restore_best_weights") == 0 || strcmp(key, "restore") == 0) {
+        if (gd__whole(w, key, v, 0, 1, &n) != 0) return -1;
+        x->c.restore_best_weights = (int)n;
+    } else if (strcmp(key, "check_finite") == 0) {
+        if (gd__whole(w, key, v, 0, 1, &n) != 0) return -1;
+        x->c.check_finite = (int)n;
+    } else {
+        return gd_seterr("%s: unknown key '%s' (known: monitor, mode, min_delta, patience, restore_best_weights, "
+                         "check_finite)", w, key);
+    }
+    return 0;
+}
+
+int gd_early_parse(const char *spec, gd_early_cfg *cfg) {
+    gd__early_ctx x = {*cfg, 0};
+    if (gd__items(spec, "early stopping", gd__early_set, &x) != 0) return -1;
+    if (x.mode_given != 1 && (x.mode_given == 2 || strcmp(x.c.monitor, cfg->monitor) != 0))
+        x.c.mode = strstr(x.c.monitor, "acc") ? GD_CKPT_MAX : GD_CKPT_MIN;   /* Keras' mode='auto' */
+    *cfg = x.c;
+    return 0;
+}
+
+void gd_early_format(char *buf, size_t size, const gd_early_cfg *c) {
+    snprintf(buf, size, "monitor=%s:mode=%s:min_delta=%g:patience=%d:restore_best_weights=%d:check_finite=%d",
+             c->monitor, c->mode == GD_CKPT_MAX ? "max" : "min", c->min_delta, c->patience, c->restore_best_weights,
+             c->check_finite);
+}
+
+int gd_early_init(gd_early *es, const gd_early_cfg *cfg) {
+    memset(es, 0, sizeof *es);
+    es->cfg = *cfg;
+    es->best = cfg->mode == GD_CKPT_MAX ? -INFINITY : INFINITY;
+    es->best_eval = -1;
+    es->stopped_eval = -1;
+    return 0;
+}
+
+void gd_early_free(gd_early *es) {
+    free(es->best_w);
+    memset(es, 0, sizeof *es);
+}
+
+int gd_early_improves(const gd_early *es, double metric) {
+    if (!isfinite(metric)) return 0;
+    // region improves
+    if (es->cfg.mode == GD_CKPT_MIN) return metric < es->best - es->cfg.min_delta;   /* better by more than min_delta */
+    return metric > es->best + es->cfg.min_delta;
+    // endregion improves
+}
+
+static size_t gd__numel(const gd_mlp *m) {
+    size_t n = 0;
+    for (int p = 0; p < m->nparams; p++) n += m->params[p].value->size;
+    return n;
+}
+
+/* es->best_w = the model's parameters, one after another. */
+static int gd__snapshot(gd_early *es, const gd_mlp *model) {
+    size_t n = gd__numel(model);
+    if (!es->best_w || es->numel != n) {
+        free(es->best_w);
+        es->numel = 0;
+        if (!(es->best_w = malloc(n * sizeof *es->best_w))) return gd_seterr("early stopping: out of memory");
+        es->numel = n;
+    }
+    float *dst = es->best_w;
+    for (int p = 0; p < model->nparams; p++) {
+        memcpy(dst, model->params[p].value->data, model->params[p].value->size * sizeof *dst);
+        dst += model->params[p].value->size;
+    }
+    return 0;
+}
+
+int gd_early_observe(gd_early *es, double metric, const gd_mlp *model) {
+    long k = es->evals++;
+    if (es->stopped_eval >= 0) return GD_EARLY_STOP;
+    // region observe
+    if (gd_early_improves(es, metric)) {               /* min: metric < best - min_delta */
+        es->best = metric;                              /* a new best: the patience starts again */
+        es->best_eval = k;
+        es->wait = 0;
+        if (es->cfg.restore_best_weights && model && gd__snapshot(es, model) != 0) return -1;
+        return GD_EARLY_IMPROVED;
+    }
+    es->wait++;                                         /* one more evaluation without improvement */
+    if (es->wait >= es->cfg.patience || (es->cfg.check_finite && !isfinite(metric))) {
+        es->stopped_eval = k;                           /* patience used up (or NaN): stop */
+        return GD_EARLY_STOP;
+    }
+    return GD_EARLY_WAIT;
+    // endregion observe
+}
+
+int gd_early_restore(const gd_early *es, gd_mlp *model) {
+    if (!es->cfg.restore_best_weights || !es->best_w) return 0;
+    if (gd__numel(model) != es->numel) return gd_seterr("early stopping: the model has changed size");
+    const float *src = es->best_w;
+    for (int p = 0; p < model->nparams; p++) {
+        memcpy(model->params[p].value->data, src, model->params[p].value->size * sizeof *src);
+        src += model->params[p].value->size;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Spikes. */
+
+int gd_spike_init(gd_spike *sp, int window, double threshold) {
+    memset(sp, 0, sizeof *sp);
+    if (window < 1) return gd_seterr("spike: window %d (must be >= 1)", window);
+    if (!(threshold > 1)) return gd_seterr("spike: threshold %g (must be > 1)", threshold);
+    if (!(sp->ring = malloc((size_t)window * sizeof *sp->ring))) return gd_seterr("spike: out of memory");
+    sp->window = window;
+    sp->threshold = threshold;
+    return 0;
+}
+
+void gd_spike_free(gd_spike *sp) {
+    free(sp->ring);
+    memset(sp, 0, sizeof *sp);
+}
+
+static int gd__cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double gd_spike_median(const gd_spike *sp) {
+    if (sp->n == 0) return NAN;
+    double tmp[sp->n];                                  /* window is small (tens to hundreds) */
+    memcpy(tmp, sp->ring, (size_t)sp->n * sizeof *tmp);
+    qsort(tmp, (size_t)sp->n, sizeof *tmp, gd__cmp_double);
+    return sp->n % 2 ? tmp[sp->n / 2] : 0.5 * (tmp[sp->n / 2 - 1] + tmp[sp->n / 2]);
+}
+
+int gd_spike_check(gd_spike *sp, double loss, double *median) {
+    double med = gd_spike_median(sp);
+    if (median) *median = med;
+    // region spike
+    int spike = !isfinite(loss) || (sp->n > 0 && loss > sp->threshold * med);   /* loss > threshold * median */
+    // endregion spike
+    if (spike) return 1;
+    sp->ring[sp->head] = loss;
+    sp->head = (sp->head + 1) % sp->window;
+    if (sp->n < sp->window) sp->n++;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Back-off. */
+
+gd_backoff_cfg gd_backoff_defaults(void) { return (gd_backoff_cfg){0.5, 5, 50, 3.0}; }
+
+static int gd__backoff_set(const char *key, const char *v, void *ctx) {
+    gd_backoff_cfg *c = ctx;
+    const char *w = "back-off";
+    long n;
+    if (strcmp(key, "factor") == 0) {
+        if (gd__num(w, key, v, 0, 1, 1, &c->factor) != 0 || c->factor >= 1)
+            return gd_seterr("%s: factor must be > 0 and < 1, got '%s'", w, v);
+    } else if (strcmp(key, "retries") == 0) {
+        if (gd__whole(w, key, v, 0, 1000, &n) != 0) return -1;
+        c->retries = (int)n;
+    } else if (strcmp(key, "window") == 0) {
+        if (gd__whole(w, key, v, 1, 10000, &n) != 0) return -1;
+        c->window = (int)n;
+    } else if (strcmp(key, "threshold") == 0) {
+        if (gd__num(w, key, v, 1, 1e300, 1, &c->threshold) != 0) return -1;
+    } else {
+        return gd_seterr("%s: unknown key '%s' (known: factor, retries, window, threshold)", w, key);
+    }
+    return 0;
+}
+
+int gd_backoff_parse(const char *spec, gd_backoff_cfg *cfg) {
+    gd_backoff_cfg c = *cfg;
+    if (gd__items(spec, "back-off", gd__backoff_set, &c) != 0) return -1;
+    *cfg = c;
+    return 0;
+}
+
+void gd_backoff_format(char *buf, size_t size, const gd_backoff_cfg *c) {
+    snprintf(buf, size, "factor=%g:retries=%d:window=%d:threshold=%g", c->factor, c->retries, c->window, c->threshold);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* The loop. */
+
+static int gd__row_add(gd_train_log *log, gd_train_row row) {
+    if (log->n == log->cap) {
+        int cap = log->cap ? 2 * log->cap : 256;
+        gd_train_row *rows = realloc(log->rows, (size_t)cap * sizeof *rows);
+        if (!rows) return gd_seterr("fit: out of memory for the log");
+        log->rows = rows;
+        log->cap = cap;
+    }
+    log->rows[log->n++] = row;
+    return 0;
+}
+
+static int gd__event_add(gd_fit_result *res, gd_backoff_event ev) {
+    gd_backoff_event *e = realloc(res->events, (size_t)(res->nevents + 1) * sizeof *e);
+    if (!e) return gd_seterr("fit: out of memory for the back-off log");
+    res->events = e;
+    res->events[res->nevents++] = ev;
+    return 0;
+}
+
+static double gd__metric(const gd_train_row *r, const char *name) {
+    if (strcmp(name, "val_acc") == 0) return r->val_acc;
+    if (strcmp(name, "train_loss") == 0) return r->train_loss;
+    return r->val_loss;
+}
+
+/* The run ends: report (one line), a last log row with the spiking loss. */
+static void gd__give_up(gd_trainer *tr, const gd_backoff_cfg *bc, gd_fit_result *res, double loss, double median) {
+    res->gave_up = 1;
+    snprintf(res->report, sizeof res->report,
+             "gave up after %d back-offs: the loss %.4g at step %ld is a spike (running median %.4g, threshold x%g) "
+             "even at lr %.4g (x%.4g)", res->nevents, loss, tr->step, median, bc->threshold, gd_optim_lr(tr->opt, 0),
+             tr->lr_scale);
+    gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0), loss,
+                        NAN, NAN, NAN, NAN};
+    gd__row_add(&res->log, row);          /* out of memory: the row is missing, the report is not */
+    res->log.diverged_at = tr->step;
+}
+
+/* Load the newest checkpoint of dir that passes its checks. */
+static int gd__roll_back(gd_trainer *tr, const char *dir) {
+    char path[4096];
+    if (gd_ckpt_dir_latest(dir, path, sizeof path, NULL) != 0) return -1;
+    return gd_ckpt_load(tr, path, NULL);
+}
+
+/* One back-off event: where it spiked, where it went back to, the lr from now on. */
+static int gd__log_backoff(const gd_trainer *tr, gd_fit_result *res, long spiked, double loss, double median) {
+    const gd_train_cfg *c = &tr->cfg;
+    double base = gd_optim_initial_lr(tr->opt, 0);
+    double lr = tr->sched ? gd_sched_lr(tr->sched, c->sched_per_epoch ? tr->epoch : tr->step, base) : base;
+    gd_backoff_event ev = {spiked, loss, median, tr->step, tr->lr_scale, lr * tr->lr_scale};
+    return gd__event_add(res, ev);
+}
+
+void gd_fit_result_free(gd_fit_result *res) {
+    gd_train_log_free(&res->log);
+    free(res->events);
+    memset(res, 0, sizeof *res);
+}
+
+int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
+    const gd_train_cfg *c = &tr->cfg;
+    memset(res, 0, sizeof *res);
+    res->log.diverged_at = -1;
+    res->stop_step = res->best_step = res->resumed_from = -1;
+    res->best_metric = NAN;
+    if (fc->backoff && !fc->ckpt_dir) return gd_seterr("fit: backing off needs a checkpoint directory");
+    const char *metric_name = fc->early ? fc->early->monitor : fc->metric ? fc->metric : "val_loss";
+    gd_ckpt_mode mode = fc->early ? fc->early->mode : strstr(metric_name, "acc") ? GD_CKPT_MAX : GD_CKPT_MIN;
+
+    gd_early es;
+    gd_spike sp = {0};
+    int rc = -1;
+    if (fc->early) gd_early_init(&es, fc->early);
+    if (fc->backoff && gd_spike_init(&sp, fc->backoff->window, fc->backoff->threshold) != 0) goto done;
+
+    if (fc->resume && fc->ckpt_dir) {
+        char path[4096];
+        int got = gd_ckpt_dir_latest(fc->ckpt_dir, path, sizeof path, NULL);
+        double best = NAN;
+        if (got < 0) goto done;
+        if (got == 0) {
+            if (gd_ckpt_load(tr, path, &best) != 0) goto done;
+            res->resumed_from = tr->step;
+            if (fc->early && isfinite(best)) es.best = best;
+        }
+    }
+    /* a checkpoint of the start, so that a spike in the first steps has one to go back to */
+    if (fc->ckpt_dir && res->resumed_from < 0 && gd_ckpt_dir_save(fc->ckpt_dir, tr, NAN, mode, fc->keep_last, NULL) != 0)
+        goto done;
+
+    long total = (long)ceil(c->epochs * tr->steps_per_epoch);
+    long eval_every = c->eval_every > 0 ? c->eval_every : tr->steps_per_epoch;
+    int log_every = c->log_every > 0 ? c->log_every : 50;
+    double window = 0.0, first = NAN;
+    int in_window = 0;
+    while (tr->step < total) {
+        double loss = gd_trainer_step(tr);
+        // region backoff
+        double median;
+        if (fc->backoff && gd_spike_check(&sp, loss, &median)) {   /* not finite, or > threshold * median */
+            if (res->nevents >= fc->backoff->retries) {            /* out of retries: give up, say why */
+                gd__give_up(tr, fc->backoff, res, loss, median);
+                break;
+            }
+            long spiked = tr->step;
+            if (gd__roll_back(tr, fc->ckpt_dir) != 0) goto done;   /* the newest good checkpoint */
+            tr->lr_scale *= fc->backoff->factor;                   /* lr <- lr * factor, from now on */
+            if (gd__log_backoff(tr, res, spiked, loss, median) != 0) goto done;
+            window = 0.0, in_window = 0;
+            continue;
+        }
+        // endregion backoff
+        if (isnan(first)) first = loss;
+        window += loss;
+        in_window++;
+        int eval_now = (c->val || c->test) && (tr->step % eval_every == 0 || tr->step == total);
+        int stop = 0;
+        if (tr->step % log_every == 0 || tr->step == total || eval_now || !isfinite(loss)) {
+            gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0),
+                                window / in_window, NAN, NAN, NAN, NAN};
+            int diverged = !fc->backoff && (!isfinite(row.train_loss) || row.train_loss > c->diverge_factor * first);
+            if (eval_now && !diverged) {
+                if (c->val) gd_trainer_eval(tr, c->val, c->val_idx, c->n_val, &row.val_loss, &row.val_acc);
+                if (c->test) gd_trainer_eval(tr, c->test, NULL, 0, &row.test_loss, &row.test_acc);
+            }
+            if (gd__row_add(&res->log, row) != 0) goto done;
+            window = 0.0;
+            in_window = 0;
+            if (diverged) {
+                res->log.diverged_at = tr->step;
+                break;
+            }
+            // region evaluation
+            if (eval_now) {
+                double m = gd__metric(&row, metric_name);
+                if (tr->sched && gd_sched_has_plateau(tr->sched)) gd_sched_observe(tr->sched, m); /* reduce on plateau */
+                if (fc->early) {
+                    int r = gd_early_observe(&es, m, &tr->model);                         /* early stopping */
+                    if (r < 0) goto done;
+                    if (r == GD_EARLY_IMPROVED) res->best_step = tr->step, res->best_metric = m;
+                    if (r == GD_EARLY_STOP) stop = 1, res->stopped_early = 1, res->stop_step = tr->step;
+                }
+                if (fc->ckpt_dir && gd_ckpt_dir_save(fc->ckpt_dir, tr, m, mode, fc->keep_last, NULL) != 0) goto done;
+            }
+            // endregion evaluation
+        }
+        if (!eval_now && fc->ckpt_dir && fc->ckpt_every > 0 && tr->step % fc->ckpt_every == 0 &&
+            gd_ckpt_dir_save(fc->ckpt_dir, tr, NAN, mode, fc->keep_last, NULL) != 0)
+            goto done;
+        if (stop) break;
+        if (fc->stop_at > 0 && tr->step >= fc->stop_at) {
+            res->interrupted = 1;
+            break;
+        }
+    }
+    if (fc->early && !res->interrupted) {
+        int r = gd_early_restore(&es, &tr->model);          /* the best weights, fired or not */
+        if (r < 0) goto done;
+        res->restored = r;
+    }
+    res->log.steps = tr->step;
+    rc = 0;
+done:
+    if (fc->early) gd_early_free(&es);
+    gd_spike_free(&sp);
+    return rc;
+}

@@ -1,0 +1,288 @@
+/* test_monitor.c -- lib/monitor.h: early stopping on scripted metric sequences (the
+ * expectations derived by hand from the Keras/Lightning rules), restoring the best
+ * weights bitwise (fired or not), the spike detector, the spec parsers, and gd_fit's
+ * back-off and resume on a tiny synthetic trainer.
+ */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "err.h"
+#include "monitor.h"
+#include "train.h"
+
+/* Feed seq to a fresh early stopper; return the index of the observation that fired
+ * (-1 if none) and the best index. */
+static long run_seq(const char *spec, const double *seq, int n, long *best) {
+    gd_early_cfg c = gd_early_defaults();
+    cr_assert_eq(gd_early_parse(spec, &c), 0, "%s: %s", spec, gd_error());
+    gd_early es;
+    gd_early_init(&es, &c);
+    long fired = -1;
+    for (int i = 0; i < n && fired < 0; i++)
+        if (gd_early_observe(&es, seq[i], NULL) == GD_EARLY_STOP) fired = i;
+    *best = es.best_eval;
+    gd_early_free(&es);
+    return fired;
+}
+
+/* Hand-derived: best at index 2 (0.7); indices 3, 4, 5 do not improve; patience 3 fires
+ * at index 5 (the third in a row). */
+Test(lib_monitor, patience_counts_consecutive_non_improvements) {
+    double seq[] = {1.0, 0.8, 0.7, 0.75, 0.71, 0.9, 0.5, 0.4};
+    long best;
+    cr_expect_eq(run_seq("patience=3", seq, 8, &best), 5);
+    cr_expect_eq(best, 2);
+    /* patience 0 and 1 both fire at the first non-improvement (index 3) */
+    cr_expect_eq(run_seq("patience=0", seq, 8, &best), 3);
+    cr_expect_eq(run_seq("patience=1", seq, 8, &best), 3);
+    /* patience 4: index 6 (0.5) improves before the fourth: never fires; best index 7 */
+    cr_expect_eq(run_seq("patience=4", seq, 8, &best), -1);
+    cr_expect_eq(best, 7);
+}
+
+/* min_delta 0.05: 0.97 is no improvement on 1.0, 0.94 is (1.0 - 0.94 = 0.06 > 0.05);
+ * then 0.9 (gain 0.04) and 0.895 (0.045) are not: patience 2 fires at index 4, best
+ * stays at index 2 even though 0.895 is lower. */
+Test(lib_monitor, min_delta_is_absolute_and_strict) {
+    double seq[] = {1.0, 0.97, 0.94, 0.90, 0.895, 0.5};
+    long best;
+    cr_expect_eq(run_seq("patience=2:min_delta=0.05", seq, 6, &best), 4);
+    cr_expect_eq(best, 2);
+    /* without min_delta every decrease counts: never fires */
+    cr_expect_eq(run_seq("patience=2", seq, 6, &best), -1);
+    cr_expect_eq(best, 5);
+    /* equal values are not an improvement */
+    double flat[] = {0.5, 0.5, 0.5};
+    cr_expect_eq(run_seq("patience=2", flat, 3, &best), 2);
+    cr_expect_eq(best, 0);
+}
+
+/* mode max (and auto for val_acc): accuracy going up is better. */
+Test(lib_monitor, mode_max_and_auto) {
+    double seq[] = {0.5, 0.6, 0.62, 0.61, 0.6, 0.7};
+    long best;
+    cr_expect_eq(run_seq("monitor=val_acc:patience=2", seq, 6, &best), 4);
+    cr_expect_eq(best, 2);
+    cr_expect_eq(run_seq("mode=max:patience=2", seq, 6, &best), 4);
+    cr_expect_eq(run_seq("mode=max:patience=2:min_delta=0.025", seq, 6, &best), 3);   /* 0.62 is not > 0.6+0.025 */
+    cr_expect_eq(best, 1);
+    /* val_loss watched in mode min: the same sequence fires at index 1 with patience 1 */
+    cr_expect_eq(run_seq("monitor=val_loss:patience=1", seq, 6, &best), 1);
+}
+
+/* A NaN metric stops at once with check_finite, and is just no improvement without. */
+Test(lib_monitor, non_finite_metric) {
+    double seq[] = {1.0, NAN, 0.9, 0.8};
+    long best;
+    cr_expect_eq(run_seq("patience=5", seq, 4, &best), 1);
+    cr_expect_eq(run_seq("patience=5:check_finite=0", seq, 4, &best), -1);
+    cr_expect_eq(best, 3);
+}
+
+Test(lib_monitor, specs_rejected_with_the_key_named) {
+    const char *bad[] = {"patience=-1", "patience=1.5", "min_delta=-0.1", "mode=up", "monitor=loss", "restore=2",
+                         "colour=red", "patience", "patience=abc"};
+    const char *key[] = {"patience", "patience", "min_delta", "mode", "monitor", "restore", "colour", "patience",
+                         "patience"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        gd_early_cfg c = gd_early_defaults(), before = c;
+        cr_expect_eq(gd_early_parse(bad[i], &c), -1, "%s accepted", bad[i]);
+        cr_expect(strstr(gd_error(), key[i]) != NULL, "%s: '%s' does not name the key", bad[i], gd_error());
+        cr_expect_eq(memcmp(&c, &before, sizeof c), 0, "%s changed the config", bad[i]);
+    }
+    const char *bbad[] = {"factor=1", "factor=0", "retries=-1", "window=0", "threshold=1", "speed=2"};
+    for (size_t i = 0; i < sizeof bbad / sizeof *bbad; i++) {
+        gd_backoff_cfg c = gd_backoff_defaults();
+        cr_expect_eq(gd_backoff_parse(bbad[i], &c), -1, "%s accepted", bbad[i]);
+    }
+    gd_backoff_cfg c = gd_backoff_defaults();
+    cr_expect_eq(gd_backoff_parse("factor=0.25:retries=2:window=7:threshold=4", &c), 0);
+    cr_expect(c.factor == 0.25 && c.retries == 2 && c.window == 7 && c.threshold == 4);
+}
+
+/* Spikes: above threshold x the median of the accepted losses, or not finite; spikes
+ * stay out of the window. */
+Test(lib_monitor, spike_detector) {
+    gd_spike sp;
+    cr_assert_eq(gd_spike_init(&sp, 4, 3.0), 0);
+    double med;
+    cr_expect_eq(gd_spike_check(&sp, 5.0, &med), 0);         /* empty window: accepted */
+    cr_expect(isnan(med));
+    cr_expect_eq(gd_spike_check(&sp, 1.0, NULL), 0);
+    cr_expect_eq(gd_spike_check(&sp, 2.0, NULL), 0);          /* window 5 1 2: median 2 */
+    cr_expect_eq(gd_spike_check(&sp, 6.5, &med), 1);          /* 6.5 > 3 * 2 */
+    cr_expect(med == 2.0);
+    cr_expect_eq(gd_spike_check(&sp, 6.0, NULL), 0);          /* 6 is not > 6 */
+    cr_expect(gd_spike_median(&sp) == 3.5);                   /* 5 1 2 6 */
+    cr_expect_eq(gd_spike_check(&sp, 0.5, NULL), 0);          /* replaces 5: 0.5 1 2 6 */
+    cr_expect(gd_spike_median(&sp) == 1.5);
+    cr_expect_eq(gd_spike_check(&sp, NAN, NULL), 1);
+    cr_expect_eq(gd_spike_check(&sp, INFINITY, NULL), 1);
+    cr_expect(gd_spike_median(&sp) == 1.5);
+    gd_spike_free(&sp);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* gd_fit on a tiny trainer: 8-5-10 on 32 synthetic 2x4 images. */
+
+static gd_images tiny;
+static uint8_t tiny_pixels[32 * 8], tiny_labels[32];
+static int train_idx[24], val_idx[8];
+static char tmpdir[64];
+
+static void setup(void) {
+    gd_rng r;
+    gd_rng_seed(&r, 5);
+    for (int i = 0; i < 32 * 8; i++) tiny_pixels[i] = (uint8_t)gd_rng_below(&r, 256);
+    for (int i = 0; i < 32; i++) tiny_labels[i] = (uint8_t)(i % 10);
+    tiny = (gd_images){32, 2, 4, 8, tiny_pixels, tiny_labels};
+    for (int i = 0; i < 24; i++) train_idx[i] = i;
+    for (int i = 0; i < 8; i++) val_idx[i] = 24 + i;
+    strcpy(tmpdir, "/tmp/gdtest-monitor.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+    gd_blas_threads(1);
+}
+
+static void teardown(void) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+static gd_train_cfg tiny_cfg(const char *optim) {
+    gd_train_cfg c = gd_train_defaults();
+    c.nlayers = 2;
+    c.dims[0] = 8, c.dims[1] = 5, c.dims[2] = 10;
+    c.optim = optim;
+    c.batch_size = 6;
+    c.epochs = 40;
+    c.seed = 3;
+    c.train = &tiny;
+    c.train_idx = train_idx;
+    c.n_train = 24;
+    c.val = &tiny;
+    c.val_idx = val_idx;
+    c.n_val = 8;
+    c.label = "monitor-test";
+    return c;
+}
+
+/* The MODL section of a checkpoint file (the parameters), malloc'd. */
+static unsigned char *params_of(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    unsigned char head[36];
+    cr_assert_eq(fread(head, 1, 36, f), 36);
+    cr_assert(memcmp(head + 24, "MODL", 4) == 0);
+    uint64_t len = 0;
+    for (int i = 0; i < 8; i++) len |= (uint64_t)head[28 + i] << (8 * i);
+    unsigned char *b = malloc(len);
+    cr_assert_eq(fread(b, 1, len, f), len);
+    fclose(f);
+    *n = len;
+    return b;
+}
+
+static void expect_same_params(const char *a, const char *b) {
+    size_t na, nb;
+    unsigned char *pa = params_of(a, &na), *pb = params_of(b, &nb);
+    cr_expect(na == nb && memcmp(pa, pb, na) == 0, "%s and %s hold different parameters", a, b);
+    free(pa);
+    free(pb);
+}
+
+/* Restoring gives the weights of the best evaluation bitwise -- best.bin's, saved by the
+ * same loop with the same metric -- whether the stop fired or the run ran out. */
+static void restores_best(const char *spec, int expect_fired) {
+    gd_train_cfg c = tiny_cfg("sgd:lr=0.5:momentum=0.9");
+    gd_trainer *tr = gd_trainer_new(&c);
+    cr_assert_not_null(tr, "%s", gd_error());
+    gd_early_cfg ec = gd_early_defaults();
+    cr_assert_eq(gd_early_parse(spec, &ec), 0);
+    char dir[128], final[160], best[160];
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, expect_fired ? "fired" : "ran-out");
+    gd_fit_cfg fc = {&ec, NULL, dir, NULL, 0, 2, 0, 0};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.stopped_early, expect_fired, "%s: stopped_early %d", spec, res.stopped_early);
+    cr_expect(res.restored);
+    cr_expect(res.best_step > 0 && res.best_step < tr->step, "best at %ld of %ld: not a test of restoring",
+              res.best_step, tr->step);
+    snprintf(final, sizeof final, "%s/final.bin", tmpdir);
+    snprintf(best, sizeof best, "%s/best.bin", dir);
+    cr_assert_eq(gd_ckpt_save(tr, final, NAN), 0);
+    expect_same_params(final, best);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+Test(lib_monitor, restores_best_weights_when_fired, .init = setup, .fini = teardown) {
+    restores_best("patience=3", 1);
+}
+Test(lib_monitor, restores_best_weights_when_not_fired, .init = setup, .fini = teardown) {
+    restores_best("patience=100000", 0);
+}
+
+/* An impossible lr: every retry spikes again; gd_fit gives up after exactly `retries`
+ * back-offs, each halving the lr, with a report that says so. */
+Test(lib_monitor, backoff_gives_up_after_the_retries, .init = setup, .fini = teardown) {
+    gd_train_cfg c = tiny_cfg("sgd:lr=1e6");
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_backoff_cfg bc = gd_backoff_defaults();
+    bc.retries = 3;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/giveup", tmpdir);
+    gd_fit_cfg fc = {NULL, &bc, dir, NULL, 0, 2, 0, 0};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect(res.gave_up);
+    cr_expect_eq(res.nevents, 3);
+    for (int i = 0; i < res.nevents; i++) {
+        cr_expect_eq(res.events[i].rollback_to, 0);
+        cr_expect(fabs(res.events[i].lr_scale - pow(0.5, i + 1)) < 1e-15);
+    }
+    cr_expect(strstr(res.report, "gave up after 3 back-offs") != NULL, "report: %s", res.report);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+/* gd_fit killed at step k and resumed from its newest checkpoint ends bitwise where the
+ * straight run ends. */
+Test(lib_monitor, fit_resumes_exactly, .init = setup, .fini = teardown) {
+    gd_train_cfg c = tiny_cfg("adam:lr=0.01");
+    c.sched = "warmup:T=5,cosine:T=100";
+    c.epochs = 10;
+    char a[128], b[128], fa[160], fb[160];
+    snprintf(a, sizeof a, "%s/straight", tmpdir);
+    snprintf(b, sizeof b, "%s/resumed", tmpdir);
+    gd_fit_result res;
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg fc = {NULL, NULL, a, NULL, 7, 2, 0, 0};
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    snprintf(fa, sizeof fa, "%s/a.bin", tmpdir);
+    cr_assert_eq(gd_ckpt_save(tr, fa, NAN), 0);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+
+    tr = gd_trainer_new(&c);
+    gd_fit_cfg killed = {NULL, NULL, b, NULL, 7, 2, 17, 0};
+    cr_assert_eq(gd_fit(tr, &killed, &res), 0, "%s", gd_error());
+    cr_expect(res.interrupted);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+    tr = gd_trainer_new(&c);
+    gd_fit_cfg resumed = {NULL, NULL, b, NULL, 7, 2, 0, 1};
+    cr_assert_eq(gd_fit(tr, &resumed, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.resumed_from, 16);   /* evaluations at 4, 8, 12, 16; ckpt_every at 7, 14 */
+    snprintf(fb, sizeof fb, "%s/b.bin", tmpdir);
+    cr_assert_eq(gd_ckpt_save(tr, fb, NAN), 0);
+    expect_same_params(fa, fb);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
