@@ -181,6 +181,7 @@ static void gd__serialise(gd__w *w, const gd_trainer *tr, gd_optim_kind kind, co
     gd__put32(w, (uint32_t)tr->pos);
     gd__put64(w, (uint64_t)(int64_t)tr->epoch);
     gd__put64(w, (uint64_t)(int64_t)tr->step);
+    gd__putf64(w, tr->lr_scale);
     gd__putwords(w, tr->order, (size_t)tr->n_train);
     gd__end(w, s);
 
@@ -401,6 +402,7 @@ typedef struct {
     size_t sstate_n;
     int batch_size, n_train, pos;
     long epoch, step;
+    double lr_scale;                 /* the trainer's lr_scale (back-offs so far) */
     const unsigned char *order;
     uint64_t s[4];
     int has_spare;
@@ -535,7 +537,9 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     if (gd__section(&pl, &r, "DATA")) return -1;
     uint32_t batch = gd__get32(&r), n_train = gd__get32(&r), pos = gd__get32(&r);
     int64_t epoch = (int64_t)gd__get64(&r), step = (int64_t)gd__get64(&r);
+    double lr_scale = gd__getf64(&r);
     if (r.bad) return -1;
+    if (!(lr_scale > 0.0) || !isfinite(lr_scale)) return gd__bad(&r, "the lr scale is not a positive number");
     if (batch < 1 || batch > INT32_MAX || n_train < 1 || n_train > INT32_MAX) return gd__bad(&r, "a size is out of range");
     if (pos > n_train) return gd__bad(&r, "the position is past the end of the epoch");
     if (epoch < 0 || step < 0) return gd__bad(&r, "a negative epoch or step");
@@ -547,6 +551,7 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     v->pos = (int)pos;
     v->epoch = (long)epoch;
     v->step = (long)step;
+    v->lr_scale = lr_scale;
     if (gd__section_done(&r)) return -1;
 
     if (gd__section(&pl, &r, "RNG ")) return -1;
@@ -718,6 +723,7 @@ int gd_ckpt_load(gd_trainer *tr, const char *path, double *best_metric) {
     tr->pos = v.pos;
     tr->epoch = v.epoch;
     tr->step = v.step;
+    tr->lr_scale = v.lr_scale;
     memcpy(tr->rng.s, v.s, sizeof v.s);
     tr->rng.has_spare = v.has_spare;
     tr->rng.spare = v.spare;

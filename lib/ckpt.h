@@ -50,6 +50,7 @@
  *              canonical spec (gd_sched_format, no NUL), u64 m, m bytes of
  *              gd_sched_state_write
  *     "DATA"   u32 batch_size, u32 n_train, u32 pos, i64 epoch, i64 step,
+ *              f64 lr_scale                   (the trainer's; back-offs so far)
  *              i32 order[n_train]             (this epoch's permutation)
  *     "RNG "   u64 s[4], u32 has_spare, f64 spare      (gd_rng, the data order's)
  *     "METR"   f64 best_metric                (NaN: none yet)

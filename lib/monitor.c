@@ -323,7 +323,11 @@ static void gd__give_up(gd_trainer *tr, const gd_backoff_cfg *bc, gd_fit_result 
 static int gd__roll_back(gd_trainer *tr, const char *dir) {
     char path[4096];
     if (gd_ckpt_dir_latest(dir, path, sizeof path, NULL) != 0) return -1;
-    return gd_ckpt_load(tr, path, NULL);
+    /* the checkpoint brings back its own lr_scale; the back-offs made since must stay */
+    double lr_scale = tr->lr_scale;
+    if (gd_ckpt_load(tr, path, NULL) != 0) return -1;
+    tr->lr_scale = lr_scale;
+    return 0;
 }
 
 /* One back-off event: where it spiked, where it went back to, the lr from now on. */

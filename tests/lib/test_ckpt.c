@@ -249,6 +249,19 @@ Test(lib_ckpt, save_load_round_trip_is_bitwise, .init = tmp_init, .fini = tmp_fi
     gd_trainer_free(b);
 }
 
+/* A back-off's lr_scale is part of the state: a resumed run keeps its reduced lr. */
+Test(lib_ckpt, lr_scale_is_saved, .init = tmp_init, .fini = tmp_fini) {
+    gd_train_cfg c = tiny_cfg();
+    gd_trainer *a = trained(&c, 3), *b = new_trainer(&c);
+    a->lr_scale = 0.25;
+    cr_assert_eq(gd_ckpt_save(a, in_tmp("s.bin"), NAN), 0, "%s", gd_error());
+    cr_assert_eq(b->lr_scale, 1.0);
+    cr_assert_eq(gd_ckpt_load(b, in_tmp("s.bin"), NULL), 0, "%s", gd_error());
+    cr_assert_eq(b->lr_scale, 0.25);
+    gd_trainer_free(a);
+    gd_trainer_free(b);
+}
+
 /* Fashion-MNIST, 1200 training images in batches of 100 (12 steps an epoch), 784-32-10. */
 static gd_images fm;
 
