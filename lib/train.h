@@ -93,7 +93,7 @@ typedef struct gd_trainer {
     int *y;                          /* (batch) */
     int max_batch;
     double lr_scale;                 /* every lr is multiplied by this after the schedule (1; a
-                                      * back-off lowers it, monitor.h); not in checkpoints */
+                                      * back-off lowers it, monitor.h); saved in checkpoints */
 } gd_trainer;
 
 gd_trainer *gd_trainer_new(const gd_train_cfg *cfg);

@@ -18,8 +18,8 @@
  * checkpoint (--final, after restoring the best weights) and the numbers the text
  * quotes, prefixed by --key (--numbers). Exit status 1 when the back-off gave up (the
  * report is the one line on stderr).
- * Leaves out: data augmentation, weight decay, saving the back-off's lr scale in the
- * checkpoint (a resumed run starts at scale 1).
+ * Leaves out: data augmentation, weight decay, saving the early-stopping counters in
+ * the checkpoint (a resumed run starts its patience afresh).
  */
 #include "gd.h"
 #include "monitor.h"
