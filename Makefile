@@ -2,7 +2,20 @@
 # chapter program and regenerates every figure and every number in the prose;
 # `make test` runs the whole test suite. `make help` lists the targets.
 
-BUILD ?= build
+# SEED shifts every seed of every chapter program (rules.mk write $(call seed,K) for the
+# K-th seed, which is SEED + K). Another seed base is another build: `make SEED=7` builds
+# into build-seed7/ and `make test SEED=7` checks the book's claims on its runs.
+SEED ?= 0
+BUILD ?= $(if $(filter 0,$(SEED)),build,build-seed$(SEED))
+seed = $(shell expr $(SEED) + $(1))
+# Only the default build (seed base 0, directory build/) writes the committed figures
+# and the numbers in the chapters' text. Any other build (another seed base, another
+# arithmetic: OPENBLAS_CORETYPE=Sandybridge make test BUILD=build-sandy) writes its
+# figures under $(BUILD)/figures/ and its copy of the book under $(BUILD)/book/, and
+# never touches a committed file. PUBLISH=1 or PUBLISH= overrides the choice.
+PUBLISH ?= $(if $(and $(filter build,$(BUILD)),$(filter 0,$(SEED))),1,)
+FIGDIR := $(if $(PUBLISH),figures,$(BUILD)/figures)
+BOOKDIR := $(if $(PUBLISH),.,$(BUILD)/book)
 BIN := $(BUILD)/bin
 CC ?= cc
 # No -ffast-math or -Ofast: this is a numerics book.
@@ -67,23 +80,31 @@ MDSYNC := $(BIN)/mdsync
 # gnuplot script, the shared style and the data files; only when one of them changed.
 # The script sees `data` (the chapter's build directory) and writes to `outfile`.
 define figure
-figures/$(1).svg figures/$(1).png &: $(2) figures/style.gp $(3) | $(DEPS_STAMP)
-	@echo "gnuplot $(2) -> figures/$(1).{svg,png}"
-	@for fmt in svg png; do \
-	  tmp=figures/$(1).$$$$fmt.tmp.$$$$$$$$; \
+$(FIGDIR)/$(1).svg $(FIGDIR)/$(1).png &: $(2) figures/style.gp $(3) | $(DEPS_STAMP)
+	@echo "gnuplot $(2) -> $(FIGDIR)/$(1).{svg,png}"
+	@mkdir -p $(FIGDIR) && for fmt in svg png; do \
+	  tmp=$(FIGDIR)/$(1).$$$$fmt.tmp.$$$$$$$$; \
 	  $$(GNUPLOT) -e "fmt='$$$$fmt'; outfile='$$$$tmp'; data='$(4)'" \
-	    figures/style.gp $(2) && mv $$$$tmp figures/$(1).$$$$fmt \
+	    figures/style.gp $(2) && mv $$$$tmp $(FIGDIR)/$(1).$$$$fmt \
 	  || { rm -f $$$$tmp; exit 1; }; done
-FIGURES += figures/$(1).svg figures/$(1).png
+FIGURES += $(FIGDIR)/$(1).svg $(FIGDIR)/$(1).png
 endef
 
 # Numbers in the prose: $(call numbers,CHAPTER_DIR,NUMBERS_TSV...) rewrites the marked
-# regions of the chapter's README.md from the tables its programs wrote.
+# regions of the chapter's README.md from the tables its programs wrote (in a build
+# that does not publish, a copy under $(BUILD)/book/). mdsync stamps the README with
+# the arithmetic (BLAS kernel) and seed base that wrote its numbers. The list of
+# numbers tables goes to $(BUILD)/fresh/, for the test that the text is fresh.
 define numbers
 $(BUILD)/$(notdir $(1)).readme-ok: $(1)/README.md $(2) $(MDSYNC) $(wildcard $(1)/*.c) $(LIB_SRC)
-	$(MDSYNC) --write $(1)/README.md $(2)
+	@mkdir -p $(BOOKDIR)/$(1)
+	$(if $(PUBLISH),,cp $(1)/README.md $(BOOKDIR)/$(1)/README.md.tmp && mv $(BOOKDIR)/$(1)/README.md.tmp $(BOOKDIR)/$(1)/README.md)
+	$(MDSYNC) --write --seed-base $(SEED) $(BOOKDIR)/$(1)/README.md $(2)
 	@touch $$@
+$(BUILD)/fresh/$(notdir $(1)).list: $(MAKEFILE_LIST)
+	@mkdir -p $$(@D) && echo '$(1)/README.md $(2)' > $$@
 READMES += $(BUILD)/$(notdir $(1)).readme-ok
+FRESH += $(BUILD)/fresh/$(notdir $(1)).list
 NUMBERS += $(2)
 endef
 
@@ -95,21 +116,25 @@ TEST_SRC := $(sort $(wildcard tests/*/*.c))
 TEST_BIN := $(BIN)/gdtest
 TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib,$(CH)),lib,ch$(CH))*/*')
 
-$(TEST_BIN): $(TEST_SRC) $(LIB) | $(DEPS_STAMP)
+$(TEST_BIN): $(TEST_SRC) tests/common.h $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -DGD_BUILD_DIR='"$(BUILD)"' -o $@ $(TEST_SRC) $(LIB) -lcriterion $(LDLIBS)
+	$(CC) $(CFLAGS) -DGD_BUILD_DIR='"$(BUILD)"' -DGD_SEED_BASE=$(SEED) -o $@ $(TEST_SRC) $(LIB) -lcriterion $(LDLIBS)
 
-.PHONY: all programs runs figures test bench fixtures clean help
+.PHONY: all programs runs figures chapter test bench fixtures clean help
 
 all: programs runs figures $(READMES) ## build everything, run every chapter program, make every figure
 programs: $(PROGRAMS) ## build the library and every program
 runs: $(RUNS) ## run every chapter program (data under build/)
 figures: $(FIGURES) ## regenerate every figure in figures/
 
+# `make chapter CH=04`: one chapter's runs, figures and text.
+CH_RUNS = $(filter $(BUILD)/ch$(CH)/%,$(RUNS))
+chapter: $(PROGRAMS) $(CH_RUNS) $(filter $(FIGDIR)/ch$(CH)-%,$(FIGURES)) $(filter $(BUILD)/$(CH)-%,$(READMES)) ## one chapter's runs, figures and text (CH=04)
+
 # `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's.
 # With CH=NN only that chapter's runs are needed; CH=lib needs none.
-TEST_RUNS := $(if $(CH),$(filter $(BUILD)/ch$(CH)/%,$(RUNS)),$(RUNS))
-test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) ## run the test suite (CH=01 for one chapter, CH=lib)
+TEST_RUNS := $(if $(CH),$(CH_RUNS),$(RUNS))
+test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 
 bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep ## benchmarks: MLP training vs sgemm peak, checkpoint I/O, sweep speed-up

@@ -32,5 +32,7 @@
 #include "ckpt.h"
 #include "sweep.h"
 #include "monitor.h"
+#include "stats.h"
+#include "trainopt.h"
 
 #endif

@@ -1,5 +1,6 @@
 /* out.c -- atomic TSV/CSV writer; see out.h. */
 #include "out.h"
+#include "tensor.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -84,6 +85,8 @@ gd_table *gd_table_open(const char *path, const char *columns) {
     t->tmp = tmp;
     t->sep = gd__sep_for(path);
     t->columns = strdup(columns);
+    /* a numbers table (the values a chapter quotes) records the arithmetic that made them */
+    if (strcmp(columns, "key value") == 0) gd_table_meta(t, "blas", "%s", gd_blas_info());
     return t;
 }
 

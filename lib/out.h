@@ -14,6 +14,8 @@
  * Everything goes to PATH.tmp.PID; gd_table_close flushes, fsyncs and renames it over
  * PATH, so an interrupted run leaves the previous file intact. gd_table_abort removes
  * the temporary file. Rows are stored in the order written: same run, same bytes.
+ * A numbers table (columns "key value") starts with "# blas: OpenBLAS 0.3.21 Haswell"
+ * (gd_blas_info): the arithmetic that wrote its values.
  * PATH "-" is standard output, and an existing device or FIFO (/dev/stdout) is written
  * in place: there is nothing to keep intact, and renaming over it would replace it.
  */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <stdio.h>
 
 #define GD__BLOCK 8
 
@@ -160,4 +161,17 @@ int gd_argmax(const float *x, int n) {
     for (int i = 1; i < n; i++)
         if (x[i] > x[best]) best = i;
     return best;
+}
+
+const char *gd_blas_info(void) {
+    static char info[128];
+    if (!info[0]) {
+        /* openblas_get_config(): "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64" */
+        char version[32] = "?";
+        const char *config = openblas_get_config();
+        if (config) sscanf(config, "OpenBLAS %31s", version);
+        const char *core = openblas_get_corename();
+        snprintf(info, sizeof info, "OpenBLAS %s %s", version, core ? core : "unknown");
+    }
+    return info;
 }

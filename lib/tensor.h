@@ -48,6 +48,11 @@ void gd_param_zero_grad(gd_param *params, int n);
 /* C = alpha * op(A) @ op(B) + beta * C, where op(X) is X or X^T.
  * C is (M, N), op(A) is (M, K), op(B) is (K, N); A is stored (M, K), or (K, M) when
  * transA; B is stored (K, N), or (N, K) when transB. All row-major, packed. */
+/* Which arithmetic the fast kernels use: "OpenBLAS 0.3.21 Haswell" (library, version,
+ * the sgemm kernel it picked for this CPU or OPENBLAS_CORETYPE). Numbers tables record it
+ * (out.h), because another kernel rounds differently and chaotic runs amplify that. */
+const char *gd_blas_info(void);
+
 void gd_matmul(float *C, const float *A, const float *B, int M, int N, int K,
                int transA, int transB, float alpha, float beta);
 void gd_matmul_naive(float *C, const float *A, const float *B, int M, int N, int K,

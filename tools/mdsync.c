@@ -14,6 +14,18 @@
  * Numbers tables are TSV files with the columns `key value` (gd_table); '#' lines are
  * comments. A marker naming a key or a code region that does not exist is an error,
  * so a renamed number or function cannot silently leave old text in the book.
+ * The numbers depend on the arithmetic (the BLAS kernel: another kernel rounds
+ * differently) and on the seed base (make SEED=n), so --write stamps the README with
+ * both, in one line of its own:
+ *
+ *   <!-- numbers: OpenBLAS 0.3.21 Haswell, seed base 0 -->
+ *
+ * (the kernel from the tables' "# blas:" lines, out.h). --check compares the text
+ * exactly when the stamp matches this build (or the text has none); a build with another arithmetic or
+ * seed base cannot reproduce the text's digits, so there --check only makes sure that
+ * every marked number, block and code region still exists (the text could be rewritten
+ * without error), says so on stdout, and exits 0. Whether the claims hold is the
+ * tests' business, in every build; whether the digits are fresh, only in the same one.
  * Exit status: 0 fresh/written, 1 stale or bad input (one line saying where), 2 usage.
  */
 #include "gd.h"
@@ -28,6 +40,7 @@ typedef struct {
 
 static entry *entries;
 static int nentries;
+static char blas[128];        /* from the tables' "# blas:" lines */
 
 /* growable string */
 typedef struct {
@@ -87,6 +100,13 @@ static int load_numbers(const char *path) {
     int lineno = 0, header_seen = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         lineno++;
+        if (strncmp(line, "# blas: ", 8) == 0) {
+            if (blas[0] && strcmp(blas, line + 8) != 0) {
+                fprintf(stderr, "mdsync: %s: written under '%s', other tables under '%s'\n", path, line + 8, blas);
+                return -1;
+            }
+            snprintf(blas, sizeof blas, "%s", line + 8);
+        }
         if (line[0] == '#' || line[0] == '\0') continue;
         if (!header_seen) {
             header_seen = 1;
@@ -266,31 +286,91 @@ static void report_stale(const char *md, const char *old, const char *new) {
             md, lineno, len2 > 60 ? 60 : len2, old + i, len > 60 ? 60 : len, new + i);
 }
 
+#define STAMP_OPEN "<!-- numbers: "
+
+/* The stamp line of text (malloc'd, without the newline), or NULL if it has none. */
+static char *stamp_of(const char *text) {
+    const char *p = strstr(text, STAMP_OPEN);
+    if (!p) return NULL;
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    char *s = malloc(n + 1);
+    memcpy(s, p, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* text with its stamp line replaced by stamp (or stamp appended as the last line). */
+static char *with_stamp(const char *text, const char *stamp) {
+    buf b = {0};
+    const char *p = strstr(text, STAMP_OPEN);
+    if (p) {
+        const char *nl = strchr(p, '\n');
+        buf_add(&b, text, (size_t)(p - text));
+        buf_str(&b, stamp);
+        buf_str(&b, nl ? nl : "\n");
+    } else {
+        buf_str(&b, text);
+        if (b.n && b.s[b.n - 1] != '\n') buf_str(&b, "\n");
+        buf_str(&b, "\n");
+        buf_str(&b, stamp);
+        buf_str(&b, "\n");
+    }
+    return b.s;
+}
+
+static int usage(void) {
+    fprintf(stderr, "mdsync: usage: mdsync --check|--write [--seed-base N] FILE.md [NUMBERS.tsv ...] (see --help)\n");
+    return 2;
+}
+
 int main(int argc, char **argv) {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: mdsync --check|--write FILE.md [NUMBERS.tsv ...]\n"
+        printf("usage: mdsync --check|--write [--seed-base N] FILE.md [NUMBERS.tsv ...]\n"
                "Fill the marked regions of FILE.md from numbers tables and quoted code.\n"
-               "  --check  exit 1 naming the first stale region (FILE.md is not changed)\n"
-               "  --write  rewrite FILE.md in place (atomically) if anything changed\n");
+               "  --check        exit 1 naming the first stale region (FILE.md is not changed);\n"
+               "                 when FILE.md was written under another arithmetic or seed base,\n"
+               "                 only check that every marked region can be filled\n"
+               "  --write        rewrite FILE.md in place (atomically) if anything changed\n"
+               "  --seed-base N  the seed base the tables were made with (make SEED=N; default 0)\n");
         return 0;
     }
-    if (argc < 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) {
-        fprintf(stderr, "mdsync: usage: mdsync --check|--write FILE.md [NUMBERS.tsv ...] (see --help)\n");
-        return 2;
-    }
+    if (argc < 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) return usage();
     int write = strcmp(argv[1], "--write") == 0;
-    const char *md = argv[2];
-    for (int i = 3; i < argc; i++)
+    int arg = 2;
+    long seed_base = 0;
+    if (strcmp(argv[arg], "--seed-base") == 0) {
+        char *end;
+        if (arg + 1 >= argc || (seed_base = strtol(argv[arg + 1], &end, 10), *end != '\0' || end == argv[arg + 1])) {
+            fprintf(stderr, "mdsync: --seed-base: expected an integer, got '%s'\n", arg + 1 < argc ? argv[arg + 1] : "");
+            return 2;
+        }
+        arg += 2;
+    }
+    if (arg >= argc) return usage();
+    const char *md = argv[arg++];
+    for (int i = arg; i < argc; i++)
         if (load_numbers(argv[i]) != 0) return 1;
+    char stamp[256];
+    snprintf(stamp, sizeof stamp, STAMP_OPEN "%s, seed base %ld -->", blas[0] ? blas : gd_blas_info(), seed_base);
     char *old = read_file(md);
     if (!old) {
         fprintf(stderr, "mdsync: %s: cannot read\n", md);
         return 1;
     }
-    char *new = render(md, old);
-    if (!new) return 1;
+    char *rendered = render(md, old);
+    if (!rendered) return 1;
+    char *was = stamp_of(old);
+    /* a text without a stamp is compared as it is; --write always stamps it */
+    char *new = was || write ? with_stamp(rendered, stamp) : rendered;
     if (strcmp(old, new) == 0) return 0;
     if (!write) {
+        if (was && strcmp(was, stamp) != 0) {
+            printf("mdsync: %s: its numbers were written under '%s', this build is '%s': every marked region "
+                   "exists; the digits are compared only in the same arithmetic and seed base\n",
+                   md, was + strlen(STAMP_OPEN), stamp + strlen(STAMP_OPEN));
+            return 0;
+        }
         report_stale(md, old, new);
         return 1;
     }

@@ -237,9 +237,3 @@ Test(ch01_programs, deterministic) {
 }
 
 /* The numbers in the chapter's prose are the ones the programs produce now. */
-Test(ch01_readme, numbers_and_code_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/01-gradient-descent/README.md " GD_BUILD_DIR
-                              "/ch01/numbers-quadratic.tsv " GD_BUILD_DIR "/ch01/numbers-nonconvex.tsv");
-    cr_expect_eq(r.status, 0, "chapter 1 text is stale: %s", r.err);
-    t_free(&r);
-}

@@ -402,10 +402,3 @@ Test(ch02_programs, deterministic) {
 }
 
 /* The numbers and code quoted in the chapter's prose are the ones the programs produce now. */
-Test(ch02_readme, numbers_and_code_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/02-lr-regimes/README.md " D02 "numbers-logreg.tsv " D02
-                              "numbers-mlp.tsv " D02 "numbers-edge.tsv " D02 "numbers-steps-logreg.tsv " D02
-                              "numbers-steps-mlp.tsv");
-    cr_expect_eq(r.status, 0, "chapter 2 text is stale: %s", r.err);
-    t_free(&r);
-}

@@ -350,10 +350,3 @@ Test(ch03_programs, help_and_bad_options) {
     t_assert_rejects(SUMMARY " --sweep /nonexistent.tsv", 1, "/nonexistent.tsv");
 }
 
-Test(ch03_readme, numbers_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/03-choosing/README.md " D03 "numbers-sweep.tsv " D03
-                              "numbers-check.tsv " D03 "numbers-edge-lin.tsv " D03 "numbers-edge-mlp.tsv " D03
-                              "numbers-eos.tsv");
-    cr_expect_eq(r.status, 0, "README.md is stale: %s%s", r.out, r.err);
-    t_free(&r);
-}

@@ -565,10 +565,3 @@ Test(ch04_programs, deterministic_and_failing_cleanly) {
 }
 
 /* The numbers and code quoted in the chapter's prose are the ones the programs produce now. */
-Test(ch04_readme, numbers_and_code_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/04-schedules/README.md " D04 "numbers-noise.tsv " D04
-                              "numbers-horizon.tsv " D04 "numbers-flat.tsv " D04 "numbers-sched.tsv " D04
-                              "numbers-train.tsv");
-    cr_expect_eq(r.status, 0, "chapter 4 text is stale: %s", r.err);
-    t_free(&r);
-}

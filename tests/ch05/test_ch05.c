@@ -377,10 +377,3 @@ Test(ch05_programs, deterministic) {
 }
 
 /* The numbers in the chapter's prose are the ones the programs produce now. */
-Test(ch05_readme, numbers_and_code_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/05-warmup/README.md " D05 "numbers-seeds.tsv " D05
-                              "numbers-sweep.tsv " D05 "numbers-ref.tsv " D05 "numbers-adamsteps.tsv " D05
-                              "numbers-vnoise.tsv " D05 "numbers-scaling.tsv");
-    cr_expect_eq(r.status, 0, "chapter 5 text is stale: %s", r.err);
-    t_free(&r);
-}

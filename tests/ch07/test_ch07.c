@@ -240,12 +240,3 @@ Test(ch07_cli, bad_options_rejected) {
 }
 
 /* The numbers and code quoted in the chapter's prose are the ones the programs produce now. */
-Test(ch07_readme, numbers_and_code_are_fresh) {
-    t_result r = t_run(GD_BIN "mdsync --check chapters/07-early-stopping/README.md " D07 "numbers-full.tsv " D07
-                              "numbers-esloss.tsv " D07 "numbers-esacc.tsv " D07 "numbers-plateau.tsv " D07
-                              "numbers-plain08.tsv " D07 "numbers-backoff08.tsv " D07 "numbers-plain07.tsv " D07
-                              "numbers-backoff07.tsv " D07 "numbers-ref02.tsv " D07 "numbers-straight.tsv " D07
-                              "numbers-killed.tsv " D07 "numbers-resumed.tsv");
-    cr_expect_eq(r.status, 0, "chapter 7 text is stale: %s", r.err);
-    t_free(&r);
-}

@@ -621,14 +621,16 @@ Test(lib_sched, format_parse_round_trip) {
     }
     closedir(d);
     cr_expect_gt(n, 0);
+    /* one string a line; the long plateau spec is in parentheses so that its two
+     * halves' concatenation is plainly meant (clang's -Wstring-concatenation) */
     const char *more[] = {"warmup:T=100:kind=exp:start=0.001,cosine:T=400:min=0.0001",
                           "constant:T=80,@80:linear:T=20:end=0", "step:size=10,@33:exp:gamma=0.987654321:every=3",
                           "cyclic:min=0.001:up=7:down=3:mode=exp_range:gamma=0.999:momentum=0.7/0.99",
                           "onecycle:T=333:pct=0.123456789:anneal=linear:div=7.5:final_div=123:cycle_momentum=0",
                           "warmup:T=10,wsd:T=90:decay=0.3333:shape=sqrt:min=1e-7",
                           "poly:T=50:power=0.1:min=1e-300", "restarts:T0=7:mult=5:min=0.05",
-                          "warmup:T=3,@3:plateau:mode=max:factor=0.3:patience=2:threshold=0.2:threshold_mode=abs:"
-                          "cooldown=4:min_lr=1e-5:eps=0",
+                          ("warmup:T=3,@3:plateau:mode=max:factor=0.3:patience=2:threshold=0.2:threshold_mode=abs:"
+                           "cooldown=4:min_lr=1e-5:eps=0"),
                           "invsqrt:T0=4000", "constant:factor=0.1"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) round_trip(more[i]);
 }

@@ -39,7 +39,7 @@ static t_result mdsync(const char *mode) {
     return t_run(cmd);
 }
 
-static const char *NUMS = "# program: test\nkey\tvalue\nrate\t0.8182\ntable\t| a |\\n|---|\\n| 1 |\\n\n";
+static const char *NUMS = "# program: test\n# blas: OpenBLAS 9.9 K1\nkey\tvalue\nrate\t0.8182\ntable\t| a |\\n|---|\\n| 1 |\\n\n";
 
 TestSuite(tools_mdsync, .init = setup, .fini = teardown);
 
@@ -54,7 +54,8 @@ Test(tools_mdsync, fills_inline_and_block_regions) {
     cr_expect_eq(r.status, 0, "%s", r.err);
     t_free(&r);
     char *doc = get("doc.md");
-    cr_expect_str_eq(doc, "The rate is <!--n:rate-->0.8182<!--/n--> per step.\n<!-- begin table -->\n| a |\n|---|\n| 1 |\n<!-- end table -->\nend\n");
+    cr_expect_str_eq(doc, "The rate is <!--n:rate-->0.8182<!--/n--> per step.\n<!-- begin table -->\n| a |\n|---|\n| 1 |\n<!-- end table -->\nend\n"
+                          "\n<!-- numbers: OpenBLAS 9.9 K1, seed base 0 -->\n");
     free(doc);
     r = mdsync("--check");
     cr_expect_eq(r.status, 0, "fresh after --write: %s", r.err);
@@ -69,7 +70,8 @@ Test(tools_mdsync, quotes_code_regions) {
     cr_expect_eq(r.status, 0, "%s", r.err);
     t_free(&r);
     char *doc = get("doc.md");
-    cr_expect_str_eq(doc, "<!-- begin code:src.c#loop -->\n```c\nx = x - lr * g;\n```\n<!-- end code:src.c#loop -->\n");
+    cr_expect_str_eq(doc, "<!-- begin code:src.c#loop -->\n```c\nx = x - lr * g;\n```\n<!-- end code:src.c#loop -->\n"
+                          "\n<!-- numbers: OpenBLAS 9.9 K1, seed base 0 -->\n");
     free(doc);
     /* the code changes: the quote is stale */
     put("src.c", "int main(void) {\n    // region loop\n    x -= lr * g;\n    // endregion loop\n}\n");
@@ -118,4 +120,42 @@ Test(tools_mdsync, bad_tables_and_usage) {
     t_free(&r);
     t_assert_rejects(MDSYNC " --frobnicate x.md", 2, "usage");
     t_assert_rejects(MDSYNC, 2, "usage");
+}
+
+/* The stamp: the digits are compared only in the arithmetic and seed base that wrote
+ * them; elsewhere --check makes sure that every region can still be filled. */
+Test(tools_mdsync, stamp_names_the_arithmetic_and_seed_base) {
+    put("nums.tsv", NUMS);
+    put("doc.md", "Rate <!--n:rate-->0.1<!--/n-->.\n\n<!-- numbers: OpenBLAS 9.9 K2, seed base 0 -->\n");
+    t_result r = mdsync("--check");
+    cr_expect_eq(r.status, 0, "another kernel: only the regions are checked: %s", r.err);
+    cr_expect(strstr(r.out, "K2") && strstr(r.out, "K1"), "says which arithmetics: %s", r.out);
+    t_free(&r);
+    /* same kernel, another seed base: likewise */
+    put("doc.md", "Rate <!--n:rate-->0.1<!--/n-->.\n\n<!-- numbers: OpenBLAS 9.9 K1, seed base 0 -->\n");
+    r = mdsync("--check --seed-base 7");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    /* same kernel and seed base: the digits must match */
+    r = mdsync("--check --seed-base 0");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "doc.md:1: stale") != NULL, "%s", r.err);
+    t_free(&r);
+    /* another kernel, but a number that no longer exists: still an error */
+    put("doc.md", "Rate <!--n:gone-->0.1<!--/n-->.\n\n<!-- numbers: OpenBLAS 9.9 K2, seed base 0 -->\n");
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 1);
+    cr_expect(strstr(r.err, "'gone'") != NULL, "%s", r.err);
+    t_free(&r);
+    /* --write replaces the stamp in place */
+    put("doc.md", "Rate <!--n:rate-->0.1<!--/n-->.\n\n<!-- numbers: OpenBLAS 9.9 K2, seed base 3 -->\nafter\n");
+    r = mdsync("--write --seed-base 5");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    char *doc = get("doc.md");
+    cr_expect_str_eq(doc, "Rate <!--n:rate-->0.8182<!--/n-->.\n\n<!-- numbers: OpenBLAS 9.9 K1, seed base 5 -->\nafter\n");
+    free(doc);
+    r = mdsync("--write --seed-base x");
+    cr_expect_eq(r.status, 2);
+    t_free(&r);
 }

@@ -1,0 +1,69 @@
+/* trainopt.h -- the options every training program shares, checked in one place.
+ *
+ * Every program that trains an MLP on Fashion-MNIST takes the same handful of options:
+ * the model (--dims), the optimizer and schedule specs (--optim, --sched: optim.h,
+ * sched.h), the minibatch size, the data directory, and its seeds (--seed, the first;
+ * --seeds, how many). This module declares them once and checks them before anything
+ * slow happens, so each program's main() lists only what is its own:
+ *
+ *   gd_train_opts to = gd_train_opts_defaults();   // 784-128-10, sgd:lr=0.1, batch 128
+ *   to.optim = "adam:lr=0.05";                      // a program's own defaults first
+ *   gd_opt opts[] = {GD_TRAIN_OPTS_MODEL(&to), GD_TRAIN_OPTS_SEEDS(&to),
+ *                    GD_OPT_STRING("out", &out, "..."), GD_OPT_END};
+ *   int rc = gd_cli_parse(argc, argv, "What this program does.", opts);
+ *   if (rc) return rc == GD_CLI_HELP ? 0 : 2;
+ *   gd_train_cfg cfg = gd_train_defaults();
+ *   if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;      // "prog: --dims: ..."
+ *   gd_images train, test;
+ *   if (gd_train_opts_load(&to, &train, &test) != 0) return 1; // "prog: <file>: ..."
+ *   for (long s = 0; s < to.seeds; s++) { cfg.seed = to.seed + s; ... }
+ *
+ * Seeds: a run's seed is to.seed + k for its k-th repetition; `make SEED=n` shifts the
+ * first seed of every chapter program (Makefile). The seed of every run is printed in
+ * its table.
+ * Errors: gd_train_opts_apply and _load print one line naming the option or file on
+ * stderr and return -1 (the caller exits 2 or 1); they never exit themselves.
+ */
+#ifndef GD_TRAINOPT_H
+#define GD_TRAINOPT_H
+
+#include <stdint.h>
+#include "cli.h"
+#include "data.h"
+#include "train.h"
+
+typedef struct gd_train_opts {
+    const char *dims;      /* "784-128-10" */
+    const char *optim;     /* "sgd:lr=0.1" */
+    const char *sched;     /* NULL: constant lr */
+    const char *data;      /* NULL: $GD_FASHION_MNIST or the Debian package's directory */
+    long batch_size;
+    uint64_t seed;         /* the first seed */
+    long seeds;            /* repetitions: seeds seed, seed + 1, ..., seed + seeds - 1 */
+} gd_train_opts;
+
+/* 784-128-10, "sgd:lr=0.1", no schedule, batch 128, seed 0, 1 seed. */
+gd_train_opts gd_train_opts_defaults(void);
+
+/* --dims --optim --sched --batch-size --data */
+#define GD_TRAIN_OPTS_MODEL(to)                                                                   \
+    GD_OPT_STRING("dims", &(to)->dims, "layer sizes of the MLP, input to output, e.g. 784-128-10"), \
+    GD_OPT_STRING("optim", &(to)->optim, "optimizer spec (lib/optim.h), e.g. sgd:lr=0.1:momentum=0.9"), \
+    GD_OPT_STRING("sched", &(to)->sched, "schedule spec (lib/sched.h), e.g. warmup:T=100,cosine:T=900"), \
+    GD_OPT_INT("batch-size", &(to)->batch_size, "minibatch size", 1, 60000),                      \
+    GD_OPT_STRING("data", &(to)->data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " \
+                  GD_FMNIST_DEFAULT_DIR ")")
+/* --seed --seeds */
+#define GD_TRAIN_OPTS_SEEDS(to)                                                                    \
+    GD_OPT_SEED("seed", &(to)->seed, "the first seed (initial weights and data order)"),          \
+    GD_OPT_INT("seeds", &(to)->seeds, "runs per setting, with seeds seed, seed+1, ...", 1, 1000)
+
+/* Check the specs and fill cfg's dims, optimizer, schedule, batch size and seed (the
+ * first). min_layers: the fewest linear layers the program accepts (1: logistic
+ * regression is fine; 2: it needs a hidden layer). 0, or -1 after one line on stderr. */
+int gd_train_opts_apply(const gd_train_opts *to, gd_train_cfg *cfg, int min_layers);
+
+/* Load Fashion-MNIST from to->data. 0, or -1 after one line on stderr naming the file. */
+int gd_train_opts_load(const gd_train_opts *to, gd_images *train, gd_images *test);
+
+#endif
