@@ -32,7 +32,7 @@ Test(lib_stats, quantiles_like_numpy) {
     cr_expect_eq(gd_count_between(v, 5, 2, 4), 3);
 }
 
-Test(lib_stats, train_opts_check_specs_before_loading) {
+Test(lib_stats, train_opts_check_specs_before_loading, .init = cr_redirect_stderr) {
     gd_train_opts to = gd_train_opts_defaults();
     gd_train_cfg cfg = gd_train_defaults();
     to.dims = "784-64-10", to.optim = "adam:lr=0.01", to.sched = "warmup:T=5,cosine:T=10", to.seed = 42;
