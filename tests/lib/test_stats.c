@@ -4,6 +4,8 @@
 #include "../common.h"
 #include "gd.h"
 
+#include <criterion/redirect.h>
+
 Test(lib_stats, median_range_and_nan) {
     double v[] = {3, 1, NAN, 2, 10};
     gd_stats s = gd_stats_of(v, 5);
