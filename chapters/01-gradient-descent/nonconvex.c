@@ -1,8 +1,9 @@
-/* nonconvex.c -- gradient descent on f(x) = x cos(c x), Chapter 1.
+/* nonconvex.c -- gradient descent on f(theta) = theta cos(c theta), Chapter 1.
  *
  * A one-dimensional loss with many minima. Far from 0 they are deeper but also sharper:
- * near a minimum x*, f behaves like the quadratic 1/2 f''(x*) (x - x*)^2, so by the
- * quadratic theory gradient descent can settle there only if lr < 2 / f''(x*). A small
+ * near a minimum theta*, f behaves like the quadratic 1/2 f''(theta*) (theta - theta*)^2,
+ * so by the quadratic theory gradient descent can settle there only if
+ * lr < 2 / f''(theta*) (lr is the book's eta). A small
  * step rolls into the nearest minimum; a large one is thrown out of every minimum too
  * sharp for it and ends in a flatter one, which here is a WORSE one; larger still, no
  * minimum is flat enough and the iterate never settles.
@@ -18,38 +19,41 @@
 
 static double c = 1.0; /* frequency of the cosine */
 
-static double f(double x) { return x * cos(c * x); }
-static double df(double x) { return cos(c * x) - c * x * sin(c * x); }
-static double d2f(double x) { return -2.0 * c * sin(c * x) - c * c * x * cos(c * x); }
+static double f(double theta) { return theta * cos(c * theta); }
+static double df(double theta) { return cos(c * theta) - c * theta * sin(c * theta); }
+static double d2f(double theta) { return -2.0 * c * sin(c * theta) - c * c * theta * cos(c * theta); }
 
 typedef struct {
-    double lr, x;
-    long settled_at; /* first step after which |f'(x)| < tol held to the end, or -1 */
+    double lr, theta;
+    long settled_at; /* first step after which |f'(theta)| < tol held to the end, or -1 */
     long diverged_at;
 } run_result;
 
-static run_result descend(double x0, double lr, long steps, double tol, gd_table *t, int run) {
-    run_result r = {lr, x0, -1, -1};
-    double x = x0;
-    if (t) gd_table_row(t, "%d %g 0 %.10g %.10g", run, lr, x, f(x));
+static run_result descend(double theta0, double lr, long steps, double tol, gd_table *t, int run) {
+    run_result r = {lr, theta0, -1, -1};
+    double theta = theta0;
+    if (t) gd_table_row(t, "%d %g 0 %.10g %.10g", run, lr, theta, f(theta));
     for (long k = 1; k <= steps; k++) {
         // region update
-        x = x - lr * df(x); /* x <- x - lr f'(x) */
+        theta = theta - lr * df(theta); /* theta <- theta - lr f'(theta) */
         // endregion update
-        if (t) gd_table_row(t, "%d %g %ld %.10g %.10g", run, lr, k, x, f(x));
-        if (!isfinite(x) || fabs(x) > 1e6) {
+        if (t) gd_table_row(t, "%d %g %ld %.10g %.10g", run, lr, k, theta, f(theta));
+        if (!isfinite(theta) || fabs(theta) > 1e6) {
             r.diverged_at = k;
             break;
         }
-        if (fabs(df(x)) < tol) {
+        if (fabs(df(theta)) < tol) {
             if (r.settled_at < 0) r.settled_at = k;
         } else {
             r.settled_at = -1;
         }
     }
-    r.x = x;
+    r.theta = theta;
     return r;
 }
+
+/* Can gradient descent with step lr settle at the minimum theta*? Iff lr f''(theta*) < 2. */
+static int lr_stable(double lr, double theta) { return lr * d2f(theta) < 2.0; }
 
 /* The minima of f in [lo, hi]: sign changes of f' from - to +, refined by bisection. */
 static int find_minima(double *xs, int max, double lo, double hi) {
@@ -75,11 +79,11 @@ int main(int argc, char **argv) {
     long steps = 200;
     const char *out = NULL, *curve = NULL, *minima_path = NULL, *numbers = NULL;
     gd_opt opts[] = {
-        GD_OPT_FLOATS("lr", &lrs, "learning rates to run", 0, 1e3, 1),
-        GD_OPT_FLOAT("x0", &x0, "starting point", -1e3, 1e3, 0),
-        GD_OPT_FLOAT("c", &c, "frequency c in f(x) = x cos(c x)", 0, 100, 1),
+        GD_OPT_FLOATS("lr", &lrs, "learning rates (eta) to run", 0, 1e3, 1),
+        GD_OPT_FLOAT("x0", &x0, "starting point theta_0", -1e3, 1e3, 0),
+        GD_OPT_FLOAT("c", &c, "frequency c in f(theta) = theta cos(c theta)", 0, 100, 1),
         GD_OPT_INT("steps", &steps, "steps per run", 1, 1000000),
-        GD_OPT_FLOAT("tol", &tol, "settled when |f'(x)| < tol", 0, 1, 1),
+        GD_OPT_FLOAT("tol", &tol, "settled when |f'(theta)| < tol", 0, 1, 1),
         GD_OPT_FLOAT("lo", &lo, "left end of the plotted range", -1e3, 1e3, 0),
         GD_OPT_FLOAT("hi", &hi, "right end of the plotted range", -1e3, 1e3, 0),
         GD_OPT_STRING("out", &out, "write every iterate to this table"),
@@ -87,7 +91,7 @@ int main(int argc, char **argv) {
         GD_OPT_STRING("minima", &minima_path, "write the minima in [lo, hi] to this table"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
-    int rc = gd_cli_parse(argc, argv, "Gradient descent on the nonconvex f(x) = x cos(c x) (Chapter 1).", opts);
+    int rc = gd_cli_parse(argc, argv, "Gradient descent on the nonconvex f(theta) = theta cos(c theta) (Chapter 1).\nlr is the learning rate eta.", opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (!(hi > lo)) {
         fprintf(stderr, "%s: --hi: must be > --lo (%g), got %g\n", gd_prog(), lo, hi);
@@ -98,22 +102,22 @@ int main(int argc, char **argv) {
     int nmin = find_minima(mins, 256, lo, hi);
 
     gd_table *traj = NULL;
-    if (out && !(traj = gd_table_open(out, "run lr step x f"))) goto io_error;
+    if (out && !(traj = gd_table_open(out, "run lr step theta f"))) goto io_error;
     if (traj) {
         gd_table_meta(traj, "program", "ch01-nonconvex");
-        gd_table_meta(traj, "problem", "f(x) = x cos(%g x), x0 = %g, %ld steps", c, x0, steps);
+        gd_table_meta(traj, "problem", "f(theta) = theta cos(%g theta), theta_0 = %g, %ld steps", c, x0, steps);
         gd_table_meta(traj, "seed", "none (deterministic: no randomness)");
     }
-    printf("%-8s %-12s %-12s %s\n", "lr", "final_x", "final_f", "outcome");
+    printf("%-8s %-12s %-12s %s\n", "lr", "final_theta", "final_f", "outcome");
     run_result results[GD_FLOATS_MAX];
     for (int i = 0; i < lrs.n; i++) {
         if (traj && i > 0) gd_table_block(traj);
         run_result r = results[i] = descend(x0, lrs.v[i], steps, tol, traj, i);
         if (r.diverged_at >= 0) printf("%-8g %-12s %-12s diverged at step %ld\n", r.lr, "-", "-", r.diverged_at);
         else if (r.settled_at >= 0)
-            printf("%-8g %-12.6f %-12.6f settled at step %ld, curvature f'' = %.4f, 2/f'' = %.4f\n", r.lr, r.x,
-                   f(r.x), r.settled_at, d2f(r.x), 2.0 / d2f(r.x));
-        else printf("%-8g %-12.6f %-12.6f did not settle in %ld steps\n", r.lr, r.x, f(r.x), steps);
+            printf("%-8g %-12.6f %-12.6f settled at step %ld, curvature f'' = %.4f, 2/f'' = %.4f\n", r.lr, r.theta,
+                   f(r.theta), r.settled_at, d2f(r.theta), 2.0 / d2f(r.theta));
+        else printf("%-8g %-12.6f %-12.6f did not settle in %ld steps\n", r.lr, r.theta, f(r.theta), steps);
     }
     if (traj) {
         int rc2 = gd_table_close(traj);
@@ -121,21 +125,21 @@ int main(int argc, char **argv) {
         if (rc2 != 0) goto io_error;
     }
     if (curve) {
-        gd_table *t = gd_table_open(curve, "x f");
+        gd_table *t = gd_table_open(curve, "theta f");
         if (!t) goto io_error;
         gd_table_meta(t, "program", "ch01-nonconvex");
-        gd_table_meta(t, "problem", "f(x) = x cos(%g x)", c);
+        gd_table_meta(t, "problem", "f(theta) = theta cos(%g theta)", c);
         for (int i = 0; i <= 1000; i++) {
-            double x = lo + (hi - lo) * i / 1000.0;
-            gd_table_row(t, "%.6g %.8g", x, f(x));
+            double theta = lo + (hi - lo) * i / 1000.0;
+            gd_table_row(t, "%.6g %.8g", theta, f(theta));
         }
         if (gd_table_close(t) != 0) goto io_error;
     }
     if (minima_path) {
-        gd_table *t = gd_table_open(minima_path, "x f curvature max_stable_lr");
+        gd_table *t = gd_table_open(minima_path, "theta f curvature max_stable_lr");
         if (!t) goto io_error;
         gd_table_meta(t, "program", "ch01-nonconvex");
-        gd_table_meta(t, "problem", "minima of f(x) = x cos(%g x) in [%g, %g]", c, lo, hi);
+        gd_table_meta(t, "problem", "minima of f(theta) = theta cos(%g theta) in [%g, %g]", c, lo, hi);
         for (int i = 0; i < nmin; i++)
             gd_table_row(t, "%.6f %.6f %.6f %.6f", mins[i], f(mins[i]), d2f(mins[i]), 2.0 / d2f(mins[i]));
         if (gd_table_close(t) != 0) goto io_error;
@@ -146,24 +150,27 @@ int main(int argc, char **argv) {
         gd_table_meta(t, "program", "ch01-nonconvex");
         gd_table_kv(t, "nc_x0", "%g", x0);
         gd_table_kv(t, "nc_steps", "%ld", steps);
+        gd_table_kv(t, "nc_nmin", "%d", nmin);
+        gd_table_kv(t, "nc_lo", "%g", lo);
+        gd_table_kv(t, "nc_hi", "%g", hi);
         /* a table of the minima, and one row per run */
         char buf[4096];
-        int len = snprintf(buf, sizeof buf, "| minimum x* | f(x*) | curvature f''(x*) | largest stable lr 2/f'' |\n|---:|---:|---:|---:|\n");
+        int len = snprintf(buf, sizeof buf, "| minimum θ* | f(θ*) | curvature f''(θ*) | largest stable η, 2/f''(θ*) |\n|---:|---:|---:|---:|\n");
         for (int i = 0; i < nmin && len < (int)sizeof buf - 100; i++)
             len += snprintf(buf + len, sizeof buf - len, "| %.3f | %.3f | %.3f | %.3f |\n", mins[i], f(mins[i]),
                             d2f(mins[i]), 2.0 / d2f(mins[i]));
         gd_table_kv(t, "nc_minima", "%s", buf);
-        len = snprintf(buf, sizeof buf, "| lr | where it ends | f there | outcome |\n|---:|---:|---:|---|\n");
+        len = snprintf(buf, sizeof buf, "| η | where it ends | f there | outcome |\n|---:|---:|---:|---|\n");
         for (int i = 0; i < lrs.n && len < (int)sizeof buf - 100; i++) {
             run_result r = results[i];
             if (r.diverged_at >= 0)
                 len += snprintf(buf + len, sizeof buf - len, "| %g | - | - | diverged at step %ld |\n", r.lr, r.diverged_at);
             else if (r.settled_at >= 0)
-                len += snprintf(buf + len, sizeof buf - len, "| %g | %.3f | %.3f | settled at step %ld |\n", r.lr, r.x,
-                                f(r.x), r.settled_at);
+                len += snprintf(buf + len, sizeof buf - len, "| %g | %.3f | %.3f | settled at step %ld |\n", r.lr, r.theta,
+                                f(r.theta), r.settled_at);
             else
                 len += snprintf(buf + len, sizeof buf - len, "| %g | %.3f (still moving) | %.3f | never settles in %ld steps |\n",
-                                r.lr, r.x, f(r.x), steps);
+                                r.lr, r.theta, f(r.theta), steps);
         }
         gd_table_kv(t, "nc_runs", "%s", buf);
         /* the minima where the runs settled, with their curvature: inline numbers */
@@ -172,11 +179,14 @@ int main(int argc, char **argv) {
             char key[64];
 #define KV(name, fmt, value) (snprintf(key, sizeof key, "nc_run%d_" name, i), gd_table_kv(t, key, fmt, value))
             KV("lr", "%g", r.lr);
+            int nflat = 0; /* minima in [lo, hi] flat enough for this step: lr < 2/f'' */
+            for (int m = 0; m < nmin; m++) nflat += lr_stable(r.lr, mins[m]);
+            KV("nflat", "%d", nflat);
             if (r.settled_at < 0) continue;
-            KV("x", "%.3f", r.x);
-            KV("f", "%.3f", f(r.x));
-            KV("curv", "%.3f", d2f(r.x));
-            KV("maxlr", "%.3f", 2.0 / d2f(r.x));
+            KV("theta", "%.3f", r.theta);
+            KV("f", "%.3f", f(r.theta));
+            KV("curv", "%.3f", d2f(r.theta));
+            KV("maxlr", "%.3f", 2.0 / d2f(r.theta));
             KV("settled", "%ld", r.settled_at);
 #undef KV
         }
