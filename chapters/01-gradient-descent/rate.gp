@@ -18,5 +18,5 @@ set label 'η = 2/(μ+L)' at 2.0/(mu+L), graph 0.05 offset -9.5, 0 textcolor rgb
 set arrow from graph 0, first 1 to graph 1, first 1 nohead linecolor rgb '#888888' dashtype 2
 set label 'ρ = 1' at graph 0.92, first 1 offset 0, 0.6 textcolor rgb '#666666'
 plot f using 1:2 with lines linetype 6 title 'theory: ρ = max_i |1 − ηλ_i|', \
-     f using 1:(strcol(4) eq 'diverged' ? NaN : $3) with points pointtype 7 pointsize 0.5 linecolor rgb c_right title 'measured, |θ_t| shrinking', \
-     f using 1:(strcol(4) eq 'diverged' ? $3 : NaN) with points pointtype 7 pointsize 0.5 linecolor rgb c_large title 'measured, |θ_t| growing'
+     f using 1:(strcol(4) eq 'diverged' ? NaN : $3) with points pointtype 7 pointsize 0.5 linecolor rgb c_right title 'measured, ρ ≤ 1', \
+     f using 1:(strcol(4) eq 'diverged' ? $3 : NaN) with points pointtype 7 pointsize 0.5 linecolor rgb c_large title 'measured, ρ > 1: |θ_t| grows'
