@@ -41,11 +41,20 @@ typedef struct {
     float *out, *dout;/* (N, K) logits (or predictions) and their gradient */
     float *da;        /* (N, H) */
     float *wtmp, *gtmp; /* (P) scratch for HVPs */
+    const double *diag; /* --eigs: f(w) = 1/2 sum_i diag_i w_i^2 instead of the images (P = N) */
 } problem;
 
 /* Parameter layout in one vector w (P): H > 0: W1 (H, D), b1 (H), W2 (K, H), b2 (K);
  * H = 0: W (K, D), b (K). */
 static double loss_grad(problem *p, const float *w, float *g) {
+    if (p->diag) {                                       /* a quadratic with Hessian diag(eigs) */
+        double f = 0;
+        for (size_t i = 0; i < p->P; i++) {
+            f += 0.5 * p->diag[i] * w[i] * w[i];
+            if (g) g[i] = (float)(p->diag[i] * w[i]);
+        }
+        return f;
+    }
     int N = p->N, D = p->D, H = p->H, K = p->K;
     const float *in = p->X;
     int I = D;
@@ -94,17 +103,44 @@ static void hvp(problem *p, float *Hv, const float *w, const float *v, double ep
     for (size_t i = 0; i < p->P; i++) Hv[i] = (float)((Hv[i] - p->gtmp[i]) / (2 * eps));
 }
 
-/* Power iteration from v (unit, updated in place): lambda = v.Hv, v <- Hv / |Hv|. */
-static double lambda_max(problem *p, const float *w, float *v, int iters, double eps) {
+/* Power iteration from v (unit, updated in place) on H - shift I: lambda = v.(Hv - shift v),
+ * v <- its direction. It converges to the eigenvalue of largest MAGNITUDE; *resid gets
+ * |Hv - lambda v| / |lambda| at the last iteration (small: converged). */
+static double power_iter(problem *p, const float *w, float *v, int iters, double eps, double shift,
+                         double *resid) {
     float *Hv = malloc(p->P * sizeof *Hv);
     double lambda = 0;
     for (int it = 0; it < iters; it++) {
         hvp(p, Hv, w, v, eps);
+        for (size_t i = 0; i < p->P; i++) Hv[i] -= (float)shift * v[i];
         lambda = gd_dot(v, Hv, p->P);                            /* Rayleigh quotient */
-        double norm = gd_norm2(Hv, p->P);
+        double norm = gd_norm2(Hv, p->P), r = 0;
+        for (size_t i = 0; i < p->P; i++) r += (Hv[i] - lambda * v[i]) * (Hv[i] - lambda * v[i]);
+        *resid = sqrt(r) / fabs(lambda);
         for (size_t i = 0; i < p->P; i++) v[i] = (float)(Hv[i] / norm);
     }
     free(Hv);
+    return lambda;
+}
+
+/* lambda_max, the largest eigenvalue. If power iteration lands on a negative one (its
+ * magnitude beats every positive eigenvalue), iterate again on H - lambda_neg I, whose
+ * eigenvalues are all >= 0 and whose largest is lambda_max - lambda_neg. */
+typedef struct {
+    double resid;     /* |Hv - lambda v| / |lambda| at the last iteration */
+    double negative;  /* the negative eigenvalue found first, or 0 */
+} sharp_info;
+
+static double lambda_max(problem *p, const float *w, float *v, int iters, double eps, sharp_info *info) {
+    sharp_info dummy;
+    if (!info) info = &dummy;
+    info->negative = 0;
+    double lambda = power_iter(p, w, v, iters, eps, 0, &info->resid);
+    if (lambda < 0) {                                            /* the guard */
+        info->negative = lambda;
+        for (size_t i = 0; i < p->P; i++) v[i] = (float)(1 / sqrt((double)p->P)) * (i % 2 ? 1 : -1);
+        lambda = power_iter(p, w, v, 2 * iters, eps, lambda, &info->resid) + info->negative;
+    }
     return lambda;
 }
 // endregion hvp
@@ -158,42 +194,78 @@ static void init_params(problem *p, float *w, gd_rng *rng) {
     }
 }
 
-static int write_numbers(gd_table *t, const char *prefix, const char *key, const char *fmt, double v) {
+static void write_numbers(gd_table *t, const char *prefix, const char *key, const char *fmt, double v) {
     char k[128], val[64];
     snprintf(k, sizeof k, "%s%s", prefix, key);
     snprintf(val, sizeof val, fmt, v);
     gd_table_kv(t, k, "%s", val);
-    return 0;
 }
 
+/* key_med, key_lo, key_hi: the median and range over the finite values (nan if none) */
+static gd_stats write_stats(gd_table *t, const char *prefix, const char *key, const char *fmt, const double *v,
+                            int n) {
+    gd_stats st = gd_stats_of(v, n);
+    char k[128];
+    snprintf(k, sizeof k, "%s_med", key), write_numbers(t, prefix, k, fmt, st.median);
+    snprintf(k, sizeof k, "%s_lo", key), write_numbers(t, prefix, k, fmt, st.min);
+    snprintf(k, sizeof k, "%s_hi", key), write_numbers(t, prefix, k, fmt, st.max);
+    return st;
+}
+
+/* 0.15 -> "0p15", for keys */
+static void numkey(char *k, size_t size, const char *pre, double x) {
+    snprintf(k, size, "%s%g", pre, x);
+    for (char *q = k; *q; q++)
+        if (*q == '.') *q = 'p';
+        else if (*q == '-') *q = 'm';
+}
+
+/* "0.2 (0.1 to 0.3)", or "0.2" when the range is one value, "none" when there is none */
+static void med_range(char *buf, size_t size, const char *fmt, gd_stats st) {
+    char a[40], b[40], c[40];
+    if (st.n == 0) {
+        snprintf(buf, size, "none");
+        return;
+    }
+    snprintf(a, sizeof a, fmt, st.median), snprintf(b, sizeof b, fmt, st.min), snprintf(c, sizeof c, fmt, st.max);
+    if (strcmp(b, c) == 0) snprintf(buf, size, "%s", a);
+    else snprintf(buf, size, "%s (%s to %s)", a, b, c);
+}
+
+#define REACH 0.9 /* eos: a run "reaches" 2/lr when its sharpness gets to REACH * 2/lr */
+
 int main(int argc, char **argv) {
-    const char *experiment = "edge", *loss_arg = "xent", *data_dir = NULL, *out = NULL, *numbers = NULL,
-               *prefix = "";
+    const char *experiment = "edge", *loss_arg = "xent", *out = NULL, *numbers = NULL, *prefix = "";
     long n = 1000, hidden = 32, steps = 200, iters = 20, every = 10;
-    double lr = 0, eps = 1e-3, diverge = 10;
-    gd_floats factors = {5, {0.5, 0.9, 1.1, 1.5, 2.0}};
-    uint64_t seed = 0;
+    double eps = 1e-3, diverge = 10, beta = 0;
+    gd_floats factors = {5, {0.5, 0.9, 1.1, 1.5, 2.0}}, lrs = {1, {0.2}}, eigs = {0, {0}};
+    gd_train_opts to = gd_train_opts_defaults();
     gd_opt opts[] = {
         GD_OPT_STRING("experiment", &experiment, "check, edge or eos (see the top of sharpness.c)"),
         GD_OPT_STRING("loss", &loss_arg, "xent (softmax cross-entropy) or mse (squared error, one-hot targets)"),
         GD_OPT_INT("n", &n, "full batch: the first N training images", 10, 60000),
         GD_OPT_INT("hidden", &hidden, "tanh hidden units (0: a linear model)", 0, 4096),
         GD_OPT_INT("steps", &steps, "full-batch GD steps (edge, eos)", 1, 1000000),
-        GD_OPT_FLOAT("lr", &lr, "eos: the learning rate (0: 2 / (3 lambda_max at the start))", 0, 1e6, 0),
-        GD_OPT_FLOATS("factors", &factors, "edge: lr = factor * 2 / lambda_max, for each factor", 0, 100, 1),
+        GD_OPT_FLOATS("lr", &lrs, "eos: the learning rates, one run per lr and seed", 0, 1e6, 1),
+        GD_OPT_FLOATS("factors", &factors, "edge: lr = factor * 2(1 + momentum) / lambda_max, for each factor", 0,
+                      100, 1),
+        GD_OPT_FLOAT("momentum", &beta, "edge: heavy-ball momentum beta as PyTorch's SGD (0: plain GD)", 0, 0.999, 0),
+        GD_OPT_FLOATS("eigs", &eigs, "edge: instead of the images, the quadratic 1/2 sum_i eig_i w_i^2 (eigs may be "
+                      "negative)", -1e6, 1e6, 0),
         GD_OPT_INT("iters", &iters, "power iterations per sharpness", 1, 10000),
         GD_OPT_INT("every", &every, "eos: steps between sharpness measurements", 1, 1000000),
         GD_OPT_FLOAT("eps", &eps, "finite-difference step of the HVP", 0, 1, 1),
         GD_OPT_FLOAT("diverge", &diverge, "a run diverged when its loss exceeds this times the first", 1, 1e9, 1),
-        GD_OPT_SEED("seed", &seed, "random seed (initial weights, power-iteration start)"),
-        GD_OPT_STRING("data", &data_dir, "directory of the Fashion-MNIST files"),
+        GD_TRAIN_OPTS_SEEDS(&to),
+        GD_OPT_STRING("data", &to.data, "directory of the Fashion-MNIST files"),
         GD_OPT_STRING("out", &out, "write the experiment's table here"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes here"),
         GD_OPT_STRING("prefix", &prefix, "prefix for the keys in --numbers"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Sharpness (largest Hessian eigenvalue) by power iteration on finite-difference "
-                          "Hessian-vector products, and full-batch GD near lr = 2/sharpness (Chapter 3).",
+                          "Hessian-vector products, and full-batch GD (or heavy ball) near its stability limit "
+                          "(Chapter 3).",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     int exp_kind = strcmp(experiment, "check") == 0 ? 0 : strcmp(experiment, "edge") == 0 ? 1
@@ -210,24 +282,39 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --experiment: check has its exact product only for --hidden 0 --loss xent\n", gd_prog());
         return 2;
     }
-    gd_images train, test;
-    if (gd_fmnist_load(&train, &test, data_dir) != 0) {
-        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+    if (eigs.n > 0 && exp_kind != 1) {
+        fprintf(stderr, "%s: --eigs: only with --experiment edge\n", gd_prog());
+        return 2;
     }
-    gd_blas_threads(1);
+    if (beta > 0 && exp_kind != 1) {
+        fprintf(stderr, "%s: --momentum: only with --experiment edge\n", gd_prog());
+        return 2;
+    }
+    int nseeds = (int)to.seeds;
     problem p = {0};
-    p.N = (int)(n < train.n ? n : train.n), p.D = train.dim, p.H = (int)hidden, p.K = GD_FMNIST_CLASSES;
-    p.mse = strcmp(loss_arg, "mse") == 0;
-    p.P = p.H > 0 ? (size_t)p.H * p.D + p.H + (size_t)p.K * p.H + p.K : (size_t)p.K * p.D + p.K;
+    gd_images train = {0}, test = {0};
+    int have_images = eigs.n == 0;
+    if (have_images && gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    gd_blas_threads(1);
+    p.K = GD_FMNIST_CLASSES;
+    if (have_images) {
+        p.N = (int)(n < train.n ? n : train.n), p.D = train.dim, p.H = (int)hidden;
+        p.mse = strcmp(loss_arg, "mse") == 0;
+        p.P = p.H > 0 ? (size_t)p.H * p.D + p.H + (size_t)p.K * p.H + p.K : (size_t)p.K * p.D + p.K;
+    } else {
+        p.N = 1, p.D = 1, p.H = 0, p.P = (size_t)eigs.n;
+        p.diag = eigs.v;
+    }
     int N = p.N, K = p.K;
     int *idx = malloc((size_t)N * sizeof *idx);
     for (int i = 0; i < N; i++) idx[i] = i;
     p.X = malloc((size_t)N * p.D * sizeof *p.X);
     p.y = malloc((size_t)N * sizeof *p.y);
-    gd_images_batch(p.X, p.y, &train, idx, N);
     p.T = calloc((size_t)N * K, sizeof *p.T);
-    for (int i = 0; i < N; i++) p.T[(size_t)i * K + p.y[i]] = 1;
+    if (have_images) {
+        gd_images_batch(p.X, p.y, &train, idx, N);
+        for (int i = 0; i < N; i++) p.T[(size_t)i * K + p.y[i]] = 1;
+    }
     int Hn = p.H > 0 ? p.H : 1;
     p.z = malloc((size_t)N * Hn * sizeof(float));
     p.a = malloc((size_t)N * Hn * sizeof(float));
@@ -236,42 +323,43 @@ int main(int argc, char **argv) {
     p.dout = malloc((size_t)N * K * sizeof(float));
     p.wtmp = malloc(p.P * sizeof(float));
     p.gtmp = malloc(p.P * sizeof(float));
-    float *w = malloc(p.P * sizeof *w), *w0 = malloc(p.P * sizeof *w0), *g = malloc(p.P * sizeof *g),
-          *v = malloc(p.P * sizeof *v);
-    gd_rng rng;
-    gd_rng_seed(&rng, seed);
-    init_params(&p, w0, &rng);
-    memcpy(w, w0, p.P * sizeof *w);
+    size_t P = p.P;
+    float *w = malloc(P * sizeof *w), *g = malloc(P * sizeof *g), *v = malloc(P * sizeof *v),
+          *buf = malloc(P * sizeof *buf);
+    /* per seed: the initial weights and the eigenvector found there */
+    float *w0s = malloc((size_t)nseeds * P * sizeof *w0s), *v0s = malloc((size_t)nseeds * P * sizeof *v0s);
 
     char model[200];
-    snprintf(model, sizeof model, "%s, %s loss, full batch of the first %d training images, %zu parameters",
-             p.H > 0 ? "MLP 784-H-10, tanh" : "linear 784-10", p.mse ? "squared-error" : "cross-entropy", N, p.P);
-    if (p.H > 0) {
-        char *at = strstr(model, "-H-");
-        char buf[200];
-        snprintf(buf, sizeof buf, "%.*s-%d-%s", (int)(at - model), model, p.H, at + 3);
-        snprintf(model, sizeof model, "%s", buf);
-    }
+    if (!have_images) snprintf(model, sizeof model, "quadratic 1/2 sum_i eig_i w_i^2 with %d eigenvalues", eigs.n);
+    else if (p.H > 0)
+        snprintf(model, sizeof model, "MLP 784-%d-10, tanh, %s loss, full batch of the first %d training images, "
+                 "%zu parameters", p.H, p.mse ? "squared-error" : "cross-entropy", N, P);
+    else
+        snprintf(model, sizeof model, "linear 784-10, %s loss, full batch of the first %d training images, %zu "
+                 "parameters", p.mse ? "squared-error" : "cross-entropy", N, P);
     gd_table *t = NULL, *nt = NULL;
     int status = 0;
     if (numbers && !(nt = gd_table_open(numbers, "key value"))) status = 1;
-    if (nt) gd_table_meta(nt, "program", "ch03-sharpness --experiment %s (%s; seed %llu)", experiment, model,
-                          (unsigned long long)seed);
+    if (nt) gd_table_meta(nt, "program", "ch03-sharpness --experiment %s (%s; seeds %llu to %llu)", experiment, model,
+                          (unsigned long long)to.seed, (unsigned long long)(to.seed + nseeds - 1));
 
     if (exp_kind == 0) {
         /* --- check: finite differences against the exact product, at the initial w --- */
-        double *ex = malloc(p.P * sizeof *ex);
-        float *Hv = malloc(p.P * sizeof *Hv);
-        random_unit(v, p.P, &rng);
+        gd_rng rng;
+        gd_rng_seed(&rng, to.seed);
+        init_params(&p, w, &rng);
+        double *ex = malloc(P * sizeof *ex);
+        float *Hv = malloc(P * sizeof *Hv);
+        random_unit(v, P, &rng);
         hvp_exact_logreg(&p, ex, w, v);
         double exn = 0;
-        for (size_t i = 0; i < p.P; i++) exn += ex[i] * ex[i];
+        for (size_t i = 0; i < P; i++) exn += ex[i] * ex[i];
         exn = sqrt(exn);
         if (out && !(t = gd_table_open(out, "eps rel_error"))) status = 1;
         if (t) {
             gd_table_meta(t, "program", "ch03-sharpness --experiment check");
             gd_table_meta(t, "model", "%s", model);
-            gd_table_meta(t, "seed", "%llu", (unsigned long long)seed);
+            gd_table_meta(t, "seed", "%llu", (unsigned long long)to.seed);
             gd_table_meta(t, "columns", "rel_error = |Hv_fd - Hv_exact| / |Hv_exact| for one random unit v");
         }
         double best_err = INFINITY, err_at_eps = NAN;
@@ -279,7 +367,7 @@ int main(int argc, char **argv) {
             double ee = pow(10, e);
             hvp(&p, Hv, w, v, ee);
             double d = 0;
-            for (size_t i = 0; i < p.P; i++) d += (Hv[i] - ex[i]) * (Hv[i] - ex[i]);
+            for (size_t i = 0; i < P; i++) d += (Hv[i] - ex[i]) * (Hv[i] - ex[i]);
             double rel = sqrt(d) / exn;
             if (rel < best_err) best_err = rel;
             if (fabs(ee / eps - 1) < 1e-9) err_at_eps = rel;
@@ -287,18 +375,19 @@ int main(int argc, char **argv) {
             printf("eps %g: relative error %.3g\n", ee, rel);
         }
         /* lambda_max both ways: power iteration on the exact and on the fd product */
-        float *v2 = malloc(p.P * sizeof *v2);
-        random_unit(v, p.P, &rng);
-        memcpy(v2, v, p.P * sizeof *v);
+        float *v2 = malloc(P * sizeof *v2);
+        random_unit(v, P, &rng);
+        memcpy(v2, v, P * sizeof *v);
         double lam_ex = 0;
         for (int it = 0; it < iters * 5; it++) {
             hvp_exact_logreg(&p, ex, w, v2);
             double dot = 0, nn = 0;
-            for (size_t i = 0; i < p.P; i++) dot += v2[i] * ex[i], nn += ex[i] * ex[i];
+            for (size_t i = 0; i < P; i++) dot += v2[i] * ex[i], nn += ex[i] * ex[i];
             lam_ex = dot;
-            for (size_t i = 0; i < p.P; i++) v2[i] = (float)(ex[i] / sqrt(nn));
+            for (size_t i = 0; i < P; i++) v2[i] = (float)(ex[i] / sqrt(nn));
         }
-        double lam_fd = lambda_max(&p, w, v, (int)iters * 5, eps);
+        sharp_info info;
+        double lam_fd = lambda_max(&p, w, v, (int)iters * 5, eps, &info);
         printf("lambda_max: exact %.6g, finite differences (eps %g) %.6g\n", lam_ex, eps, lam_fd);
         if (nt) {
             gd_table_kv(nt, "check_eps", "%g", eps);
@@ -307,118 +396,216 @@ int main(int argc, char **argv) {
             gd_table_kv(nt, "check_lambda_exact", "%.4f", lam_ex);
             gd_table_kv(nt, "check_lambda_fd", "%.4f", lam_fd);
             gd_table_kv(nt, "check_lambda_rel", "%.1e", fabs(lam_fd / lam_ex - 1));
+            gd_table_kv(nt, "check_resid", "%.1e", info.resid);
             gd_table_kv(nt, "check_iters", "%ld", iters * 5);
             gd_table_kv(nt, "check_n", "%d", N);
         }
         free(v2);
         free(ex);
         free(Hv);
-    } else if (exp_kind == 1) {
-        /* --- edge: GD at c * 2 / lambda_max(w0) --- */
-        random_unit(v, p.P, &rng);
-        double lam = lambda_max(&p, w0, v, (int)iters, eps);
-        printf("lambda_max at the start: %.5g, 2/lambda_max = %.5g\n", lam, 2 / lam);
-        if (out && !(t = gd_table_open(out, "factor lr step loss"))) status = 1;
-        if (t) {
-            gd_table_meta(t, "program", "ch03-sharpness --experiment edge");
-            gd_table_meta(t, "model", "%s", model);
-            gd_table_meta(t, "seed", "%llu", (unsigned long long)seed);
-            gd_table_meta(t, "sharpness", "lambda_max %.6g at the start (%ld power iterations, eps %g); lr = factor "
-                          "* 2 / lambda_max", lam, iters, eps);
-            gd_table_meta(t, "columns", "one block per factor; a run stops when its loss is not finite or above "
-                          "%g times the first", diverge);
-        }
-        if (nt) {
-            write_numbers(nt, prefix, "lambda0", "%.4g", lam);
-            write_numbers(nt, prefix, "edge_lr", "%.4g", 2 / lam);
-            write_numbers(nt, prefix, "steps", "%.0f", (double)steps);
-            write_numbers(nt, prefix, "params", "%.0f", (double)p.P);
-        }
-        for (int f = 0; f < factors.n; f++) {
-            double c = factors.v[f], eta = c * 2 / lam, first = NAN, loss = NAN;
-            long s;
-            memcpy(w, w0, p.P * sizeof *w);
-            int diverged = 0;
-            for (s = 0; s <= steps; s++) {
-                loss = loss_grad(&p, w, g);
-                if (isnan(first)) first = loss;
-                if (t) gd_table_row(t, "%g %.6g %ld %.6g", c, eta, s, loss);
-                if (!isfinite(loss) || loss > diverge * first) {
-                    diverged = 1;
-                    break;
-                }
-                if (s < steps) gd_axpy(w, (float)-eta, g, p.P);  /* w <- w - lr g */
-            }
-            if (t) gd_table_block(t);
-            printf("factor %g (lr %.4g): %s, loss %.4g -> %.4g\n", c, eta, diverged ? "diverged" : "ran", first, loss);
-            if (nt) {
-                char key[64];
-                snprintf(key, sizeof key, "f%g_", c);
-                for (char *q = key; *q; q++) if (*q == '.') *q = 'p';
-                char k2[96];
-                snprintf(k2, sizeof k2, "%sdiverged", key);
-                write_numbers(nt, prefix, k2, "%.0f", diverged);
-                snprintf(k2, sizeof k2, "%sfinal", key);
-                write_numbers(nt, prefix, k2, "%.3g", loss);
-                snprintf(k2, sizeof k2, "%sstep", key);
-                write_numbers(nt, prefix, k2, "%.0f", (double)(s > steps ? steps : s));
-            }
-        }
-        if (nt) write_numbers(nt, prefix, "first_loss", "%.4g", loss_grad(&p, w0, NULL));
     } else {
-        /* --- eos: sharpness along one full-batch GD run --- */
-        random_unit(v, p.P, &rng);
-        double lam0 = lambda_max(&p, w, v, (int)iters * 2, eps);
-        double eta = lr > 0 ? lr : 2 / (3 * lam0);
-        printf("lambda_max at the start %.4g; lr %.4g, 2/lr = %.4g\n", lam0, eta, 2 / eta);
-        if (out && !(t = gd_table_open(out, "step loss sharpness"))) status = 1;
-        if (t) {
-            gd_table_meta(t, "program", "ch03-sharpness --experiment eos");
-            gd_table_meta(t, "model", "%s", model);
-            gd_table_meta(t, "seed", "%llu", (unsigned long long)seed);
-            gd_table_meta(t, "lr", "%.6g (2/lr = %.6g)", eta, 2 / eta);
-            gd_table_meta(t, "columns", "sharpness: lambda_max by %ld power iterations (warm-started), every %ld steps, "
-                          "nan in between", iters, every);
+        /* the initial weights of every seed and lambda_max there (edge: iters, eos: 2 iters) */
+        double *lam0 = malloc((size_t)nseeds * sizeof *lam0), *lamneg = malloc((size_t)nseeds * sizeof *lamneg),
+               resid_max = 0;
+        int nneg = 0;
+        for (int k = 0; k < nseeds; k++) {
+            gd_rng rng;
+            gd_rng_seed(&rng, to.seed + (uint64_t)k);
+            float *w0 = w0s + (size_t)k * P, *v0 = v0s + (size_t)k * P;
+            if (have_images) init_params(&p, w0, &rng);
+            else gd_rng_fill_normal(&rng, w0, P, 0, 1);
+            random_unit(v0, P, &rng);
+            sharp_info info;
+            lam0[k] = lambda_max(&p, w0, v0, (int)(exp_kind == 1 ? iters : 2 * iters), eps, &info);
+            lamneg[k] = info.negative;
+            nneg += info.negative < 0;
+            if (info.resid > resid_max) resid_max = info.resid;
+            if (info.negative < 0)
+                printf("seed %llu: power iteration found the negative eigenvalue %.4g first; lambda_max %.4g\n",
+                       (unsigned long long)(to.seed + k), info.negative, lam0[k]);
         }
-        double maxlam = lam0, lam = lam0, first = NAN;
-        long reach = -1;
-        for (long s = 0; s <= steps; s++) {
-            double loss = loss_grad(&p, w, g);
-            if (isnan(first)) first = loss;
-            if (!isfinite(loss)) break;
-            double sh = NAN;
-            if (s % every == 0) {
-                sh = lam = lambda_max(&p, w, v, (int)iters, eps); /* leaves g alone */
-                if (sh > maxlam) maxlam = sh;
-                if (reach < 0 && sh >= 0.9 * 2 / eta) reach = s;
+        gd_stats l0 = gd_stats_of(lam0, nseeds);
+        if (exp_kind == 1) {
+            /* --- edge: GD (or heavy ball) at lr = c * 2(1 + beta) / lambda_max(w0) --- */
+            double limit = 2 * (1 + beta);
+            if (out && !(t = gd_table_open(out, "factor seed lr step loss"))) status = 1;
+            if (t) {
+                gd_table_meta(t, "program", "ch03-sharpness --experiment edge");
+                gd_table_meta(t, "model", "%s", model);
+                gd_table_meta(t, "seeds", "%llu to %llu", (unsigned long long)to.seed,
+                              (unsigned long long)(to.seed + nseeds - 1));
+                gd_table_meta(t, "sharpness", "lambda_max at the start, per seed (%ld power iterations, eps %g): "
+                              "median %.6g, %.6g to %.6g; lr = factor * %g / lambda_max of the run's seed", iters, eps,
+                              l0.median, l0.min, l0.max, limit);
+                if (beta > 0)
+                    gd_table_meta(t, "update", "heavy ball (PyTorch SGD, momentum %g): buf = momentum buf + g, "
+                                  "w -= lr buf", beta);
+                else
+                    gd_table_meta(t, "update", "plain GD: w -= lr g");
+                gd_table_meta(t, "columns", "one block per factor and seed (factor outer); a run stops when its loss "
+                              "is not finite or above %g times the first", diverge);
             }
-            if (t) gd_table_row(t, "%ld %.6g %.6g", s, loss, sh);
-            if (s < steps) gd_axpy(w, (float)-eta, g, p.P);       /* w <- w - lr g */
+            int nf = factors.n;
+            double *fin = malloc((size_t)nseeds * sizeof *fin), *dstep = malloc((size_t)nseeds * sizeof *dstep),
+                   *first = malloc((size_t)nseeds * sizeof *first);
+            if (nt) {
+                write_numbers(nt, prefix, "seeds", "%.0f", nseeds);
+                write_stats(nt, prefix, "lambda0", "%.4g", lam0, nseeds);
+                write_numbers(nt, prefix, "lambda0", "%.4g", l0.median);
+                write_numbers(nt, prefix, "edge_lr", "%.4g", 2 / l0.median);
+                write_numbers(nt, prefix, "momentum", "%g", beta);
+                write_numbers(nt, prefix, "limit", "%.3g", limit);
+                write_numbers(nt, prefix, "limit_lr", "%.4g", limit / l0.median);
+                write_numbers(nt, prefix, "steps", "%.0f", (double)steps);
+                write_numbers(nt, prefix, "params", "%.0f", (double)P);
+                write_numbers(nt, prefix, "negative", "%.0f", nneg);
+                write_numbers(nt, prefix, "lambda_neg", "%.4g", gd_stats_of(lamneg, nseeds).min);
+                write_numbers(nt, prefix, "resid_max", "%.1e", resid_max);
+            }
+            for (int f = 0; f < nf; f++) {
+                double c = factors.v[f];
+                int ndiv = 0;
+                for (int k = 0; k < nseeds; k++) {
+                    double eta = c * limit / lam0[k], loss = NAN;
+                    memcpy(w, w0s + (size_t)k * P, P * sizeof *w);
+                    first[k] = NAN, fin[k] = NAN, dstep[k] = NAN;
+                    long s;
+                    for (s = 0; s <= steps; s++) {
+                        loss = loss_grad(&p, w, g);
+                        if (isnan(first[k])) first[k] = loss;
+                        if (t) gd_table_row(t, "%g %llu %.6g %ld %.6g", c, (unsigned long long)(to.seed + k), eta, s,
+                                            loss);
+                        if (!isfinite(loss) || loss > diverge * first[k]) break;
+                        if (s == steps) break;
+                        // region heavyball
+                        if (beta > 0) {                                  /* PyTorch's SGD with momentum */
+                            for (size_t i = 0; i < P; i++) buf[i] = s == 0 ? g[i] : (float)beta * buf[i] + g[i];
+                            gd_axpy(w, (float)-eta, buf, P);            /* w <- w - lr buf */
+                        } else {
+                            gd_axpy(w, (float)-eta, g, P);              /* w <- w - lr g */
+                        }
+                        // endregion heavyball
+                    }
+                    if (s <= steps && (!isfinite(loss) || loss > diverge * first[k])) ndiv++, dstep[k] = (double)s;
+                    else fin[k] = loss;
+                    if (t) gd_table_block(t);
+                }
+                gd_stats fs = gd_stats_of(fin, nseeds), ds = gd_stats_of(dstep, nseeds);
+                printf("factor %g: %d of %d seeds diverged (median step %g); final loss of the others: median %.4g\n",
+                       c, ndiv, nseeds, ds.median, fs.median);
+                if (nt) {
+                    char key[64], k2[96];
+                    numkey(key, sizeof key, "f", c);
+                    snprintf(k2, sizeof k2, "%s_ndiv", key), write_numbers(nt, prefix, k2, "%.0f", ndiv);
+                    snprintf(k2, sizeof k2, "%s_final", key), write_stats(nt, prefix, k2, "%.3g", fin, nseeds);
+                    snprintf(k2, sizeof k2, "%s_step", key), write_stats(nt, prefix, k2, "%.0f", dstep, nseeds);
+                }
+            }
+            if (nt) write_stats(nt, prefix, "first_loss", "%.4g", first, nseeds);
+            free(fin), free(dstep), free(first);
+        } else {
+            /* --- eos: the sharpness along full-batch GD runs, one per lr and seed --- */
+            if (out && !(t = gd_table_open(out, "lr seed step loss sharpness resid"))) status = 1;
+            if (t) {
+                gd_table_meta(t, "program", "ch03-sharpness --experiment eos");
+                gd_table_meta(t, "model", "%s", model);
+                gd_table_meta(t, "seeds", "%llu to %llu", (unsigned long long)to.seed,
+                              (unsigned long long)(to.seed + nseeds - 1));
+                gd_table_meta(t, "columns", "one block per lr and seed (lr outer); sharpness: lambda_max by %ld power "
+                              "iterations (warm-started), every %ld steps, nan in between; resid: |Hv - lambda v| / "
+                              "lambda at the last iteration", iters, every);
+            }
+            int nl = lrs.n, runs = nl * nseeds, reach_all = 0, nneg_run = 0;
+            double *reach_step = malloc((size_t)nseeds * sizeof *reach_step),
+                   *late = malloc((size_t)nseeds * sizeof *late), *mx = malloc((size_t)nseeds * sizeof *mx),
+                   *fin = malloc((size_t)nseeds * sizeof *fin), *late_all = malloc((size_t)runs * sizeof *late_all),
+                   *resid_last = malloc((size_t)runs * sizeof *resid_last);
+            char tab[4096];
+            snprintf(tab, sizeof tab, "| $\\eta$ | $2/\\eta$ | runs reaching %.0f%% of $2/\\eta$ | step it is reached "
+                     "| second half: mean $\\lambda_{\\max}/(2/\\eta)$ | largest $\\lambda_{\\max}/(2/\\eta)$ | "
+                     "final loss |\n|---:|---:|---:|---|---|---|---|", 100 * REACH);
+            for (int l = 0; l < nl; l++) {
+                double eta = lrs.v[l], edge = 2 / eta;
+                int reach_k = 0;
+                for (int k = 0; k < nseeds; k++) {
+                    memcpy(w, w0s + (size_t)k * P, P * sizeof *w);
+                    memcpy(v, v0s + (size_t)k * P, P * sizeof *v);
+                    double lam = lam0[k], maxlam = lam0[k], sum = 0, loss = NAN;
+                    int nlate = 0;
+                    reach_step[k] = NAN;
+                    for (long s = 0; s <= steps; s++) {
+                        loss = loss_grad(&p, w, g);
+                        if (!isfinite(loss)) break;
+                        double sh = NAN, rs = NAN;
+                        if (s % every == 0) {
+                            sharp_info info;
+                            sh = lam = s == 0 ? lam0[k] : lambda_max(&p, w, v, (int)iters, eps, &info);
+                            rs = s == 0 ? 0 : info.resid;
+                            if (s > 0 && info.negative < 0) nneg_run++;
+                            if (sh > maxlam) maxlam = sh;
+                            if (isnan(reach_step[k]) && sh >= REACH * edge) reach_step[k] = (double)s;
+                            if (2 * s >= steps) sum += sh / edge, nlate++;
+                            if (s == steps) resid_last[l * nseeds + k] = rs;
+                        }
+                        if (t) gd_table_row(t, "%g %llu %ld %.6g %.6g %.3g", eta, (unsigned long long)(to.seed + k), s,
+                                            loss, sh, rs);
+                        if (s < steps) gd_axpy(w, (float)-eta, g, P);   /* w <- w - lr g */
+                    }
+                    if (t) gd_table_block(t);
+                    reach_k += !isnan(reach_step[k]);
+                    late[k] = late_all[l * nseeds + k] = nlate ? sum / nlate : NAN;
+                    mx[k] = maxlam / edge;
+                    fin[k] = loss;
+                    printf("lr %g seed %llu: sharpness %.4g at the start, at most %.4g, last %.4g; 2/lr = %.4g\n", eta,
+                           (unsigned long long)(to.seed + k), lam0[k], maxlam, lam, edge);
+                }
+                reach_all += reach_k;
+                if (nt) {
+                    char key[64], k2[96], a[160], b[160], c[160], d[160];
+                    numkey(key, sizeof key, "lr", eta);
+                    snprintf(k2, sizeof k2, "%s_two_over_lr", key), write_numbers(nt, prefix, k2, "%.3g", edge);
+                    snprintf(k2, sizeof k2, "%s_reach", key), write_numbers(nt, prefix, k2, "%.0f", reach_k);
+                    snprintf(k2, sizeof k2, "%s_reach_step", key);
+                    gd_stats rs = write_stats(nt, prefix, k2, "%.0f", reach_step, nseeds);
+                    snprintf(k2, sizeof k2, "%s_late", key);
+                    gd_stats ls = write_stats(nt, prefix, k2, "%.2f", late, nseeds);
+                    snprintf(k2, sizeof k2, "%s_max", key);
+                    gd_stats ms = write_stats(nt, prefix, k2, "%.2f", mx, nseeds);
+                    snprintf(k2, sizeof k2, "%s_final", key);
+                    gd_stats fs = write_stats(nt, prefix, k2, "%.3g", fin, nseeds);
+                    med_range(a, sizeof a, "%.0f", rs), med_range(b, sizeof b, "%.2f", ls);
+                    med_range(c, sizeof c, "%.2f", ms), med_range(d, sizeof d, "%.3g", fs);
+                    snprintf(tab + strlen(tab), sizeof tab - strlen(tab), "\n| %g | %.3g | %d of %d | %s | %s | %s | %s |",
+                             eta, edge, reach_k, nseeds, a, b, c, d);
+                }
+            }
+            if (nt) {
+                write_numbers(nt, prefix, "runs", "%.0f", runs);
+                write_numbers(nt, prefix, "seeds", "%.0f", nseeds);
+                write_numbers(nt, prefix, "nlr", "%.0f", nl);
+                write_numbers(nt, prefix, "reach", "%.0f", reach_all);
+                write_numbers(nt, prefix, "near", "%.0f", 100 * REACH);
+                write_stats(nt, prefix, "late", "%.2f", late_all, runs);
+                write_stats(nt, prefix, "lambda0", "%.3g", lam0, nseeds);
+                write_stats(nt, prefix, "resid", "%.1e", resid_last, runs);
+                write_numbers(nt, prefix, "negative", "%.0f", nneg + nneg_run);
+                write_numbers(nt, prefix, "steps", "%.0f", (double)steps);
+                write_numbers(nt, prefix, "every", "%.0f", (double)every);
+                write_numbers(nt, prefix, "iters", "%.0f", (double)iters);
+                write_numbers(nt, prefix, "n", "%.0f", (double)N);
+                write_numbers(nt, prefix, "hidden", "%.0f", (double)p.H);
+                gd_table_kv(nt, "eos_table", "%s", tab);
+            }
+            free(reach_step), free(late), free(mx), free(fin), free(late_all), free(resid_last);
         }
-        printf("sharpness: %.4g at the start, at most %.4g, last %.4g; 2/lr = %.4g\n", lam0, maxlam, lam, 2 / eta);
-        if (nt) {
-            write_numbers(nt, prefix, "lr", "%.3g", eta);
-            write_numbers(nt, prefix, "two_over_lr", "%.3g", 2 / eta);
-            write_numbers(nt, prefix, "lambda0", "%.3g", lam0);
-            write_numbers(nt, prefix, "lambda_max", "%.3g", maxlam);
-            write_numbers(nt, prefix, "lambda_last", "%.3g", lam);
-            write_numbers(nt, prefix, "max_over_edge", "%.2f", maxlam * eta / 2);
-            write_numbers(nt, prefix, "reach_step", "%.0f", (double)reach);
-            write_numbers(nt, prefix, "steps", "%.0f", (double)steps);
-            write_numbers(nt, prefix, "first_loss", "%.3g", first);
-            write_numbers(nt, prefix, "every", "%.0f", (double)every);
-            write_numbers(nt, prefix, "iters", "%.0f", (double)iters);
-            write_numbers(nt, prefix, "n", "%.0f", (double)N);
-            write_numbers(nt, prefix, "hidden", "%.0f", (double)p.H);
-        }
+        free(lam0), free(lamneg);
     }
     if (t && gd_table_close(t) != 0) status = 1;
     if (nt && gd_table_close(nt) != 0) status = 1;
     if (status) fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-    free(w), free(w0), free(g), free(v), free(idx);
+    free(w), free(g), free(v), free(buf), free(w0s), free(v0s), free(idx);
     free(p.X), free(p.y), free(p.T), free(p.z), free(p.a), free(p.da), free(p.out), free(p.dout), free(p.wtmp),
         free(p.gtmp);
-    gd_images_free(&train);
-    gd_images_free(&test);
+    if (have_images) gd_images_free(&train), gd_images_free(&test);
     return status;
 }

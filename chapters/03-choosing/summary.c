@@ -1,13 +1,16 @@
 /* summary.c -- the chapter's learning-rate sweep and range tests, summarised, Chapter 3.
  *
- * Reads the table build/bin/sweep wrote (one row per lr, optimizer and seed) and the
- * suggestion tables of ch03-rangetest, and writes
- *   --curves   per optimizer (one block each) and lr: the mean, min and max over seeds of
- *              the final validation loss and accuracy, and how many seeds diverged
- *   --numbers  the best lr per optimizer (lowest mean validation loss over the seeds,
- *              among lrs where no seed diverged), the defaults' results, the range
- *              test's suggestions (median over seeds) and their factor to the best lr,
- *              and the two tables the text shows
+ * Reads the table build/bin/sweep wrote (one row per lr, optimizer, schedule and seed)
+ * and the suggestion tables of ch03-rangetest (one row per seed), and writes
+ *   --curves   per optimizer and schedule (one block each) and lr: the median, min and max
+ *              over seeds of the final validation loss and accuracy, and how many seeds
+ *              diverged
+ *   --numbers  per optimizer and schedule the best lr (lowest MEDIAN validation loss over
+ *              the seeds, among lrs where no seed diverged) and the lrs within 0.05 of it;
+ *              the defaults' gap; the range test's suggestions (median over seeds, and the
+ *              factor of every seed's suggestion to the best lr of the schedule given by
+ *              --score-sched); which suggestion is nearest, generated; the tables the
+ *              text shows
  * Leaves out: any fitting between grid points (the best lr is a grid point, so it is
  * known to within a factor of 10^(1/4) = 1.78 on a 4-per-decade grid).
  */
@@ -19,22 +22,29 @@
 #include <string.h>
 
 #define MAXO 8
+#define MAXC 4
 #define MAXL 64
-#define MAXS 16
+#define MAXS 32
+#define NEAR 0.05 /* "near the best": median val. loss within this of the best */
 
 typedef struct {
-    char name[64];                   /* optimizer spec as in the sweep: sgd, adam, ... */
     double lr[MAXL];
     int nlr;
     double loss[MAXL][MAXS], acc[MAXL][MAXS];
     int ns[MAXL], ndiv[MAXL];
-    /* range test: suggestions per seed */
-    double valley[MAXS], steep[MAXS], minimum[MAXS];
+} curve;
+
+typedef struct {
+    char name[64];                   /* optimizer spec as in the sweep: sgd, adam, ... */
+    curve c[MAXC];                   /* per schedule */
+    double sug[3][MAXS];             /* range test: valley, steep, minimum per seed */
     int nrt;
 } optim_rows;
 
 static optim_rows opt[MAXO];
 static int nopt;
+static char scheds[MAXC][64];
+static int nsched;
 
 static optim_rows *find_optim(const char *name) {
     for (int i = 0; i < nopt; i++)
@@ -44,7 +54,15 @@ static optim_rows *find_optim(const char *name) {
     return &opt[nopt++];
 }
 
-static int lr_index(optim_rows *o, double lr) {
+static int find_sched(const char *name) {
+    for (int i = 0; i < nsched; i++)
+        if (strcmp(scheds[i], name) == 0) return i;
+    if (nsched == MAXC) return -1;
+    snprintf(scheds[nsched], sizeof scheds[0], "%s", name);
+    return nsched++;
+}
+
+static int lr_index(curve *o, double lr) {
     for (int i = 0; i < o->nlr; i++)
         if (o->lr[i] == lr) return i;
     if (o->nlr == MAXL) return -1;
@@ -94,13 +112,16 @@ static int read_sweep(const char *path) {
         /* id lr optim sched seed status diverged_at train_loss val_loss val_acc steps */
         if (fields(line, f, 16) < 11) continue;
         optim_rows *o = find_optim(f[2]);
-        int i = o ? lr_index(o, atof(f[1])) : -1;
-        if (i < 0 || o->ns[i] + o->ndiv[i] >= MAXS) continue;
+        int sc = find_sched(f[3]);
+        if (!o || sc < 0) continue;
+        curve *c = &o->c[sc];
+        int i = lr_index(c, atof(f[1]));
+        if (i < 0 || c->ns[i] + c->ndiv[i] >= MAXS) continue;
         if (strcmp(f[5], "ok") == 0) {
-            o->loss[i][o->ns[i]] = atof(f[8]);
-            o->acc[i][o->ns[i]++] = atof(f[9]);
+            c->loss[i][c->ns[i]] = atof(f[8]);
+            c->acc[i][c->ns[i]++] = 100 * atof(f[9]);
         } else {
-            o->ndiv[i]++;
+            c->ndiv[i]++;
         }
     }
     fclose(fp);
@@ -129,37 +150,20 @@ static int read_suggest(const char *path) {
         if (fields(line, f, 16) < 8) continue;
         optim_rows *o = find_optim(f[0]);
         if (!o || o->nrt == MAXS) continue;
-        o->valley[o->nrt] = atof(f[4]);
-        o->steep[o->nrt] = atof(f[5]);
-        o->minimum[o->nrt++] = atof(f[6]);
+        o->sug[0][o->nrt] = atof(f[4]);
+        o->sug[1][o->nrt] = atof(f[5]);
+        o->sug[2][o->nrt++] = atof(f[6]);
     }
     fclose(fp);
     return 0;
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(const double *x, int n) {
-    double s[MAXS];
-    memcpy(s, x, (size_t)n * sizeof *s);
-    qsort(s, (size_t)n, sizeof *s, cmp_double);
-    return n % 2 ? s[n / 2] : sqrt(s[n / 2 - 1] * s[n / 2]); /* geometric: lrs are log-scale */
-}
-
-static double mean(const double *x, int n) {
-    double s = 0;
-    for (int i = 0; i < n; i++) s += x[i];
-    return n ? s / n : NAN;
-}
-
-/* "sgd:momentum=0.9" -> "sgd_momentum" for keys */
+/* "sgd:momentum=0.9" -> "momentum" for keys; "cosine:T=158" -> "cosine" */
 static void keyname(char *k, size_t size, const char *name) {
     snprintf(k, size, "%.60s", strcmp(name, "sgd") == 0 ? "sgd" : strstr(name, "momentum") ? "momentum" : name);
+    k[strcspn(k, ":")] = '\0';
     for (char *p = k; *p; p++)
-        if (*p == ':' || *p == '=' || *p == '.') *p = '_';
+        if (*p == '=' || *p == '.' || *p == ',') *p = '_';
 }
 
 static const char *pretty(const char *name) {
@@ -167,11 +171,27 @@ static const char *pretty(const char *name) {
          : strcmp(name, "adam") == 0 ? "Adam" : name;
 }
 
+static double med(const double *v, int n) { return gd_stats_of(v, n).median; }
+
+/* best lr of a curve: lowest median loss among lrs where no seed diverged; -1 if none */
+static int best_of(const curve *c) {
+    int best = -1;
+    for (int i = 0; i < c->nlr; i++)
+        if (c->ndiv[i] == 0 && c->ns[i] > 0 && (best < 0 || med(c->loss[i], c->ns[i]) < med(c->loss[best], c->ns[best])))
+            best = i;
+    return best;
+}
+
+static const char *sug_name[3] = {"valley", "steep", "minimum/10"};
+static const char *sug_key[3] = {"valley", "steep", "minimum"};
+
 int main(int argc, char **argv) {
-    const char *sweep = NULL, *suggest = NULL, *curves = NULL, *numbers = NULL;
+    const char *sweep = NULL, *suggest = NULL, *curves = NULL, *numbers = NULL, *score = "cosine";
     gd_opt opts[] = {
         GD_OPT_STRING("sweep", &sweep, "the sweep table (build/bin/sweep --out)"),
         GD_OPT_STRING("suggest", &suggest, "range-test suggestion tables, comma-separated (ch03-rangetest --suggest)"),
+        GD_OPT_STRING("score-sched", &score, "grade the suggestions against the best lr of this schedule (its "
+                      "name before ':')"),
         GD_OPT_STRING("curves", &curves, "write the curves over lr here"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes here"),
         GD_OPT_END};
@@ -182,6 +202,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (read_sweep(sweep) != 0) return 1;
+    int ssc = -1;
+    for (int s = 0; s < nsched; s++) {
+        char k[64];
+        keyname(k, sizeof k, scheds[s]);
+        if (strcmp(k, score) == 0) ssc = s;
+    }
+    if (ssc < 0) {
+        fprintf(stderr, "%s: --score-sched: the sweep has no schedule '%s'\n", gd_prog(), score);
+        return 2;
+    }
     if (suggest) {
         char *list = strdup(suggest);
         for (char *save = NULL, *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
@@ -190,101 +220,150 @@ int main(int argc, char **argv) {
     }
     int status = 0;
     if (curves) {
-        gd_table *t = gd_table_open(curves, "optim lr n_ok n_diverged loss_mean loss_min loss_max acc_mean acc_min "
-                                            "acc_max");
+        gd_table *t = gd_table_open(curves, "optim sched name lr n_ok n_diverged loss_med loss_min loss_max acc_med "
+                                            "acc_min acc_max");
         if (!t) return fprintf(stderr, "%s: %s\n", gd_prog(), gd_error()), 1;
         gd_table_meta(t, "program", "ch03-summary");
         gd_table_meta(t, "source", "%s", sweep);
-        gd_table_meta(t, "columns", "one block per optimizer (index = its order in the sweep); loss and acc: final "
-                      "validation loss and accuracy (%%) over the seeds that did not diverge, nan if all did");
-        for (int o = 0; o < nopt; o++) {
-            if (opt[o].nlr == 0) continue;
-            for (int i = 0; i < opt[o].nlr; i++) {
-                int n = opt[o].ns[i];
-                double lmin = INFINITY, lmax = -INFINITY, amin = INFINITY, amax = -INFINITY;
-                for (int s = 0; s < n; s++) {
-                    lmin = fmin(lmin, opt[o].loss[i][s]), lmax = fmax(lmax, opt[o].loss[i][s]);
-                    amin = fmin(amin, opt[o].acc[i][s]), amax = fmax(amax, opt[o].acc[i][s]);
+        gd_table_meta(t, "columns", "one block per optimizer and schedule (optimizer outer); name: the legend, '_' for "
+                      "' '; loss and acc: final validation loss and accuracy (%%) over the seeds that did not "
+                      "diverge, nan if all did");
+        for (int o = 0; o < nopt; o++)
+            for (int s = 0; s < nsched; s++) {
+                curve *c = &opt[o].c[s];
+                if (c->nlr == 0) continue;
+                char k[64], name[128];
+                keyname(k, sizeof k, scheds[s]);
+                snprintf(name, sizeof name, "%s,_%s", pretty(opt[o].name), k);
+                for (char *q = name; *q; q++)
+                    if (*q == ' ') *q = '_';
+                for (int i = 0; i < c->nlr; i++) {
+                    gd_stats l = gd_stats_of(c->loss[i], c->ns[i]), a = gd_stats_of(c->acc[i], c->ns[i]);
+                    gd_table_row(t, "%s %s %s %g %d %d %.5f %.5f %.5f %.3f %.3f %.3f", opt[o].name, scheds[s], name,
+                                 c->lr[i], c->ns[i], c->ndiv[i], l.median, l.min, l.max, a.median, a.min, a.max);
                 }
-                if (!n) lmin = lmax = amin = amax = NAN;
-                gd_table_row(t, "%d %g %d %d %.5f %.5f %.5f %.3f %.3f %.3f", o, opt[o].lr[i], n, opt[o].ndiv[i],
-                             mean(opt[o].loss[i], n), lmin, lmax, 100 * mean(opt[o].acc[i], n), 100 * amin,
-                             100 * amax);
+                gd_table_block(t);
             }
-            gd_table_block(t);
-        }
         if (gd_table_close(t) != 0) status = 1;
     }
     if (numbers && !status) {
         gd_table *t = gd_table_open(numbers, "key value");
         if (!t) return fprintf(stderr, "%s: %s\n", gd_prog(), gd_error()), 1;
         gd_table_meta(t, "program", "ch03-summary --sweep %s", sweep);
-        char best_tab[4096] = "| optimizer | best lr | val. loss (mean over seeds) | val. accuracy | lrs that "
-                              "diverged (any seed) |\n|---|---:|---:|---:|---|";
-        char rt_tab[4096] = "| optimizer | sweep's best lr | valley | steep | minimum/10 | best / valley |\n"
-                            "|---|---:|---:|---:|---:|---:|";
-        int nseeds = 0, nlr = 0;
+        char best_tab[8192] = "| optimizer | schedule | best lr | lrs within 0.05 of its loss | val. loss, median "
+                              "(range) | val. accuracy, median (range) | lrs where a seed diverged |\n"
+                              "|---|---|---:|---|---|---|---|";
+        char rt_tab[8192];
+        snprintf(rt_tab, sizeof rt_tab, "| optimizer | best lr (%s) | valley | steep | minimum/10 | nearest (median "
+                 "over seeds) |\n|---|---:|---:|---:|---:|---|", score);
+        int nseeds = 0, nlr = 0, nrt_all = 0, below[3] = {0, 0, 0}, nearest_n[3] = {0, 0, 0};
+        double maxf[3] = {1, 1, 1};
+        char nearest_list[3][256] = {"", "", ""};
         for (int o = 0; o < nopt; o++) {
-            if (opt[o].nlr == 0) continue;
             char k[64], key[160];
             keyname(k, sizeof k, opt[o].name);
-            int best = -1, first_div = -1;
-            nlr = opt[o].nlr;
-            for (int i = 0; i < opt[o].nlr; i++) {
-                if (opt[o].ns[i] + opt[o].ndiv[i] > nseeds) nseeds = opt[o].ns[i] + opt[o].ndiv[i];
-                if (opt[o].ndiv[i] > 0) {
-                    if (first_div < 0) first_div = i;
-                    continue;
+            double best_lr[MAXC];
+            for (int s = 0; s < nsched; s++) {
+                curve *c = &opt[o].c[s];
+                best_lr[s] = NAN;
+                if (c->nlr == 0) continue;
+                char sk[64], ks[128];
+                keyname(sk, sizeof sk, scheds[s]);
+                snprintf(ks, sizeof ks, "%s_%s", k, sk);
+                int first_div = -1;
+                nlr = c->nlr;
+                for (int i = 0; i < c->nlr; i++) {
+                    if (c->ns[i] + c->ndiv[i] > nseeds) nseeds = c->ns[i] + c->ndiv[i];
+                    if (c->ndiv[i] > 0 && first_div < 0) first_div = i;
                 }
-                if (best < 0 || mean(opt[o].loss[i], opt[o].ns[i]) < mean(opt[o].loss[best], opt[o].ns[best]))
-                    best = i;
+                int best = best_of(c);
+                if (best < 0) continue;
+                gd_stats l = gd_stats_of(c->loss[best], c->ns[best]), a = gd_stats_of(c->acc[best], c->ns[best]);
+                best_lr[s] = c->lr[best];
+                snprintf(key, sizeof key, "best_lr_%s", ks), gd_table_kv(t, key, "%g", c->lr[best]);
+                snprintf(key, sizeof key, "best_loss_%s", ks), gd_table_kv(t, key, "%.3f", l.median);
+                snprintf(key, sizeof key, "best_loss_lo_%s", ks), gd_table_kv(t, key, "%.3f", l.min);
+                snprintf(key, sizeof key, "best_loss_hi_%s", ks), gd_table_kv(t, key, "%.3f", l.max);
+                snprintf(key, sizeof key, "best_acc_%s", ks), gd_table_kv(t, key, "%.1f", a.median);
+                char divtext[64] = "none";
+                if (first_div >= 0) snprintf(divtext, sizeof divtext, "%g and above", c->lr[first_div]);
+                snprintf(key, sizeof key, "first_div_%s", ks), gd_table_kv(t, key, "%s", divtext);
+                /* the defaults: Adam 1e-3, SGD (with or without momentum) 1e-2 */
+                double def = strcmp(k, "adam") == 0 ? 1e-3 : 1e-2;
+                for (int i = 0; i < c->nlr; i++)
+                    if (fabs(c->lr[i] / def - 1) < 1e-9 && c->ns[i] > 0) {
+                        snprintf(key, sizeof key, "default_acc_%s", ks);
+                        gd_table_kv(t, key, "%.1f", med(c->acc[i], c->ns[i]));
+                        snprintf(key, sizeof key, "default_gap_%s", ks);
+                        gd_table_kv(t, key, "%.1f", a.median - med(c->acc[i], c->ns[i]));
+                    }
+                /* within NEAR of the best median loss: how wide the good range is */
+                double lo = NAN, hi = NAN;
+                for (int i = 0; i < c->nlr; i++)
+                    if (c->ndiv[i] == 0 && c->ns[i] > 0 && med(c->loss[i], c->ns[i]) <= l.median + NEAR) {
+                        if (isnan(lo)) lo = c->lr[i];
+                        hi = c->lr[i];
+                    }
+                snprintf(key, sizeof key, "good_lo_%s", ks), gd_table_kv(t, key, "%g", lo);
+                snprintf(key, sizeof key, "good_hi_%s", ks), gd_table_kv(t, key, "%g", hi);
+                char good[64];
+                if (lo == hi) snprintf(good, sizeof good, "%g only", lo);
+                else snprintf(good, sizeof good, "%g to %g", lo, hi);
+                snprintf(best_tab + strlen(best_tab), sizeof best_tab - strlen(best_tab),
+                         "\n| %s | %s | %g | %s | %.3f (%.3f to %.3f) | %.1f%% (%.1f to %.1f) | %s |", pretty(opt[o].name),
+                         sk, c->lr[best], good, l.median, l.min, l.max, a.median, a.min, a.max, divtext);
             }
-            if (best < 0) continue;
-            double bl = opt[o].lr[best], loss = mean(opt[o].loss[best], opt[o].ns[best]),
-                   acc = 100 * mean(opt[o].acc[best], opt[o].ns[best]);
-            snprintf(key, sizeof key, "best_lr_%s", k), gd_table_kv(t, key, "%g", bl);
-            snprintf(key, sizeof key, "best_loss_%s", k), gd_table_kv(t, key, "%.3f", loss);
-            snprintf(key, sizeof key, "best_acc_%s", k), gd_table_kv(t, key, "%.1f", acc);
-            char divtext[64] = "none";
-            if (first_div >= 0) snprintf(divtext, sizeof divtext, "%g and above", opt[o].lr[first_div]);
-            snprintf(key, sizeof key, "first_div_%s", k), gd_table_kv(t, key, "%s", divtext);
-            /* the defaults: Adam 1e-3, SGD with momentum 1e-2 (and plain SGD 1e-2) */
-            double def = strcmp(k, "adam") == 0 ? 1e-3 : 1e-2;
-            for (int i = 0; i < opt[o].nlr; i++)
-                if (fabs(opt[o].lr[i] / def - 1) < 1e-9 && opt[o].ns[i] > 0) {
-                    snprintf(key, sizeof key, "default_loss_%s", k);
-                    gd_table_kv(t, key, "%.3f", mean(opt[o].loss[i], opt[o].ns[i]));
-                    snprintf(key, sizeof key, "default_acc_%s", k);
-                    gd_table_kv(t, key, "%.1f", 100 * mean(opt[o].acc[i], opt[o].ns[i]));
-                    snprintf(key, sizeof key, "default_gap_%s", k);
-                    gd_table_kv(t, key, "%.1f", acc - 100 * mean(opt[o].acc[i], opt[o].ns[i]));
+            /* how the best lr moves from the first schedule (constant) to the scored one */
+            if (ssc != 0 && !isnan(best_lr[0]) && !isnan(best_lr[ssc])) {
+                snprintf(key, sizeof key, "sched_shift_%s", k);
+                gd_table_kv(t, key, "%.2g", best_lr[ssc] / best_lr[0]);
+            }
+            double bl = best_lr[ssc];
+            if (opt[o].nrt > 0 && !isnan(bl)) {
+                double m[3], lf[3];
+                int near = 0;
+                for (int g = 0; g < 3; g++) {
+                    m[g] = med(opt[o].sug[g], opt[o].nrt);
+                    lf[g] = fabs(log(m[g] / bl));
+                    if (lf[g] < lf[near]) near = g;
+                    snprintf(key, sizeof key, "rt_%s_%s", sug_key[g], k), gd_table_kv(t, key, "%.2g", m[g]);
+                    snprintf(key, sizeof key, "rt_factor_%s_%s", sug_key[g], k), gd_table_kv(t, key, "%.2g", bl / m[g]);
+                    for (int r = 0; r < opt[o].nrt; r++) {
+                        double x = opt[o].sug[g][r];
+                        below[g] += x < bl;
+                        double f = x > bl ? x / bl : bl / x;
+                        if (f > maxf[g]) maxf[g] = f;
+                    }
                 }
-            /* within 0.05 of the best mean loss: how wide the good range is */
-            double lo = NAN, hi = NAN;
-            for (int i = 0; i < opt[o].nlr; i++)
-                if (opt[o].ndiv[i] == 0 && mean(opt[o].loss[i], opt[o].ns[i]) <= loss + 0.05) {
-                    if (isnan(lo)) lo = opt[o].lr[i];
-                    hi = opt[o].lr[i];
-                }
-            snprintf(key, sizeof key, "good_lo_%s", k), gd_table_kv(t, key, "%g", lo);
-            snprintf(key, sizeof key, "good_hi_%s", k), gd_table_kv(t, key, "%g", hi);
-            snprintf(best_tab + strlen(best_tab), sizeof best_tab - strlen(best_tab), "\n| %s | %g | %.3f | %.1f%% | %s |",
-                     pretty(opt[o].name), bl, loss, acc, divtext);
-            if (opt[o].nrt > 0) {
-                double v = median(opt[o].valley, opt[o].nrt), s = median(opt[o].steep, opt[o].nrt),
-                       m = median(opt[o].minimum, opt[o].nrt);
-                snprintf(key, sizeof key, "rt_valley_%s", k), gd_table_kv(t, key, "%.2g", v);
-                snprintf(key, sizeof key, "rt_steep_%s", k), gd_table_kv(t, key, "%.2g", s);
-                snprintf(key, sizeof key, "rt_minimum_%s", k), gd_table_kv(t, key, "%.2g", m);
-                snprintf(key, sizeof key, "rt_factor_valley_%s", k), gd_table_kv(t, key, "%.1f", bl / v);
-                snprintf(key, sizeof key, "rt_factor_minimum_%s", k), gd_table_kv(t, key, "%.1f", bl / m);
-                snprintf(rt_tab + strlen(rt_tab), sizeof rt_tab - strlen(rt_tab),
-                         "\n| %s | %g | %.2g | %.2g | %.2g | %.1f |", pretty(opt[o].name), bl, v, s, m, bl / v);
+                nrt_all += opt[o].nrt;
+                nearest_n[near]++;
+                snprintf(nearest_list[near] + strlen(nearest_list[near]), sizeof nearest_list[0] - strlen(nearest_list[near]),
+                         "%s%s", nearest_list[near][0] ? ", " : "", pretty(opt[o].name));
+                snprintf(key, sizeof key, "rt_nearest_%s", k), gd_table_kv(t, key, "%s", sug_name[near]);
+                snprintf(rt_tab + strlen(rt_tab), sizeof rt_tab - strlen(rt_tab), "\n| %s | %g | %.2g | %.2g | %.2g | %s |",
+                         pretty(opt[o].name), bl, m[0], m[1], m[2], sug_name[near]);
             }
         }
+        /* generated sentences: which suggestion is nearest, for which optimizers */
+        char nearest_text[1024] = "";
+        for (int g = 0; g < 3; g++) {
+            if (!nearest_n[g]) continue;
+            snprintf(nearest_text + strlen(nearest_text), sizeof nearest_text - strlen(nearest_text), "%s**%s** for %s",
+                     nearest_text[0] ? "; " : "", sug_name[g], nearest_list[g]);
+        }
+        gd_table_kv(t, "rt_nearest_text", "%s", nearest_text);
+        for (int g = 0; g < 3; g++) {
+            char key[64];
+            snprintf(key, sizeof key, "rt_below_%s", sug_key[g]), gd_table_kv(t, key, "%d", below[g]);
+            snprintf(key, sizeof key, "rt_maxfactor_%s", sug_key[g]), gd_table_kv(t, key, "%.2g", maxf[g]);
+            snprintf(key, sizeof key, "rt_nearest_n_%s", sug_key[g]), gd_table_kv(t, key, "%d", nearest_n[g]);
+        }
+        gd_table_kv(t, "rt_runs", "%d", nrt_all);
+        gd_table_kv(t, "rt_score_sched", "%s", score);
         for (int i = 0; i < nsettings; i++) gd_table_kv(t, settings[i][0], "%s", settings[i][1]);
         gd_table_kv(t, "sweep_seeds", "%d", nseeds);
         gd_table_kv(t, "sweep_nlr", "%d", nlr);
+        gd_table_kv(t, "sweep_near", "%g", NEAR);
         gd_table_kv(t, "best_table", "%s", best_tab);
         gd_table_kv(t, "rt_table", "%s", rt_tab);
         if (gd_table_close(t) != 0) status = 1;
