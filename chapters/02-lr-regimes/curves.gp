@@ -1,44 +1,37 @@
-# Figure 2.1: three learning rates on each model, loss against step (both axes log).
-# Faint: the training loss of each minibatch; bold with dots: the validation loss every
-# 10 steps (the key's lines). A diverged run's curve stops at its last healthy step, and a cross marks the
-# step at which the trainer stopped it. Data: ch02-regimes --out, --summary.
+# Figure 2.1: three learning rates on each model, every seed, loss against step (both
+# axes log). Thin lines: the validation loss of each seed (every 10 steps), one colour
+# per learning rate. A run the trainer stopped as diverged has no validation loss: its
+# minibatch losses are drawn up to the last healthy step, and a cross marks the step at
+# which it was stopped, at the loss that tripped the rule. Data: ch02-regimes --out,
+# --summary (columns by name in the header: run lr seed step train_loss val_loss ...).
 width = 1100
-height = 480
+height = 500
 load 'figures/style.gp'
-# the colours of too small, just right, too large (style.gp), light for the batch losses
-light(i) = i == 0 ? '#a6c8e6' : i == 1 ? '#a9dba9' : '#f0a9a9'
-set multiplot layout 1, 2 title 'Too low, just right, too high: plain SGD on Fashion-MNIST'
+set multiplot layout 1, 2 title 'Too low, just right, too high: plain SGD on Fashion-MNIST, every seed'
 set logscale xy
 set xrange [1:1000]
-set yrange [0.25:40]
-set ytics (0.3, 0.5, 1, 2, 3, 5, 10, 20)
 set xlabel 'step'
-set key top right font ',11'
+set key top right font ',10'
 do for [m in 'logreg mlp'] {
     f = data . '/' . m . '.tsv'
     s = data . '/' . m . '-sum.tsv'
-    # per run (block i): its lr and where it diverged (-1: it did not)
+    # rows of the summary: one per run (lr-major, seeds inner), three learning rates
+    nrun = int(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} END {print n}' %s", s)))
+    K = nrun / 3
     lr(i) = real(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $1; exit}' %s", i + 1, s)))
     div(i) = int(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $10; exit}' %s", i + 1, s)))
+    # the highest loss a cross is drawn at (the loss that tripped the divergence rule)
+    ymax = real(system(sprintf("awk -F'\t' '!/^#/ && $3 == \"diverged\" && $12 + 0 > m {m = $12 + 0} END {print m + 0}' %s", s)))
+    set yrange [0.25:(ymax > 20 ? 2 * ymax : 40)]
     set title (m eq 'logreg' ? 'logistic regression (784-10)' : 'MLP (784-64-10, ReLU)')
     set ylabel (m eq 'logreg' ? 'cross-entropy loss' : '')
-    unset label
-    ok = ''
-    do for [i=0:2] {
-        if (div(i) >= 0) {
-            set label sprintf('diverged at step %d', div(i)) at div(i), 22 offset 1, 0 textcolor rgb c_large font ',11'
-        } else {
-            ok = ok . sprintf(' %d', i)
-        }
-    }
-    # the validation curves of the runs that did not diverge; a diverged run's minibatch
-    # losses in full colour (they are all there is of it), ending in the cross
-    plot for [i=0:2] f every :::i::i using 4:5 with lines \
-             linecolor rgb (div(i) >= 0 ? c_large : light(i)) linewidth (div(i) >= 0 ? 2 : 1) \
-             title (div(i) >= 0 ? sprintf('lr = %g (training loss)', lr(i)) : ''), \
-         for [w in ok] f every :::int(w)::int(w) using 4:6 with linespoints linetype int(w) + 1 \
-             pointsize 0.4 title sprintf('lr = %g', lr(int(w))), \
-         for [i=0:2] '+' using (div(i) >= 0 ? div(i) : NaN):(22) every ::0::0 with points pointtype 2 pointsize 2.5 \
-             linewidth 3 linecolor rgb c_large notitle
+    plot for [i=0:nrun-1] f every :::i::i using 4:(div(i) >= 0 ? $5 : NaN) with lines \
+             linecolor rgb c_large linewidth 1.5 dashtype 1 \
+             title (i % K == 0 && div(i) >= 0 ? sprintf('η = %g: minibatch loss until stopped', lr(i)) : ''), \
+         for [i=0:nrun-1] f every :::i::i using 4:6 with lines linetype int(i / K) + 1 linewidth 1 dashtype 1 \
+             title (i % K == 0 && div(i) < 0 ? sprintf('η = %g: validation loss', lr(i)) : ''), \
+         s using 10:(strcol(3) eq 'diverged' ? $12 : NaN) with points pointtype 2 pointsize 1.8 linewidth 2.5 \
+             linecolor rgb c_large title 'stopped as diverged (at the loss that tripped the rule)', \
+         NaN with lines linecolor rgb '#ffffff' title sprintf('(%d seeds per η)', K)
 }
 unset multiplot

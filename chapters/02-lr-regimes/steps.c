@@ -1,11 +1,16 @@
 /* steps.c -- steps to a target loss against the learning rate, over seeds, Chapter 2.
  *
- * Reads the --summary tables of `ch02-regimes --sweep` (one per seed, the same
- * learning rates in each) and writes, per learning rate, how many seeds reached the
- * target, diverged, or did neither, and the median steps to the target over the seeds
- * (--out); and the numbers the chapter quotes about the U-shaped curve (--numbers,
- * keys prefixed by --tag): the fastest lr, the lr * steps product on the slow side, the
- * largest lr that always reached the target and the smallest that diverged.
+ * Reads the --summary tables of `ch02-regimes --sweep` (any number of seeds, in one
+ * table or several; rows are matched by learning rate) and writes, per learning rate,
+ * how many seeds reached the target, diverged, or did neither, with the median steps
+ * to the target over the seeds (--out); and what the chapter says about the U-shaped
+ * curve, as statements over the seeds (--numbers, keys prefixed by --tag): the fastest
+ * median, the lr * steps product on the slow side, the largest lr at which every seed
+ * reached the target, the smallest at which a seed diverged, the runs that ended at
+ * chance (validation loss ln 10), and a whole table of outcomes for the text.
+ *
+ * The median counts a seed that did not reach the target (or diverged) as infinitely
+ * many steps: it is defined when more than half of the seeds reached it.
  * Leaves out: training (ch02-regimes does it).
  */
 #include "gd.h"
@@ -17,65 +22,57 @@
 
 #define MAX_LR 256
 #define MAX_SEEDS 64
+#define CHANCE_TOL 0.02    /* a validation loss within this of ln 10: at chance */
 
 typedef struct {
     double lr;
-    int n, reached, diverged;
-    double steps[MAX_SEEDS];   /* steps to the target of the seeds that reached it */
-    double val_sum;            /* final validation loss, summed over non-diverged seeds */
-    long div_step_max;         /* latest step at which a seed diverged */
+    int n, reached, diverged, chance;
+    double steps[MAX_SEEDS];   /* steps to the target; INFINITY if not reached or diverged */
+    double val[MAX_SEEDS];     /* final validation loss; NaN if diverged */
+    double jump[MAX_SEEDS];    /* mean |change| of the validation loss between evaluations, second half */
+    double div[MAX_SEEDS];     /* step at which it diverged; NaN if it did not */
 } lr_row;
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+static long steps = -1; /* steps per run, from the tables' "# model:" line */
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+static int col_of(char **fields, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(fields[i], name)) return i;
+    return -1;
 }
 
 /* Add one summary table's rows to rows (matched by lr). 0, or -1 with a reason. */
-static long steps = -1; /* steps per run, from the tables' "# model:" line */
-
 static int read_summary(const char *path, lr_row *rows, int *nrows, int *target_seen, double *target) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
-    int header = 0, c_lr = -1, c_status = -1, c_val = -1, c_reached = -1, c_div = -1, ok = 0;
+    char line[2048];
+    int header = 0, c_lr = -1, c_val = -1, c_reached = -1, c_div = -1, c_jump = -1, ok = 0;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#') {
             double t;
             if (sscanf(line, "# target: validation loss %lf", &t) == 1) *target = t, *target_seen = 1;
             const char *b = strstr(line, "# model: ") ? strstr(line, ", batch ") : NULL;
-            long st;
-            long bs;
+            long st, bs;
             if (b && sscanf(b, ", batch %ld, %ld steps", &bs, &st) == 2) steps = st;
             continue;
         }
         if (line[0] == '\0') continue;
-        char *fields[16], *save = NULL;
+        char *fields[32], *save = NULL;
         int n = 0;
-        for (char *p = strtok_r(line, "\t", &save); p && n < 16; p = strtok_r(NULL, "\t", &save)) fields[n++] = p;
+        for (char *p = strtok_r(line, "\t", &save); p && n < 32; p = strtok_r(NULL, "\t", &save)) fields[n++] = p;
         if (!header) {
-            for (int i = 0; i < n; i++) {
-                if (!strcmp(fields[i], "lr")) c_lr = i;
-                if (!strcmp(fields[i], "status")) c_status = i;
-                if (!strcmp(fields[i], "val_loss")) c_val = i;
-                if (!strcmp(fields[i], "reached_at")) c_reached = i;
-                if (!strcmp(fields[i], "diverged_at")) c_div = i;
-            }
-            if (c_lr < 0 || c_status < 0 || c_val < 0 || c_reached < 0 || c_div < 0) {
+            c_lr = col_of(fields, n, "lr"), c_val = col_of(fields, n, "val_loss");
+            c_reached = col_of(fields, n, "reached_at"), c_div = col_of(fields, n, "diverged_at");
+            c_jump = col_of(fields, n, "val_jump");
+            if (c_lr < 0 || c_val < 0 || c_reached < 0 || c_div < 0 || c_jump < 0) {
                 fclose(f);
                 return gd_seterr("%s: not a ch02-regimes --summary table", path);
             }
             header = 1;
             continue;
         }
-        int need = c_div > c_reached ? c_div : c_reached;
-        if (n <= need || n <= c_lr || n <= c_status || n <= c_val) {
+        if (n <= c_lr || n <= c_val || n <= c_reached || n <= c_div || n <= c_jump) {
             fclose(f);
             return gd_seterr("%s: a row with %d fields", path, n);
         }
@@ -87,21 +84,25 @@ static int read_summary(const char *path, lr_row *rows, int *nrows, int *target_
                 fclose(f);
                 return gd_seterr("%s: more than %d learning rates", path, MAX_LR);
             }
-            rows[(*nrows)++] = (lr_row){lr, 0, 0, 0, {0}, 0, -1};
+            memset(&rows[i], 0, sizeof rows[i]);
+            rows[(*nrows)++].lr = lr;
         }
         lr_row *r = &rows[i];
         if (r->n == MAX_SEEDS) {
             fclose(f);
             return gd_seterr("%s: more than %d seeds", path, MAX_SEEDS);
         }
-        r->n++;
         long div = atol(fields[c_div]), reached = atol(fields[c_reached]);
+        int k = r->n++;
+        r->steps[k] = INFINITY, r->val[k] = NAN, r->jump[k] = NAN, r->div[k] = NAN;
         if (div >= 0) {
             r->diverged++;
-            if (div > r->div_step_max) r->div_step_max = div;
+            r->div[k] = (double)div;
         } else {
-            r->val_sum += atof(fields[c_val]);
-            if (reached >= 0) r->steps[r->reached++] = (double)reached;
+            r->val[k] = atof(fields[c_val]);
+            r->jump[k] = atof(fields[c_jump]);
+            if (reached >= 0) r->steps[k] = (double)reached, r->reached++;
+            else if (fabs(r->val[k] - log(10.0)) < CHANCE_TOL) r->chance++;
         }
         ok = 1;
     }
@@ -113,6 +114,37 @@ static int read_summary(const char *path, lr_row *rows, int *nrows, int *target_
 static int by_lr(const void *a, const void *b) {
     double x = ((const lr_row *)a)->lr, y = ((const lr_row *)b)->lr;
     return (x > y) - (x < y);
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) with INFINITY allowed (not reached): NaN when it is infinite. */
+static double censored_median(const double *v, int n) {
+    double s[MAX_SEEDS];
+    memcpy(s, v, (size_t)n * sizeof *s);
+    qsort(s, (size_t)n, sizeof *s, cmp_double);
+    double m = n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    return isfinite(m) ? m : NAN;
+}
+
+/* "140 (100–200)": median and range of the finite values, or "—". */
+static void med_range(char *buf, size_t size, const double *v, int n, const char *fmt) {
+    double w[MAX_SEEDS];
+    for (int i = 0; i < n; i++) w[i] = isfinite(v[i]) ? v[i] : NAN;
+    gd_stats st = gd_stats_of(w, n);
+    char a[32], lo[32], hi[32];
+    if (st.n == 0) {
+        snprintf(buf, size, "—");
+        return;
+    }
+    snprintf(a, sizeof a, fmt, st.median);
+    snprintf(lo, sizeof lo, fmt, st.min);
+    snprintf(hi, sizeof hi, fmt, st.max);
+    if (!strcmp(lo, hi)) snprintf(buf, size, "%s", a);
+    else snprintf(buf, size, "%s (%s–%s)", a, lo, hi);
 }
 
 int main(int argc, char **argv) {
@@ -152,41 +184,47 @@ int main(int argc, char **argv) {
             return 1;
         }
     qsort(rows, (size_t)nrows, sizeof *rows, by_lr);
+    for (int i = 1; i < nrows; i++)
+        if (rows[i].n != rows[0].n) {
+            fprintf(stderr, "%s: lr %g has %d seeds, lr %g has %d: not one sweep\n", gd_prog(), rows[i].lr,
+                    rows[i].n, rows[0].lr, rows[0].n);
+            return 1;
+        }
+    int N = rows[0].n;
 
-    /* the fastest lr: the lowest median among the lrs where every seed reached the target */
-    int best = -1;
+    /* the fastest lr: the lowest median (ties: the smaller lr) */
+    int best = -1, first_reached = -1, last_all = -1, first_div = -1, first_all_div = -1;
     double med[MAX_LR];
     for (int i = 0; i < nrows; i++) {
-        med[i] = rows[i].reached == rows[i].n ? median(rows[i].steps, rows[i].n) : NAN;
+        med[i] = censored_median(rows[i].steps, N);
         if (!isnan(med[i]) && (best < 0 || med[i] < med[best])) best = i;
-    }
-    int first_div = -1, last_reached = -1, first_reached = -1;
-    for (int i = 0; i < nrows; i++) {
+        if (!isnan(med[i]) && first_reached < 0) first_reached = i;
+        if (rows[i].reached == N) last_all = i;
         if (rows[i].diverged > 0 && first_div < 0) first_div = i;
-        if (rows[i].reached == rows[i].n) {
-            last_reached = i;
-            if (first_reached < 0) first_reached = i;
-        }
     }
+    for (int i = nrows - 1; i >= 0 && rows[i].diverged == N; i--) first_all_div = i;
 
     printf("%-10s %-6s %-8s %-9s %-12s %s\n", "lr", "seeds", "reached", "diverged", "median_steps", "lr*steps");
     for (int i = 0; i < nrows; i++)
-        printf("%-10.4g %-6d %-8d %-9d %-12.0f %.3g\n", rows[i].lr, rows[i].n, rows[i].reached, rows[i].diverged,
-               med[i], rows[i].lr * med[i]);
+        printf("%-10.4g %-6d %-8d %-9d %-12.0f %.3g\n", rows[i].lr, N, rows[i].reached, rows[i].diverged, med[i],
+               rows[i].lr * med[i]);
 
     if (out) {
-        gd_table *t = gd_table_open(out, "lr seeds reached diverged not_reached median_steps lr_x_steps val_loss");
+        gd_table *t = gd_table_open(out, "lr seeds reached diverged not_reached chance median_steps lr_x_steps "
+                                         "val_loss val_jump");
         if (!t) goto io_error;
         gd_table_meta(t, "program", "ch02-steps");
-        gd_table_meta(t, "from", "%d summary tables of ch02-regimes --sweep", nfiles);
+        gd_table_meta(t, "from", "%d summary tables of ch02-regimes --sweep, %d seeds", nfiles, N);
         if (target_seen) gd_table_meta(t, "target", "validation loss %g", target);
-        gd_table_meta(t, "columns", "median_steps over the seeds, when every seed reached the target (else nan); "
-                                    "val_loss: mean final validation loss of the seeds that did not diverge");
+        gd_table_meta(t, "columns", "median_steps over the seeds, a seed that did not reach the target counting as "
+                                    "infinite (nan when more than half did not); chance: runs that ended within %g of "
+                                    "ln 10; val_loss, val_jump: medians over the seeds that did not diverge",
+                      CHANCE_TOL);
         for (int i = 0; i < nrows; i++) {
-            int live = rows[i].n - rows[i].diverged;
-            gd_table_row(t, "%.6g %d %d %d %d %.6g %.6g %.6g", rows[i].lr, rows[i].n, rows[i].reached,
-                         rows[i].diverged, live - rows[i].reached, med[i], rows[i].lr * med[i],
-                         live ? rows[i].val_sum / live : NAN);
+            gd_stats v = gd_stats_of(rows[i].val, N), j = gd_stats_of(rows[i].jump, N);
+            gd_table_row(t, "%.6g %d %d %d %d %d %.6g %.6g %.6g %.6g", rows[i].lr, N, rows[i].reached,
+                         rows[i].diverged, N - rows[i].diverged - rows[i].reached, rows[i].chance, med[i],
+                         rows[i].lr * med[i], v.median, j.median);
         }
         if (gd_table_close(t) != 0) goto io_error;
     }
@@ -194,46 +232,101 @@ int main(int argc, char **argv) {
         gd_table *t = gd_table_open(numbers, "key value");
         if (!t) goto io_error;
         gd_table_meta(t, "program", "ch02-steps");
-        char key[96];
+        char key[96], str[256];
 #define KV(name, ...) (snprintf(key, sizeof key, "%s_%s", tag, name), gd_table_kv(t, key, __VA_ARGS__))
         KV("sweep_n", "%d", nrows);
         KV("sweep_lo", "%g", rows[0].lr);
         KV("sweep_hi", "%g", rows[nrows - 1].lr);
-        KV("seeds", "%d", rows[0].n);
+        KV("seeds", "%d", N);
         KV("steps", "%ld", steps);
         KV("target", "%g", target);
         KV("best_lr", "%.2g", best >= 0 ? rows[best].lr : NAN);
         KV("best_steps", "%.0f", best >= 0 ? med[best] : NAN);
+        if (best >= 0) med_range(str, sizeof str, rows[best].steps, N, "%.0f");
+        KV("best_range", "%s", best >= 0 ? str : "—");
         KV("first_reached", "%.2g", first_reached >= 0 ? rows[first_reached].lr : NAN);
-        KV("first_reached_steps", "%.0f", first_reached >= 0 ? med[first_reached] : NAN);
-        KV("last_reached", "%.2g", last_reached >= 0 ? rows[last_reached].lr : NAN);
-        KV("last_reached_steps", "%.0f", last_reached >= 0 ? med[last_reached] : NAN);
+        KV("last_all", "%.2g", last_all >= 0 ? rows[last_all].lr : NAN);
+        int last_any = -1; /* the largest lr at which at least one seed reached the target */
+        for (int i = 0; i < nrows; i++)
+            if (rows[i].reached > 0) last_any = i;
+        KV("last_any", "%.2g", last_any >= 0 ? rows[last_any].lr : NAN);
+        KV("last_any_count", "%d of %d", last_any >= 0 ? rows[last_any].reached : 0, N);
+        KV("last_all_steps", "%.0f", last_all >= 0 ? med[last_all] : NAN);
         KV("first_div", "%.2g", first_div >= 0 ? rows[first_div].lr : NAN);
-        KV("first_div_seeds", "%d", first_div >= 0 ? rows[first_div].diverged : 0);
-        KV("first_div_step", "%ld", first_div >= 0 ? rows[first_div].div_step_max : -1);
-        /* the slow side: lr * steps over the lrs from the first that reached the target to
-         * the last at least twice below the fastest */
+        KV("first_div_count", "%d of %d", first_div >= 0 ? rows[first_div].diverged : 0, N);
+        KV("first_all_div", "%.2g", first_all_div >= 0 ? rows[first_all_div].lr : NAN);
+        KV("best_to_div", "%.1f", best >= 0 && first_div >= 0 ? rows[first_div].lr / rows[best].lr : NAN);
+        int mixed = 0; /* learning rates above the fastest at which the seeds did not all end the same way */
+        for (int i = best + 1; best >= 0 && i < nrows; i++) {
+            int neither = N - rows[i].reached - rows[i].diverged;
+            mixed += (rows[i].reached > 0) + (neither > 0) + (rows[i].diverged > 0) > 1;
+        }
+        KV("mixed_n", "%d", mixed);
+        /* the slow side: lr * median over the lrs with a median, at least twice below the fastest */
         double lo = INFINITY, hi = -INFINITY;
-        for (int i = first_reached; i >= 0 && best >= 0 && i <= best && rows[i].lr * 2 <= rows[best].lr; i++)
-            if (!isnan(med[i])) lo = fmin(lo, rows[i].lr * med[i]), hi = fmax(hi, rows[i].lr * med[i]);
+        int ncrawl = 0;
+        for (int i = 0; best >= 0 && i < best; i++)
+            if (!isnan(med[i]) && rows[i].lr * 2 <= rows[best].lr)
+                lo = fmin(lo, rows[i].lr * med[i]), hi = fmax(hi, rows[i].lr * med[i]), ncrawl++;
+        KV("crawl_n", "%d", ncrawl);
+        if (ncrawl > 0 && lround(lo) == lround(hi)) KV("crawl_range", "%.0f", lo);
+        else KV("crawl_range", "between %.0f and %.0f", lo, hi);
         KV("crawl_lo", "%.0f", lo);
         KV("crawl_hi", "%.0f", hi);
-        /* between the last lr that reached the target and the first that diverged; the
-         * validation loss at the largest lr of that band (mean over its seeds) */
-        if (last_reached >= 0 && first_div > last_reached + 1) {
-            const lr_row *top = &rows[first_div - 1];
-            double v = top->val_sum / (top->n - top->diverged);
-            KV("gap_lo", "%.2g", rows[last_reached + 1].lr);
-            KV("gap_hi", "%.2g", rows[first_div - 1].lr);
-            if (first_div - 1 == last_reached + 1) KV("gap_range", "at %.2g", rows[last_reached + 1].lr);
-            else KV("gap_range", "from %.2g to %.2g", rows[last_reached + 1].lr, rows[first_div - 1].lr);
-            KV("gap_val", "%.2f", v);
-        } else {
-            KV("gap_lo", "none");
-            KV("gap_hi", "none");
-            KV("gap_range", "nowhere");
-            KV("gap_val", "none");
+        /* runs that neither reached the target nor diverged, above the fastest lr: how
+         * many ended at chance, and how much their validation loss jumps (median)
+         * against the runs at the fastest lr */
+        int stuck = 0, chance = 0, nj = 0;
+        double jumps[MAX_LR * MAX_SEEDS];
+        for (int i = best + 1; best >= 0 && i < nrows; i++)
+            for (int k = 0; k < N; k++)
+                if (!isfinite(rows[i].steps[k]) && !isnan(rows[i].val[k])) {
+                    stuck++;
+                    chance += fabs(rows[i].val[k] - log(10.0)) < CHANCE_TOL;
+                    jumps[nj++] = rows[i].jump[k];
+                }
+        KV("stuck", "%d", stuck);
+        KV("chance", "%d of %d", chance, stuck);
+        KV("chance_n", "%d", chance);
+        gd_stats jb = gd_stats_of(best >= 0 ? rows[best].jump : jumps, best >= 0 ? N : 0);
+        gd_stats js = gd_stats_of(jumps, nj);
+        KV("jump_best", "%.3f", jb.median);
+        KV("jump_stuck", "%.3f", js.median);
+        /* the outcomes, one row per lr, as a markdown table for the text */
+        size_t cap = 16384, len = 0;
+        char *tab = malloc(cap);
+        if (!tab) goto io_error;
+#define ADD(...) (len += (size_t)snprintf(tab + len, len < cap ? cap - len : 0, __VA_ARGS__))
+        ADD("| η | median steps to %g | reached: seeds (steps) | neither: seeds (final validation loss) | "
+            "diverged: seeds (at step) |\\n|---:|---:|---|---|---|", target);
+        for (int i = 0; i < nrows; i++) {
+            const lr_row *r = &rows[i];
+            int neither = N - r->reached - r->diverged;
+            char md[32] = "—", a[96] = "—", b[96] = "—", c[96] = "—", m[64];
+            if (!isnan(med[i])) snprintf(md, sizeof md, "%.0f", med[i]);
+            if (r->reached) {
+                med_range(m, sizeof m, r->steps, N, "%.0f");
+                snprintf(a, sizeof a, "%d (%s)", r->reached, strchr(m, '(') ? strchr(m, '(') + 1 : m);
+                if (a[strlen(a) - 2] == ')') a[strlen(a) - 1] = '\0';
+            }
+            if (neither) {
+                double v[MAX_SEEDS];
+                int n = 0;
+                for (int k = 0; k < N; k++)
+                    if (!isfinite(r->steps[k]) && !isnan(r->val[k])) v[n++] = r->val[k];
+                med_range(m, sizeof m, v, n, "%.2f");
+                snprintf(b, sizeof b, "%d (%s)", neither, strchr(m, '(') ? strchr(m, '(') + 1 : m);
+                if (b[strlen(b) - 2] == ')') b[strlen(b) - 1] = '\0';
+            }
+            if (r->diverged) {
+                med_range(m, sizeof m, r->div, N, "%.0f");
+                snprintf(c, sizeof c, "%d (%s)", r->diverged, strchr(m, '(') ? strchr(m, '(') + 1 : m);
+                if (c[strlen(c) - 2] == ')') c[strlen(c) - 1] = '\0';
+            }
+            ADD("\\n| %.2g | %s | %s | %s | %s |", r->lr, md, a, b, c);
         }
+        KV("outcomes", "%s", tab);
+        free(tab);
         if (gd_table_close(t) != 0) goto io_error;
     }
     return 0;

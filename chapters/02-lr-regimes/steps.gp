@@ -1,47 +1,66 @@
-# Figure 2.2: steps to reach the target validation loss against the learning rate, for
-# both models and every seed (dots), with the median over the seeds (line). Runs that
-# never reached the target sit in the "not reached" band, runs the trainer stopped as
-# diverged in the "diverged" band: an infinite number of steps, drawn apart, not as a
-# number. Dashed: steps = c / lr, the slow side's law. Data: ch02-regimes --sweep
-# --summary (one table per seed) and ch02-steps --out.
+# Figure 2.2: steps to the target validation loss against the learning rate, both
+# models, every seed. Top: each seed that reached the target (dots) and the median over
+# the seeds (line; a seed that did not reach it counts as infinitely many steps, so the
+# median exists where more than half reached it). Bottom: how many seeds reached the
+# target, did neither, or diverged, at each learning rate. Dashed: steps = c / lr, the
+# slow side's law. Data: ch02-regimes --sweep --summary and ch02-steps --out.
 width = 820
-height = 520
+height = 700
 load 'figures/style.gp'
-S = 1000                      # steps per run (rules.mk)
-y_nr = 1700                   # the "not reached" band
-y_div = 3400                  # the "diverged" band
-set logscale xy
+set multiplot layout 2, 1 title 'Steps to the target: a U whose right side is a cliff'
+set logscale x
 set xrange [0.007:15]
-set yrange [50:5000]
+shift(m) = m eq 'mlp' ? 1.06 : 0.94     # the two models drawn slightly apart
+name(m) = m eq 'mlp' ? 'MLP 784-64-10' : 'logistic regression'
+colour(m) = m eq 'mlp' ? c_extra : c_other
+S = int(system(sprintf("awk -F'\t' '$1 == \"steps_logreg_steps\" {print $2}' %s/numbers-steps-logreg.tsv", data)))
+N = int(system(sprintf("awk -F'\t' '$1 == \"steps_logreg_seeds\" {print $2}' %s/numbers-steps-logreg.tsv", data)))
+T = real(system(sprintf("awk -F'\t' '$1 == \"steps_logreg_target\" {print $2}' %s/numbers-steps-logreg.tsv", data)))
+
+# --- top: steps to the target
+set lmargin at screen 0.11
+set rmargin at screen 0.97
+set tmargin at screen 0.91
+set bmargin at screen 0.42
+set logscale y
+set yrange [50:S * 1.15]
 set ytics (50, 100, 200, 500, 1000) nomirror
-set xlabel 'learning rate'
-set ylabel 'steps to validation loss 0.6'
-set title 'Steps to the target: a U whose right side is a cliff'
-set key bottom left font ',11'
-set arrow from graph 0, first S to graph 1, first S nohead linecolor rgb c_faint dashtype 2
-set label 'not reached in 1000 steps' at first 0.3, first y_nr * 1.08 center textcolor rgb '#555555' font ',10'
-set label 'diverged' at first 0.3, first y_div * 1.08 center textcolor rgb c_large font ',10'
-# 2/L at the start for logistic regression, from its numbers
+set format x ''
+set xlabel ''
+set ylabel sprintf('steps to validation loss %g', T)
+set key top right font ',10'
+# 2/lambda_max at the start for logistic regression: the median over the seeds, from its numbers
 L = real(system(sprintf("awk -F'\t' '$1 == \"logreg_sharp\" {print $2}' %s/numbers-logreg.tsv", data)))
-set arrow from 2 / L, graph 0 to 2 / L, graph 1 nohead linecolor rgb c_other dashtype 3
-set label '2/L at init (logistic)' at 2 / L, graph 0.04 offset 0.5, 0 textcolor rgb c_other font ',10'
-# the slow side: c = lr * steps, between the smallest and largest product that
-# ch02-steps found there (their geometric mean)
+set arrow 1 from 2 / L, graph 0 to 2 / L, graph 1 nohead linecolor rgb c_theory dashtype 3
+# the slow side: c = lr * steps, the geometric mean of the smallest and largest product
 num(k) = real(system(sprintf("awk -F'\t' '$1 == \"%s\" {print $2}' %s/numbers-steps-logreg.tsv", k, data)))
 c_log = sqrt(num('steps_logreg_crawl_lo') * num('steps_logreg_crawl_hi'))
-# each seed's runs, the three outcomes apart; the two models side by side
-y(col_status, col_reached) = strcol(col_status) eq 'reached' ? column(col_reached) : \
-                             strcol(col_status) eq 'diverged' ? y_div : y_nr
-plot c_log / x with lines linetype 6 title sprintf('steps = %.0f / lr', c_log), \
-     for [m in 'logreg mlp'] data . '/steps-' . m . '.tsv' using ($1 * (m eq 'mlp' ? 1.06 : 0.94)):6 \
-         with lines linetype (m eq 'mlp' ? 5 : 4) \
-         title (m eq 'mlp' ? 'MLP 784-64-10 (median of seeds)' : 'logistic regression (median of seeds)'), \
-     for [m in 'logreg mlp'] for [s=0:2] data . '/sweep/' . m . '-s' . s . '.tsv' \
-         using ($1 * (m eq 'mlp' ? 1.06 : 0.94)):(strcol(3) eq 'reached' ? $9 : NaN) \
-         with points pointtype 7 pointsize 0.6 linecolor rgb (m eq 'mlp' ? c_extra : c_other) notitle, \
-     for [m in 'logreg mlp'] for [s=0:2] data . '/sweep/' . m . '-s' . s . '.tsv' \
-         using ($1 * (m eq 'mlp' ? 1.06 : 0.94)):(strcol(3) eq 'not_reached' ? y_nr * (1 + 0.08 * s) : NaN) \
-         with points pointtype 6 pointsize 0.8 linecolor rgb (m eq 'mlp' ? c_extra : c_other) notitle, \
-     for [m in 'logreg mlp'] for [s=0:2] data . '/sweep/' . m . '-s' . s . '.tsv' \
-         using ($1 * (m eq 'mlp' ? 1.06 : 0.94)):(strcol(3) eq 'diverged' ? y_div * (1 + 0.08 * s) : NaN) \
-         with points pointtype 2 pointsize 1 linewidth 2 linecolor rgb c_large notitle
+plot c_log / x with lines linetype 6 title sprintf('steps = %.0f / η', c_log), \
+     NaN with lines linecolor rgb c_theory dashtype 3 title sprintf('2/λ_{max} at the start, logistic regression (median of %d seeds)', N), \
+     for [m in 'logreg mlp'] data . '/steps-' . m . '.tsv' using ($1 * shift(m)):7 with linespoints \
+         linecolor rgb colour(m) linewidth 2 pointtype 5 pointsize 0.5 title name(m) . ': median over seeds', \
+     for [m in 'logreg mlp'] data . '/sweep-' . m . '.tsv' using ($1 * shift(m)):(strcol(3) eq 'reached' ? $9 : NaN) \
+         with points pointtype 6 pointsize 0.7 linecolor rgb colour(m) title name(m) . ': one seed'
+
+# --- bottom: the outcomes, counted over the seeds
+unset arrow 1
+set tmargin at screen 0.38
+set bmargin at screen 0.08
+unset logscale y
+set yrange [-0.3:N + 0.3]
+set ytics 0, 1, N
+set format x '%g'
+set xlabel 'learning rate η'
+set ylabel sprintf('seeds (of %d)', N)
+# the key: colour is the model (as above), the line style the outcome
+set key at first 0.1, first 2.6 center center font ',10' width -4
+plot for [m in 'logreg mlp'] data . '/steps-' . m . '.tsv' using ($1 * shift(m)):3 with linespoints \
+         linecolor rgb colour(m) pointtype 7 pointsize 0.6 notitle, \
+     for [m in 'logreg mlp'] data . '/steps-' . m . '.tsv' using ($1 * shift(m)):5 with linespoints \
+         linecolor rgb colour(m) dashtype 2 pointtype 6 pointsize 0.8 notitle, \
+     for [m in 'logreg mlp'] data . '/steps-' . m . '.tsv' using ($1 * shift(m)):4 with linespoints \
+         linecolor rgb colour(m) dashtype 3 pointtype 2 pointsize 1 linewidth 2 notitle, \
+     NaN with linespoints linecolor rgb '#555555' pointtype 7 pointsize 0.6 title 'reached the target', \
+     NaN with linespoints linecolor rgb '#555555' dashtype 2 pointtype 6 pointsize 0.8 title 'neither', \
+     NaN with linespoints linecolor rgb '#555555' dashtype 3 pointtype 2 pointsize 1 linewidth 2 title 'diverged'
+unset multiplot
