@@ -10,6 +10,7 @@
 #include "monitor.h"
 #include "err.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -306,36 +307,74 @@ static double gd__metric(const gd_train_row *r, const char *name) {
     return r->val_loss;
 }
 
-/* The run ends: report (one line), a last log row with the spiking loss. */
-static void gd__give_up(gd_trainer *tr, const gd_backoff_cfg *bc, gd_fit_result *res, double loss, double median) {
+/* The run ends: report (one line), a last log row with the last straw's loss. */
+static void gd__give_up(gd_trainer *tr, const gd_backoff_cfg *bc, gd_fit_result *res, double loss, double median,
+                        int kind) {
     res->gave_up = 1;
-    snprintf(res->report, sizeof res->report,
-             "gave up after %d back-offs: the loss %.4g at step %ld is a spike (running median %.4g, threshold x%g) "
-             "even at lr %.4g (x%.4g)", res->nevents, loss, tr->step, median, bc->threshold, gd_optim_lr(tr->opt, 0),
-             tr->lr_scale);
+    res->gave_up_kind = kind;
+    if (kind == GD_EVENT_COLLAPSE)
+        snprintf(res->report, sizeof res->report,
+                 "gave up after %d back-offs: the run collapsed at step %ld (the output did not depend on the input "
+                 "in %d of the last %d steps; loss %.4g) even at lr %.4g (x%.4g)", res->nevents, tr->step,
+                 gd_trainer_flat_steps(tr), tr->cfg.collapse_window, loss, gd_optim_lr(tr->opt, 0), tr->lr_scale);
+    else
+        snprintf(res->report, sizeof res->report,
+                 "gave up after %d back-offs: the loss %.4g at step %ld is a spike (running median %.4g, threshold "
+                 "x%g) even at lr %.4g (x%.4g)", res->nevents, loss, tr->step, median, bc->threshold,
+                 gd_optim_lr(tr->opt, 0), tr->lr_scale);
     gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0), loss,
-                        NAN, NAN, NAN, NAN};
+                        NAN, NAN, NAN, NAN, NAN};
     gd__row_add(&res->log, row);          /* out of memory: the row is missing, the report is not */
     res->log.diverged_at = tr->step;
+    if (kind == GD_EVENT_COLLAPSE) res->log.collapsed_at = tr->step;
 }
 
-/* Load the newest checkpoint of dir that passes its checks. */
-static int gd__roll_back(gd_trainer *tr, const char *dir) {
+/* The ckpt-*.bin of dir to go back to: the newest whose step is <= limit and that passes
+ * its checks; if none is that old, the oldest good one. 0 and its path, or -1. */
+static int gd__ckpt_before(const char *dir, long limit, char *path, size_t size) {
+    DIR *d = opendir(dir);
+    if (!d) return gd_seterr("%s: cannot read the checkpoint directory", dir);
+    long best = -1, oldest = -1;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long st;
+        char tail[8];
+        if (sscanf(e->d_name, "ckpt-%ld%7s", &st, tail) != 2 || strcmp(tail, ".bin") != 0) continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (gd_ckpt_check(p, NULL) != 0) continue;                  /* damaged: skipped */
+        if (st <= limit && st > best) best = st;
+        if (oldest < 0 || st < oldest) oldest = st;
+    }
+    closedir(d);
+    long pick = best >= 0 ? best : oldest;
+    if (pick < 0) return gd_seterr("%s: no good checkpoint to go back to", dir);
+    snprintf(path, size, "%s/ckpt-%08ld.bin", dir, pick);
+    return 0;
+}
+
+/* Load a checkpoint of dir from before the trouble at step `at` (monitor.h). A spike's
+ * loss was computed on the weights of step at - 1, so a checkpoint of that step holds the
+ * very weights that spiked: loading it would spike again, at any lr. */
+static int gd__roll_back(gd_trainer *tr, const char *dir, int kind, long at) {
     char path[4096];
-    if (gd_ckpt_dir_latest(dir, path, sizeof path, NULL) != 0) return -1;
+    long limit = kind == GD_EVENT_COLLAPSE ? at - tr->cfg.collapse_window : at - 2;
+    if (gd__ckpt_before(dir, limit, path, sizeof path) != 0) return -1;
     /* the checkpoint brings back its own lr_scale; the back-offs made since must stay */
     double lr_scale = tr->lr_scale;
     if (gd_ckpt_load(tr, path, NULL) != 0) return -1;
     tr->lr_scale = lr_scale;
+    gd_trainer_collapse_reset(tr);        /* the steps in the window were undone */
     return 0;
 }
 
 /* One back-off event: where it spiked, where it went back to, the lr from now on. */
-static int gd__log_backoff(const gd_trainer *tr, gd_fit_result *res, long spiked, double loss, double median) {
+static int gd__log_backoff(const gd_trainer *tr, gd_fit_result *res, long spiked, double loss, double median,
+                           int kind) {
     const gd_train_cfg *c = &tr->cfg;
     double base = gd_optim_initial_lr(tr->opt, 0);
     double lr = tr->sched ? gd_sched_lr(tr->sched, c->sched_per_epoch ? tr->epoch : tr->step, base) : base;
-    gd_backoff_event ev = {spiked, loss, median, tr->step, tr->lr_scale, lr * tr->lr_scale};
+    gd_backoff_event ev = {spiked, loss, median, tr->step, tr->lr_scale, lr * tr->lr_scale, kind};
     return gd__event_add(res, ev);
 }
 
@@ -348,7 +387,7 @@ void gd_fit_result_free(gd_fit_result *res) {
 int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
     const gd_train_cfg *c = &tr->cfg;
     memset(res, 0, sizeof *res);
-    res->log.diverged_at = -1;
+    res->log.diverged_at = res->log.collapsed_at = -1;
     res->stop_step = res->best_step = res->resumed_from = -1;
     res->best_metric = NAN;
     if (fc->backoff && !fc->ckpt_dir) return gd_seterr("fit: backing off needs a checkpoint directory");
@@ -385,15 +424,18 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
         double loss = gd_trainer_step(tr);
         // region backoff
         double median;
-        if (fc->backoff && gd_spike_check(&sp, loss, &median)) {   /* not finite, or > threshold * median */
+        int spike = fc->backoff && gd_spike_check(&sp, loss, &median);   /* not finite, or > threshold * median */
+        int collapsed = !spike && gd_trainer_collapsed(tr);             /* output independent of input (train.h) */
+        if (fc->backoff && (spike || collapsed)) {
+            int kind = spike ? GD_EVENT_SPIKE : GD_EVENT_COLLAPSE;
             if (res->nevents >= fc->backoff->retries) {            /* out of retries: give up, say why */
-                gd__give_up(tr, fc->backoff, res, loss, median);
+                gd__give_up(tr, fc->backoff, res, loss, spike ? median : gd_spike_median(&sp), kind);
                 break;
             }
             long spiked = tr->step;
-            if (gd__roll_back(tr, fc->ckpt_dir) != 0) goto done;   /* the newest good checkpoint */
+            if (gd__roll_back(tr, fc->ckpt_dir, kind, spiked) != 0) goto done;   /* a checkpoint from before it */
             tr->lr_scale *= fc->backoff->factor;                   /* lr <- lr * factor, from now on */
-            if (gd__log_backoff(tr, res, spiked, loss, median) != 0) goto done;
+            if (gd__log_backoff(tr, res, spiked, loss, spike ? median : gd_spike_median(&sp), kind) != 0) goto done;
             window = 0.0, in_window = 0;
             continue;
         }
@@ -403,13 +445,15 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
         in_window++;
         int eval_now = (c->val || c->test) && (tr->step % eval_every == 0 || tr->step == total);
         int stop = 0;
-        if (tr->step % log_every == 0 || tr->step == total || eval_now || !isfinite(loss)) {
+        if (collapsed) res->log.collapsed_at = tr->step;          /* without back-off: the run ends here */
+        if (tr->step % log_every == 0 || tr->step == total || eval_now || !isfinite(loss) || collapsed) {
             gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0),
-                                window / in_window, NAN, NAN, NAN, NAN};
+                                window / in_window, NAN, NAN, NAN, NAN, NAN};
             int diverged = !fc->backoff && (!isfinite(row.train_loss) || row.train_loss > c->diverge_factor * first);
             if (eval_now && !diverged) {
                 if (c->val) gd_trainer_eval(tr, c->val, c->val_idx, c->n_val, &row.val_loss, &row.val_acc);
-                if (c->test) gd_trainer_eval(tr, c->test, NULL, 0, &row.test_loss, &row.test_acc);
+                if (c->test)
+                    gd_trainer_eval_ece(tr, c->test, NULL, 0, &row.test_loss, &row.test_acc, &row.test_ece);
             }
             if (gd__row_add(&res->log, row) != 0) goto done;
             window = 0.0;
@@ -418,6 +462,7 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
                 res->log.diverged_at = tr->step;
                 break;
             }
+            if (collapsed) break;
             // region evaluation
             if (eval_now) {
                 double m = gd__metric(&row, metric_name);

@@ -7,8 +7,10 @@
  *   mode       min or max (auto: max when the name contains "acc", as Keras)
  *   min_delta  an improvement must beat the best by more than this (absolute):
  *              min: metric < best - min_delta; max: metric > best + min_delta
- *   patience   evaluations without improvement that are tolerated; the stop fires at
- *              the patience-th consecutive one (patience 0: at the first)
+ *   patience   the number of evaluations in a row without an improvement after which
+ *              the run stops: the stop fires at the patience-th consecutive one, so
+ *              patience p lets p - 1 go by (patience 0 and 1 both stop at the first),
+ *              as Keras' `wait >= patience` and Lightning's `wait_count >= patience`
  *   restore_best_weights   keep a copy of the parameters at the best evaluation and put
  *              them back at the end -- when the stop fires AND when the run ends
  *              without it (as Keras 3 does; Keras 2 restored only when it fired)
@@ -31,11 +33,23 @@
  * not the mean: one earlier spike does not move it, and the falling loss of early
  * training keeps it above the current loss. Spikes are not added to the window.
  *
- * BACKING OFF (gd_backoff_cfg, used by gd_fit). On a spike: load the newest good
- * checkpoint, multiply every lr by `factor` (trainer.lr_scale, on top of the schedule)
- * and go on; the loss window is kept. After `retries` back-offs the next spike ends the
- * run: gd_fit sets gave_up and writes a one-line report. Every back-off is an event in
- * the result (step, loss, median, the step rolled back to, the new lr).
+ * COLLAPSE (train.h's rule: the output has stopped depending on the input in half of
+ * the last collapse_window steps) is the failure a spike detector cannot see: the loss
+ * sits at that of a constant guess, below its running median. gd_fit checks the rule
+ * after every step: without back-off the run ends there (res.log.collapsed_at, an
+ * outcome like divergence); with back-off it is an event like a spike.
+ *
+ * BACKING OFF (gd_backoff_cfg, used by gd_fit). On a spike at step t: load the newest
+ * good checkpoint of step <= t - 2, multiply every lr by `factor` (trainer.lr_scale, on
+ * top of the schedule) and go on; the loss window is kept. (Not t - 1: step t's loss
+ * was computed on the weights of step t - 1, before the update, so that checkpoint
+ * holds the very weights that spiked, and from it the same batch spikes again, with
+ * the same loss, at any lr.) On a collapse at step t: the same, from the newest
+ * checkpoint of step <= t - collapse_window (from before the window the rule looked
+ * at). If none is that old, the oldest good one kept. After `retries` back-offs the next spike or
+ * collapse ends the run: gd_fit sets gave_up and writes a one-line report -- an outcome
+ * of the run, not an error (gd_fit returns 0). Every back-off is an event in the result
+ * (kind, step, loss, median, the step rolled back to, the new lr).
  *
  * THE LOOP (gd_fit) is gd_trainer_run plus: an evaluation every cfg.eval_every steps
  * (0: every epoch) that feeds the metric to reduce-on-plateau (gd_sched_observe, when
@@ -141,7 +155,10 @@ typedef struct gd_backoff_event {
     long rollback_to;                /* step of the checkpoint loaded */
     double lr_scale;                 /* trainer.lr_scale from now on */
     double lr;                       /* the first group's lr at the next step */
+    int kind;                        /* GD_EVENT_SPIKE or GD_EVENT_COLLAPSE */
 } gd_backoff_event;
+
+enum { GD_EVENT_SPIKE = 0, GD_EVENT_COLLAPSE = 1 };
 
 /* ---- the loop ---- */
 
@@ -161,7 +178,7 @@ typedef struct gd_fit_result {
     gd_train_log log;                /* rows as gd_trainer_run's (a rolled-back stretch stays) */
     gd_backoff_event *events;        /* (nevents) */
     int nevents;
-    int gave_up;                     /* back-off ran out of retries */
+    int gave_up;                     /* back-off ran out of retries (log.diverged_at: where) */
     char report[512];                /* why it gave up, one line */
     int stopped_early;               /* the early stop fired */
     long stop_step;                  /* step of the evaluation that fired, -1 */
@@ -170,10 +187,12 @@ typedef struct gd_fit_result {
     int restored;                    /* the best weights were put back at the end */
     long resumed_from;               /* step resumed from, -1 */
     int interrupted;                 /* ended at stop_at */
+    int gave_up_kind;                /* what the last straw was: GD_EVENT_SPIKE or _COLLAPSE */
 } gd_fit_result;
 
 /* Train tr by fc into res (initialised here). 0, or -1 on an error (a checkpoint that
- * cannot be written or read, no memory); a spike beyond the retries is not an error. */
+ * cannot be written or read, no memory); a spike or collapse beyond the retries is not
+ * an error, nor is a collapse without back-off (res->log.collapsed_at). */
 int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res);
 void gd_fit_result_free(gd_fit_result *res);
 

@@ -2,6 +2,7 @@
 #include "train.h"
 #include "err.h"
 #include "layers.h"
+#include "tensor.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -27,6 +28,7 @@ gd_train_cfg gd_train_defaults(void) {
     c.log_every = 50;
     c.diverge_factor = 10.0;
     c.label = "train";
+    c.collapse_window = 50;
     return c;
 }
 
@@ -80,6 +82,14 @@ gd_trainer *gd_trainer_new(const gd_train_cfg *cfg) {
     tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
     tr->X = malloc((size_t)tr->max_batch * cfg->dims[0] * sizeof *tr->X);
     tr->y = malloc((size_t)tr->max_batch * sizeof *tr->y);
+    if (cfg->collapse_window < 0) {
+        gd_seterr("trainer: collapse window %d (must be >= 0)", cfg->collapse_window);
+        goto fail;
+    }
+    if (cfg->collapse_window > 0 && !(tr->flat = calloc((size_t)cfg->collapse_window, 1))) {
+        gd_seterr("trainer: out of memory");
+        goto fail;
+    }
     if (!tr->order || !tr->X || !tr->y) {
         gd_seterr("trainer: out of memory");
         goto fail;
@@ -102,7 +112,47 @@ void gd_trainer_free(gd_trainer *tr) {
     free(tr->order);
     free(tr->X);
     free(tr->y);
+    free(tr->flat);
     free(tr);
+}
+
+/* Is the batch "flat": every logit the same for all B examples (train.h)? */
+static int gd__flat(const float *z, int B, int K) {
+    if (B < 2) return 0;
+    for (int k = 0; k < K; k++) {
+        float lo = z[k], hi = z[k];
+        for (int i = 1; i < B; i++) {
+            float v = z[(size_t)i * K + k];
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        if (!(hi - lo <= 1e-4f)) return 0;   /* max - min over the batch (NaN: not flat) */
+    }
+    return 1;
+}
+
+/* One more step into the collapse window. */
+static void gd__flat_push(gd_trainer *tr, int flat) {
+    int W = tr->cfg.collapse_window;
+    if (W <= 0) return;
+    if (tr->flat_n == W) tr->flat_count -= tr->flat[tr->flat_head];
+    else tr->flat_n++;
+    tr->flat[tr->flat_head] = (unsigned char)flat;
+    tr->flat_count += flat;
+    tr->flat_head = (tr->flat_head + 1) % W;
+}
+
+int gd_trainer_collapsed(const gd_trainer *tr) {
+    int W = tr->cfg.collapse_window;
+    // region collapse
+    return W > 0 && tr->flat_n == W && 2 * tr->flat_count >= W;   /* at least half of the last W steps flat */
+    // endregion collapse
+}
+
+int gd_trainer_flat_steps(const gd_trainer *tr) { return tr->flat_count; }
+
+void gd_trainer_collapse_reset(gd_trainer *tr) {
+    tr->flat_n = tr->flat_head = tr->flat_count = 0;
 }
 
 double gd_trainer_step(gd_trainer *tr) {
@@ -123,17 +173,29 @@ double gd_trainer_step(gd_trainer *tr) {
                                             tr->lr_scale);
     gd_optim_zero_grad(tr->opt);
     double loss = gd_mlp_loss(&tr->model, tr->X, tr->y, B);
+    if (c->collapse_window > 0)   /* does the output still depend on the input? (train.h) */
+        gd__flat_push(tr, gd__flat(tr->model.out[tr->model.nlayers - 1], B, c->dims[c->nlayers]));
     gd_mlp_backward(&tr->model, tr->y, B);
     gd_optim_step(tr->opt);
     tr->step++;
     return loss;
 }
 
+#define GD__ECE_BINS 15
+
 void gd_trainer_eval(gd_trainer *tr, const gd_images *ds, const int *idx, int n, double *loss, double *acc) {
+    gd_trainer_eval_ece(tr, ds, idx, n, loss, acc, NULL);
+}
+
+void gd_trainer_eval_ece(gd_trainer *tr, const gd_images *ds, const int *idx, int n, double *loss, double *acc,
+                         double *ece) {
     if (n <= 0) n = ds->n;
     double total = 0.0;
     long correct = 0;
     int K = tr->cfg.dims[tr->cfg.nlayers];
+    /* ECE (Guo et al. 2017): per confidence bin ((b-1)/15, b/15], images, correct ones, summed confidence */
+    long bin_n[GD__ECE_BINS] = {0}, bin_correct[GD__ECE_BINS] = {0};
+    double bin_conf[GD__ECE_BINS] = {0};
     int *seq = NULL;
     for (int i = 0; i < n; i += tr->max_batch) {
         int B = n - i < tr->max_batch ? n - i : tr->max_batch;
@@ -147,10 +209,25 @@ void gd_trainer_eval(gd_trainer *tr, const gd_images *ds, const int *idx, int n,
         }
         total += gd_mlp_loss(&tr->model, tr->X, tr->y, B) * B;
         correct += gd_count_correct(tr->model.out[tr->model.nlayers - 1], tr->y, B, K);
+        if (ece)
+            for (int b = 0; b < B; b++) {
+                const float *p = tr->model.probs + (size_t)b * K, *z = tr->model.out[tr->model.nlayers - 1] + (size_t)b * K;
+                int arg = gd_argmax(z, K);   /* the predicted class, as gd_count_correct counts it */
+                double conf = p[arg];
+                int bin = (int)ceil(conf * GD__ECE_BINS) - 1;
+                bin = bin < 0 ? 0 : bin >= GD__ECE_BINS ? GD__ECE_BINS - 1 : bin;
+                bin_n[bin]++, bin_conf[bin] += conf, bin_correct[bin] += arg == tr->y[b];
+            }
     }
     free(seq);
     *loss = total / n;
     *acc = (double)correct / n;
+    if (ece) {
+        double e = 0.0;   /* ECE = sum_b n_b/n |acc_b - conf_b| */
+        for (int b = 0; b < GD__ECE_BINS; b++)
+            if (bin_n[b]) e += fabs((double)bin_correct[b] - bin_conf[b]) / n;
+        *ece = e;
+    }
 }
 
 static double gd__now(void) {
@@ -188,7 +265,7 @@ static void gd__progress(const gd_trainer *tr, long total, double loss, double t
 int gd_trainer_run(gd_trainer *tr, gd_train_log *log) {
     const gd_train_cfg *c = &tr->cfg;
     memset(log, 0, sizeof *log);
-    log->diverged_at = -1;
+    log->diverged_at = log->collapsed_at = -1;
     long total = (long)ceil(c->epochs * tr->steps_per_epoch);
     long eval_every = c->eval_every > 0 ? c->eval_every : tr->steps_per_epoch;
     int log_every = c->log_every > 0 ? c->log_every : 50;
@@ -199,16 +276,17 @@ int gd_trainer_run(gd_trainer *tr, gd_train_log *log) {
         /* the reference for divergence is the very first batch's loss: a blow-up in the
          * first steps must not become part of it (Adam without warmup spikes at step 2) */
         if (isnan(first)) first = loss;
+        if (log->collapsed_at < 0 && gd_trainer_collapsed(tr)) log->collapsed_at = tr->step;   /* recorded, not stopped */
         window += loss;
         in_window++;
         int eval_now = (c->val || c->test) && (tr->step % eval_every == 0 || tr->step == total);
         if (tr->step % log_every == 0 || tr->step == total || eval_now || !isfinite(loss)) {
             gd_train_row row = {tr->step, (double)tr->step / tr->steps_per_epoch, gd_optim_lr(tr->opt, 0),
-                                window / in_window, NAN, NAN, NAN, NAN};
+                                window / in_window, NAN, NAN, NAN, NAN, NAN};
             int diverged = !isfinite(row.train_loss) || row.train_loss > c->diverge_factor * first;
             if (eval_now && !diverged) {
                 if (c->val) gd_trainer_eval(tr, c->val, c->val_idx, c->n_val, &row.val_loss, &row.val_acc);
-                if (c->test) gd_trainer_eval(tr, c->test, NULL, 0, &row.test_loss, &row.test_acc);
+                if (c->test) gd_trainer_eval_ece(tr, c->test, NULL, 0, &row.test_loss, &row.test_acc, &row.test_ece);
             }
             if (gd__log_add(log, row) != 0) return -1;
             window = 0.0;

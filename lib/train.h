@@ -16,9 +16,36 @@
  *   gd_trainer_run(tr, &log);                        // log.rows: step, lr, losses, accuracy
  *   gd_trainer_free(tr); gd_train_log_free(&log);
  *
- * Divergence is an outcome, not a crash: a non-finite loss, or a windowed training loss
- * above diverge_factor times the first batch's loss, stops the run and sets
- * log.diverged_at.
+ * Divergence is an outcome, not a crash. THE divergence rule (the only one; every chapter
+ * uses it through gd_trainer_run or gd_fit): at each logged row, the mean training loss
+ * of the window since the previous row (log_every steps) is compared with the loss of
+ * the very first batch of the run; if it is not finite, or above diverge_factor (10)
+ * times that first loss, the run stops and log.diverged_at is that row's step. (The
+ * first batch's loss, not the first window's, so that a blow-up in the first steps is
+ * not part of the reference. A resumed run takes its first batch after the resume.)
+ *
+ * Collapse is the other way a run dies, at a finite loss: the network stops looking at
+ * its input (a ReLU network whose last hidden layer has gone silent outputs its biases,
+ * the same logits for every image), so every image gets the same class, accuracy sits
+ * at chance and the loss at that of a constant guess (ln K at best on balanced data).
+ * The divergence rule never sees it, and nor does a spike detector. THE collapse rule:
+ * a step's batch is "flat" when every logit is the same for every example of the batch
+ * (max - min over the batch <= 1e-4 for each class; a batch of one example is never
+ * flat); the run has collapsed at step t when at least half of the last
+ * collapse_window steps (default 50) were flat. (Half, not all: for a while after the
+ * collapse the momentum left in the weights wakes a unit now and then.) A network that has not learned yet (a
+ * tiny lr, the first steps) is not flat: its random weights make the logits depend on
+ * the input (tests/lib/test_monitor.c checks that such runs never trip the rule),
+ * even though its loss is near ln K too -- which is why the rule looks
+ * at the logits and not at the loss. gd_trainer_run records the first such step in
+ * log.collapsed_at and goes on (the run's curve is the chapters' to show);
+ * gd_fit (monitor.h) ends the run there, or backs off. The window is not in
+ * checkpoints: after a load it starts empty (gd_trainer_collapse_reset).
+ *
+ * Calibration: the test evaluation also gives the expected calibration error (ECE, Guo
+ * et al. 2017): the images are put into 15 equal-width bins by their confidence (the
+ * largest softmax probability), ECE = sum over bins of (n_bin / n) |accuracy_bin -
+ * mean confidence_bin|, from 0 (calibrated) to 1.
  * Progress goes to stderr: a line that rewrites itself on a terminal; otherwise a plain
  * line at most every 10 seconds, and none for a run that is quicker than that.
  */
@@ -54,10 +81,12 @@ typedef struct gd_train_cfg {
     int log_every;                   /* steps per logged training-loss window */
     double diverge_factor;           /* windowed loss above this times the first batch's: diverged */
     const char *label;               /* for progress lines */
+    int collapse_window;             /* steps the collapse rule looks back over (0: off) */
 } gd_train_cfg;
 
 /* 784-128-10 ReLU, "sgd:lr=0.1", batch 128, 1 epoch, seed 0, eval once per epoch,
- * log every 50 steps, diverged above 10x the first loss. Set train (and val) yourself. */
+ * log every 50 steps, diverged above 10x the first loss, collapse window 50. Set train
+ * (and val) yourself. */
 gd_train_cfg gd_train_defaults(void);
 
 /* One logged row: the training loss is the mean over the steps since the last row;
@@ -69,6 +98,7 @@ typedef struct gd_train_row {
     double train_loss;
     double val_loss, val_acc;
     double test_loss, test_acc;
+    double test_ece;                 /* expected calibration error on test (15 bins), or NaN */
 } gd_train_row;
 
 typedef struct gd_train_log {
@@ -77,6 +107,7 @@ typedef struct gd_train_log {
     long diverged_at;                /* step at which the run was stopped as diverged, or -1 */
     long steps;                      /* updates done */
     double seconds;                  /* wall time (not part of any table: not deterministic) */
+    long collapsed_at;               /* first step at which the collapse rule held, or -1 */
 } gd_train_log;
 
 typedef struct gd_trainer {
@@ -94,6 +125,8 @@ typedef struct gd_trainer {
     int max_batch;
     double lr_scale;                 /* every lr is multiplied by this after the schedule (1; a
                                       * back-off lowers it, monitor.h); saved in checkpoints */
+    unsigned char *flat;             /* (collapse_window) ring: was step i's batch flat */
+    int flat_n, flat_head, flat_count;   /* steps in the ring, next slot, flat ones among them */
 } gd_trainer;
 
 gd_trainer *gd_trainer_new(const gd_train_cfg *cfg);
@@ -103,6 +136,15 @@ double gd_trainer_step(gd_trainer *tr);
 /* Mean loss and accuracy on images idx[0..n) of ds (idx NULL: the first n; n 0: all). */
 void gd_trainer_eval(gd_trainer *tr, const gd_images *ds, const int *idx, int n,
                      double *loss, double *acc);
+/* The same, and the expected calibration error (15 equal-width confidence bins). */
+void gd_trainer_eval_ece(gd_trainer *tr, const gd_images *ds, const int *idx, int n,
+                         double *loss, double *acc, double *ece);
+/* 1 if the collapse rule holds after the last step (see above), else 0. */
+int gd_trainer_collapsed(const gd_trainer *tr);
+/* Flat steps among the last collapse_window (for reports). */
+int gd_trainer_flat_steps(const gd_trainer *tr);
+/* Forget the collapse window (after loading a checkpoint: those steps were undone). */
+void gd_trainer_collapse_reset(gd_trainer *tr);
 /* Train for cfg.epochs, logging into log (initialised here). 0, or -1 on no memory. */
 int gd_trainer_run(gd_trainer *tr, gd_train_log *log);
 void gd_train_log_free(gd_train_log *log);

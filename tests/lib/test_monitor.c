@@ -286,3 +286,131 @@ Test(lib_monitor, fit_resumes_exactly, .init = setup, .fini = teardown) {
     gd_fit_result_free(&res);
     gd_trainer_free(tr);
 }
+
+/* ------------------------------------------------------------------------------- */
+/* The collapse rule (train.h): a run whose output stopped depending on its input. */
+
+/* A run at a tiny lr has not learned anything (its loss stays near ln 10), but its
+ * random weights make the output depend on the input: never a flat batch, no collapse. */
+Test(lib_monitor, collapse_rule_ignores_a_run_that_has_not_learned, .init = setup, .fini = teardown) {
+    gd_train_cfg c = tiny_cfg("sgd:lr=1e-7");
+    c.epochs = 60;   /* 240 steps, several windows of 50 */
+    gd_trainer *tr = gd_trainer_new(&c);
+    cr_assert_not_null(tr, "%s", gd_error());
+    gd_train_log log;
+    cr_assert_eq(gd_trainer_run(tr, &log), 0);
+    cr_expect_eq(log.collapsed_at, -1);
+    cr_expect_eq(gd_trainer_flat_steps(tr), 0);
+    cr_expect(fabs(log.rows[log.n - 1].train_loss - log.rows[0].train_loss) < 0.05, "the run should not learn");
+    gd_train_log_free(&log);
+    gd_trainer_free(tr);
+}
+
+/* Kill every hidden unit (bias -1000: ReLU(x) = 0 for every input): the logits are the
+ * last layer's bias for every image, every batch is flat, and the rule fires exactly
+ * when the window is full. gd_trainer_run records it and goes on. */
+static gd_trainer *dead_trainer(const char *optim) {
+    gd_train_cfg c = tiny_cfg(optim);
+    c.epochs = 30;   /* 120 steps */
+    gd_trainer *tr = gd_trainer_new(&c);
+    cr_assert_not_null(tr, "%s", gd_error());
+    gd_tensor *b0 = tr->model.params[1].value;   /* "0.bias" (H1) */
+    for (size_t i = 0; i < b0->size; i++) b0->data[i] = -1000.0f;
+    return tr;
+}
+
+Test(lib_monitor, collapse_rule_fires_on_a_dead_network, .init = setup, .fini = teardown) {
+    gd_trainer *tr = dead_trainer("sgd:lr=0.1:momentum=0.9");
+    gd_train_log log;
+    cr_assert_eq(gd_trainer_run(tr, &log), 0);
+    cr_expect_eq(log.collapsed_at, tr->cfg.collapse_window, "collapsed at %ld", log.collapsed_at);
+    cr_expect_eq(log.steps, 120, "gd_trainer_run records a collapse, it does not stop");
+    cr_expect_eq(log.diverged_at, -1);
+    gd_train_log_free(&log);
+    gd_trainer_free(tr);
+    /* off: never */
+    gd_train_cfg c = tiny_cfg("sgd:lr=0.1");
+    c.collapse_window = 0;
+    tr = gd_trainer_new(&c);
+    gd_tensor *b0 = tr->model.params[1].value;
+    for (size_t i = 0; i < b0->size; i++) b0->data[i] = -1000.0f;
+    cr_assert_eq(gd_trainer_run(tr, &log), 0);
+    cr_expect_eq(log.collapsed_at, -1);
+    gd_train_log_free(&log);
+    gd_trainer_free(tr);
+}
+
+/* gd_fit without back-off ends the run at the collapse (an outcome, rc 0); with
+ * back-off a collapse is an event: rolled back to a checkpoint at least a window old,
+ * lr halved; the dead network stays dead, so it gives up after the retries, saying so. */
+Test(lib_monitor, fit_stops_or_backs_off_on_a_collapse, .init = setup, .fini = teardown) {
+    gd_trainer *tr = dead_trainer("sgd:lr=0.1");
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/collapse", tmpdir);
+    gd_fit_cfg fc = {NULL, NULL, dir, NULL, 10, 0, 0, 0};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.log.collapsed_at, 50);
+    cr_expect_eq(tr->step, 50);
+    cr_expect(!res.gave_up && res.log.diverged_at == -1);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+
+    tr = dead_trainer("sgd:lr=0.1");
+    snprintf(dir, sizeof dir, "%s/collapse-backoff", tmpdir);
+    gd_backoff_cfg bc = gd_backoff_defaults();
+    bc.retries = 2;
+    gd_fit_cfg fb = {NULL, &bc, dir, NULL, 10, 0, 0, 0};
+    cr_assert_eq(gd_fit(tr, &fb, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.nevents, 2);
+    for (int i = 0; i < res.nevents; i++) {
+        cr_expect_eq(res.events[i].kind, GD_EVENT_COLLAPSE);
+        cr_expect(res.events[i].rollback_to <= res.events[i].step - 50, "event %d: step %ld, back to %ld", i,
+                  res.events[i].step, res.events[i].rollback_to);
+        cr_expect(fabs(res.events[i].lr_scale - pow(0.5, i + 1)) < 1e-15);
+    }
+    cr_expect(res.gave_up);
+    cr_expect_eq(res.gave_up_kind, GD_EVENT_COLLAPSE);
+    cr_expect(strstr(res.report, "gave up after 2 back-offs: the run collapsed") != NULL, "report: %s", res.report);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+/* A spike at step t goes back to a checkpoint of step t - 2 or older, never to t - 1
+ * (which holds the weights that spiked): checkpoints every step, lr far too high. */
+Test(lib_monitor, spike_rolls_back_past_the_weights_that_spiked, .init = setup, .fini = teardown) {
+    gd_train_cfg c = tiny_cfg("sgd:lr=1e6");
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_backoff_cfg bc = gd_backoff_defaults();
+    bc.retries = 3;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/spike-t2", tmpdir);
+    gd_fit_cfg fc = {NULL, &bc, dir, NULL, 1, 0, 0, 0};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect(res.nevents >= 1);
+    for (int i = 0; i < res.nevents; i++)
+        cr_expect(res.events[i].rollback_to <= (res.events[i].step - 2 > 0 ? res.events[i].step - 2 : 0),
+                  "spike at %ld went back to %ld", res.events[i].step, res.events[i].rollback_to);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+/* ECE (Guo et al. 2017, 15 bins) on a case worked by hand: all weights and biases 0, so
+ * every image gets probability 0.1 for every class and is predicted as class 0 (the
+ * first of equal logits). The 32 tiny images have labels i % 10: 4 of them are class 0,
+ * so all 32 sit in the bin (1/15, 2/15] with accuracy 4/32 and confidence 0.1:
+ * ECE = |0.125 - 0.1| = 0.025. */
+Test(lib_monitor, calibration_error_by_hand, .init = setup, .fini = teardown) {
+    gd_train_cfg c = tiny_cfg("sgd:lr=0.1");
+    gd_trainer *tr = gd_trainer_new(&c);
+    cr_assert_not_null(tr, "%s", gd_error());
+    for (int p = 0; p < tr->model.nparams; p++)
+        for (size_t i = 0; i < tr->model.params[p].value->size; i++) tr->model.params[p].value->data[i] = 0.0f;
+    double loss, acc, ece;
+    gd_trainer_eval_ece(tr, &tiny, NULL, 32, &loss, &acc, &ece);
+    cr_expect(fabs(acc - 4.0 / 32) < 1e-12, "accuracy %g", acc);
+    cr_expect(fabs(loss - log(10.0)) < 1e-6, "loss %g", loss);
+    cr_expect(fabs(ece - 0.025) < 1e-6, "ECE %g, expected 0.025", ece);
+    gd_trainer_free(tr);
+}
