@@ -154,6 +154,12 @@ Test(ch07_early, best_epoch_beats_last_epoch_on_loss_and_calibration) {
         cr_expect(fabs(lasta[i] - fina[i]) < 4, "seed row %d: accuracy last %g, restored %g", i, lasta[i], fina[i]);
     }
     cr_expect_eq(t_num(D07 "numbers-full.tsv", "full_n_restore_lower_ece"), n);
+    /* "restoring the lowest validation loss does not buy accuracy": the median change
+     * (restored minus last epoch) is not a gain of half a point or more */
+    double *gain = malloc((size_t)n * sizeof *gain);
+    for (int i = 0; i < n; i++) gain[i] = fina[i] - lasta[i];
+    cr_expect(t_median(gain, n) < 0.5, "restoring changed the test accuracy by %g (median)", t_median(gain, n));
+    free(gain);
     cr_expect_eq(t_num(D07 "numbers-full.tsv", "full_n_restore_lower_loss"), n);
     cr_expect(t_median(stopl, n) > t_median(bestl, n), "stopped, not restored: test loss %g vs restored %g",
               t_median(stopl, n), t_median(bestl, n));
