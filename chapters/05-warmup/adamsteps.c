@@ -55,19 +55,18 @@ static double hist_quantile(const histogram *h, double q) {
 }
 
 int main(int argc, char **argv) {
-    const char *dims_s = "784-256-256-10", *optim = "adam", *data = NULL;
+    gd_train_opts to = gd_train_opts_defaults();
+    to.dims = "784-256-256-10";
+    to.optim = "adam";
     const char *out = NULL, *hist_path = NULL, *numbers = NULL;
-    long steps = 1000, batch = 128;
+    long steps = 1000;
     uint64_t seed = 0;
     gd_floats hist_steps = {4, {1, 10, 100, 1000}};
     gd_opt opts[] = {
-        GD_OPT_STRING("dims", &dims_s, "layer sizes of the MLP"),
-        GD_OPT_STRING("optim", &optim, "optimizer spec (optim.h); the lr is constant"),
+        GD_TRAIN_OPTS_MODEL(&to),   /* --sched is refused: the lr is constant here */
         GD_OPT_INT("steps", &steps, "updates to measure", 1, 1000000),
-        GD_OPT_INT("batch-size", &batch, "minibatch size", 1, 60000),
-        GD_OPT_SEED("seed", &seed, "initial weights and data order"),
+        GD_OPT_SEED("seed", &seed, "initial weights and data order (one run)"),
         GD_OPT_FLOATS("hist-steps", &hist_steps, "steps at which --hist records the distribution", 1, 1e6, 0),
-        GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
         GD_OPT_STRING("out", &out, "write the quantiles of |update|/lr and each layer's relative change per step"),
         GD_OPT_STRING("hist", &hist_path, "write the distribution of |update|/lr at --hist-steps"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
@@ -78,16 +77,17 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     gd_train_cfg cfg = gd_train_defaults();
-    if ((cfg.nlayers = gd_parse_dims(dims_s, cfg.dims, GD_TRAIN_MAXLAYERS)) < 0) {
-        fprintf(stderr, "%s: --dims: %s\n", gd_prog(), gd_error());
+    if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
+    if (to.sched) {
+        fprintf(stderr, "%s: --sched: the lr is constant here (updates are measured in units of it), got '%s'\n",
+                gd_prog(), to.sched);
         return 2;
     }
     gd_optim_kind kind;
     gd_hparams hp;
-    if (gd_optim_parse(optim, &kind, &hp) != 0) {
-        fprintf(stderr, "%s: --optim: %s\n", gd_prog(), gd_error());
-        return 2;
-    }
+    gd_optim_parse(to.optim, &kind, &hp);   /* checked by gd_train_opts_apply */
+    const char *dims_s = to.dims;
+    long batch = to.batch_size;
     for (int i = 0; i < hist_steps.n; i++)
         if (hist_steps.v[i] != floor(hist_steps.v[i])) {
             fprintf(stderr, "%s: --hist-steps: steps are whole numbers, got %g\n", gd_prog(), hist_steps.v[i]);
@@ -96,12 +96,7 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_fmnist_load(&train, &test, data) != 0) {
-        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
-    }
-    cfg.optim = optim;
-    cfg.batch_size = (int)batch;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
     cfg.seed = seed;
     cfg.train = &train;
     gd_trainer *tr = gd_trainer_new(&cfg);

@@ -4,13 +4,15 @@ a = data . '/curves-w0.tsv'
 b = data . '/curves-w100.tsv'
 stats b using 1 nooutput; T = STATS_max
 stats b using 4 nooutput; lr = STATS_max
-set title sprintf('Adam at lr = %g: every seed without warmup, every seed with %d steps of warmup', lr, T)
+stats a using 2 nooutput; n0 = STATS_max - STATS_min + 1
+set title sprintf('Adam at lr = %g: all %d seeds without warmup and with %d steps of warmup', lr, n0, T)
 set xlabel 'step'
 set ylabel 'training loss (one minibatch)'
 set logscale xy
 set xrange [1:*]
+set autoscale xfixmax
 set yrange [0.2:300]
-set key top right
+set key outside below horizontal
 set arrow from T, graph 0 to T, graph 1 nohead linecolor rgb c_right dashtype 3
 set label 'warmup ends' at T, graph 0.95 offset 0.5, 0 textcolor rgb c_right
 plot a using 3:5 with lines linecolor rgb c_large linewidth 1 title 'no warmup', \

@@ -1,18 +1,23 @@
 /* warmup.c -- Adam at a high learning rate, with and without linear warmup, Chapter 5.
  *
  * Trains an MLP on Fashion-MNIST once per (warmup length, seed) and records what the
- * first few hundred steps do: the training loss at every step, the step at which the
- * loss first rose above --diverge times the first step's loss (the trainer's divergence
- * rule, train.h), the peak loss, the test accuracy where the run lands, and how many
- * hidden units ended up dead (never active on the first 1000 test images).
+ * first few hundred steps do: the training loss at every step, the step at which the run
+ * first broke the trainer's divergence rule (train.h: a logged window's mean loss not
+ * finite or above --diverge times the first batch's loss; every step is logged here, so
+ * a window is one step), the peak loss, the test accuracy where the run lands, and how
+ * many hidden units ended up dead (never active on the first 1000 test images).
  *
- * The schedule is "warmup:T=N" (sched.h): lr(t) = lr * t/N for t < N, then lr; a
- * warmup of 0 is a constant lr. Runs are NOT stopped at the divergence rule (the
- * trainer would stop them; we let them go on to see where they land), only at a
- * non-finite loss. The same program makes the with/without comparison over seeds
- * (--warmup 0,100 --seeds 8) and the warmup-length sweep (--warmup 0,10,30,...).
- * Leaves out: other warmup shapes (sched.h has exp and constant), decay after warmup,
- * long runs (the runs are short on purpose: warmup is about the first steps).
+ * The schedule is "warmup:T=N" (sched.h): lr(t) = lr * t/N for t < N, then lr (or the
+ * --sched that follows it); a warmup of 0 is no warmup. Runs are NOT stopped at the
+ * divergence rule (the trainer would stop them; we let them go on to see where they
+ * land), only at a non-finite loss; --stop lets the trainer stop them instead, which
+ * shows that the program's rule is the trainer's (tests/ch05). The seeds are --seed,
+ * --seed + 1, ..., the same for every warmup length (paired runs). The same program makes
+ * the with/without comparison (--warmup 0,100) and the warmup-length sweep
+ * (--warmup 0,1,3,...); --from merges the --summary tables of several runs into the
+ * numbers the chapter quotes: medians and ranges over seeds, counts "k of N".
+ * Leaves out: other warmup shapes (sched.h has kind=exp and kind=constant), long runs
+ * (the runs are short on purpose: warmup is about the first steps).
  */
 #include "gd.h"
 
@@ -100,6 +105,12 @@ static int read_summary(const char *path, run_result *res, int nres, int max) {
     return nres;
 }
 
+/* A loss for the text: 2.31, 12.4 -> 12, 84.2 -> 84, 121 -> 121 (no exponent). */
+static const char *fmt_loss(char *buf, size_t n, double x) {
+    snprintf(buf, n, fabs(x) >= 10 ? "%.0f" : "%.3g", x);
+    return buf;
+}
+
 /* One `key value` row of the numbers table, the key prefixed by tag and '_'. */
 static void kv(gd_table *t, const char *tag, const char *name, const char *fmt, ...) GD_PRINTF(4, 5);
 static void kv(gd_table *t, const char *tag, const char *name, const char *fmt, ...) {
@@ -112,33 +123,31 @@ static void kv(gd_table *t, const char *tag, const char *name, const char *fmt, 
     gd_table_kv(t, key, "%s", value);
 }
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+/* The trainer's divergence rule (train.h, gd_trainer_run): a logged window's mean training
+ * loss that is not finite or above factor times the first batch's loss. With log_every 1
+ * a window is one step, and the first window is the first batch: the same comparison,
+ * on the same numbers, as the trainer makes. */
+static int breaks_rule(double window_loss, double first_batch_loss, double factor) {
+    return !isfinite(window_loss) || window_loss > factor * first_batch_loss;
 }
 
 int main(int argc, char **argv) {
-    const char *dims_s = "784-256-256-10", *optim = "adam:lr=0.05", *data = NULL;
+    gd_train_opts to = gd_train_opts_defaults();
+    to.dims = "784-256-256-10";
+    to.optim = "adam:lr=0.05";
+    to.seeds = 5;
     const char *curves = NULL, *summary = NULL, *numbers = NULL, *tag = "w", *from = NULL;
     gd_floats warmups = {2, {0, 100}};
-    long steps = 600, batch = 128, nseeds = 8;
-    uint64_t first_seed = 0;
+    long steps = 300;
     double diverge = 10.0;
+    int stop = 0;
     gd_opt opts[] = {
-        GD_OPT_STRING("dims", &dims_s, "layer sizes of the MLP"),
-        GD_OPT_STRING("optim", &optim, "optimizer spec (optim.h), with its peak lr"),
+        GD_TRAIN_OPTS_MODEL(&to),
+        GD_TRAIN_OPTS_SEEDS(&to),
         GD_OPT_FLOATS("warmup", &warmups, "linear warmup lengths in steps to compare (0: none)", 0, 1e7, 0),
         GD_OPT_INT("steps", &steps, "updates per run", 1, 10000000),
-        GD_OPT_INT("batch-size", &batch, "minibatch size", 1, 60000),
-        GD_OPT_INT("seeds", &nseeds, "seeds per warmup length (first-seed, first-seed + 1, ...)", 1, 1000),
-        GD_OPT_SEED("first-seed", &first_seed, "the first seed (initial weights and data order)"),
-        GD_OPT_FLOAT("diverge", &diverge, "divergence rule: a step's loss above this times the first step's", 1, 1e12, 1),
-        GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
+        GD_OPT_FLOAT("diverge", &diverge, "the trainer's divergence rule: a step's loss above this times the first batch's", 1, 1e12, 1),
+        GD_OPT_FLAG("stop", &stop, "let the trainer stop a run that breaks the rule (default: note it and go on)"),
         GD_OPT_STRING("curves", &curves, "write the loss at every step of every run to this table"),
         GD_OPT_STRING("summary", &summary, "write one row per run to this table"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
@@ -147,34 +156,28 @@ int main(int argc, char **argv) {
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Adam at a high learning rate with and without linear warmup, over seeds "
-                          "(Chapter 5).",
+                          "(Chapter 5). --sched, if given, follows the warmup.",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
 
     gd_train_cfg cfg = gd_train_defaults();
-    if ((cfg.nlayers = gd_parse_dims(dims_s, cfg.dims, GD_TRAIN_MAXLAYERS)) < 0) {
-        fprintf(stderr, "%s: --dims: %s\n", gd_prog(), gd_error());
-        return 2;
-    }
-    if (cfg.nlayers < 2) {
-        fprintf(stderr, "%s: --dims: needs a hidden layer (dead units are counted in it), got '%s'\n", gd_prog(), dims_s);
-        return 2;
-    }
+    /* a hidden layer is needed: its dead units are counted */
+    if (gd_train_opts_apply(&to, &cfg, 2) != 0) return 2;
     gd_optim_kind kind;
     gd_hparams hp;
-    if (gd_optim_parse(optim, &kind, &hp) != 0) {
-        fprintf(stderr, "%s: --optim: %s\n", gd_prog(), gd_error());
-        return 2;
-    }
+    gd_optim_parse(to.optim, &kind, &hp);   /* checked by gd_train_opts_apply */
     for (int i = 0; i < warmups.n; i++)
         if (warmups.v[i] != floor(warmups.v[i])) {
             fprintf(stderr, "%s: --warmup: lengths are whole numbers of steps, got %g\n", gd_prog(), warmups.v[i]);
             return 2;
         }
-    if (warmups.n * nseeds > MAX_RUNS) {
-        fprintf(stderr, "%s: --seeds: at most %d runs in all, got %ld\n", gd_prog(), MAX_RUNS, warmups.n * nseeds);
+    if (warmups.n * to.seeds > MAX_RUNS) {
+        fprintf(stderr, "%s: --seeds: at most %d runs in all, got %ld\n", gd_prog(), MAX_RUNS, warmups.n * to.seeds);
         return 2;
     }
+    const char *dims_s = to.dims;
+    long batch = to.batch_size, nseeds = to.seeds;
+    uint64_t first_seed = to.seed;
 
     static run_result res[MAX_RUNS];
     int nres = 0;
@@ -203,10 +206,7 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_fmnist_load(&train, &test, data) != 0) {
-        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
-    }
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
 
@@ -220,10 +220,12 @@ int main(int argc, char **argv) {
         gd_table_meta(tables[i], "program", "ch05-warmup");
         gd_table_meta(tables[i], "model", "MLP %s, ReLU, batch %ld, %ld steps", dims_s, batch, steps);
         gd_table_meta(tables[i], "optim", "%s", canon);
-        gd_table_meta(tables[i], "schedule", "warmup:T=N (linear from 0), then constant; N = 0: constant");
+        gd_table_meta(tables[i], "schedule", "warmup:T=N (linear from 0), then %s; N = 0: no warmup",
+                      to.sched ? to.sched : "constant");
         gd_table_meta(tables[i], "seeds", "%llu to %llu", (unsigned long long)first_seed,
                       (unsigned long long)(first_seed + nseeds - 1));
-        gd_table_meta(tables[i], "divergence rule", "a step's loss > %g x the first step's (runs go on)", diverge);
+        gd_table_meta(tables[i], "divergence rule", "the trainer's: a step's loss > %g x the first batch's (%s)", diverge,
+                      stop ? "the trainer stops the run" : "noted, the run goes on");
     }
 
     printf("%-7s %-5s %-10s %-10s %-10s %-9s %s\n", "warmup", "seed", "peak_loss", "spiked_at", "final_loss",
@@ -234,18 +236,20 @@ int main(int argc, char **argv) {
             memset(r, 0, sizeof *r);
             r->warmup = (long)warmups.v[w];
             r->seed = first_seed + (uint64_t)s;
-            char sched[64], label[64];
-            snprintf(sched, sizeof sched, "warmup:T=%ld", r->warmup);
+            char sched[512], label[64];
+            if (r->warmup > 0)
+                snprintf(sched, sizeof sched, "warmup:T=%ld%s%s", r->warmup, to.sched ? "," : "", to.sched ? to.sched : "");
+            else
+                snprintf(sched, sizeof sched, "%s", to.sched ? to.sched : "");
             snprintf(label, sizeof label, "warmup %ld seed %llu", r->warmup, (unsigned long long)r->seed);
-            cfg.optim = optim;
-            cfg.sched = r->warmup > 0 ? sched : NULL;
-            cfg.batch_size = (int)batch;
+            cfg.sched = sched[0] ? sched : NULL;
             cfg.seed = r->seed;
             cfg.train = &train;
             cfg.test = &test;
             cfg.label = label;
-            cfg.log_every = 1;               /* every step is a row: the rule compares with step 1 */
-            cfg.diverge_factor = INFINITY;   /* only a non-finite loss stops a run */
+            cfg.log_every = 1;               /* every step is a window: the rule compares with step 1 */
+            /* --stop: the trainer applies its rule; else only a non-finite loss stops a run */
+            cfg.diverge_factor = stop ? diverge : INFINITY;
             /* the trainer counts epochs; it runs ceil(epochs * steps_per_epoch) steps */
             long per_epoch = (train.n + batch - 1) / batch;
             cfg.epochs = ((double)steps - 0.5) / (double)per_epoch;
@@ -270,12 +274,12 @@ int main(int argc, char **argv) {
                 const gd_train_row *row = &log.rows[i];
                 if (ct) gd_table_row(ct, "%ld %llu %ld %.6g %.6g", r->warmup, (unsigned long long)r->seed, row->step,
                                      row->lr, row->train_loss);
-                if (r->spiked_at < 0 && !(row->train_loss <= diverge * r->first_loss)) r->spiked_at = row->step;
+                if (r->spiked_at < 0 && breaks_rule(row->train_loss, r->first_loss, diverge)) r->spiked_at = row->step;
                 if (row->train_loss > r->peak_loss) r->peak_loss = row->train_loss, r->peak_step = row->step;
                 if (i >= log.n - 50) tail += row->train_loss, ntail++;
             }
             if (ct) gd_table_block(ct);
-            r->final_loss = tail / ntail;
+            r->final_loss = tail / ntail;   /* with --stop: over the steps run */
             const gd_train_row *last = &log.rows[log.n - 1];
             r->test_loss = last->test_loss;
             r->test_acc = last->test_acc;
@@ -319,53 +323,101 @@ write_numbers:
         kv(t, tag, "diverge", "%g", diverge);
         /* Adam's first step moves the first layer by about lr sqrt(3 D) of its norm (5.2) */
         kv(t, tag, "first_step_rel", "%.0f%%", 100 * hp.lr * sqrt(3.0 * cfg.dims[0]));
-        /* one row per warmup length: how many runs spiked, the peak, where they land */
+        /* one row per warmup length: how many runs broke the rule, the peak, where they land */
         char buf[8192];
         int len = snprintf(buf, sizeof buf,
-                           "| warmup steps | runs that diverge by the trainer's rule | median peak loss | training loss "
-                           "at the end | test accuracy: mean (min to max) | dead units in the first layer |\n"
-                           "|---:|---:|---:|---:|---:|---:|\n");
+                           "| warmup steps | runs that break the trainer's rule | peak loss: median | training loss "
+                           "at the end: median | test accuracy: median (min to max) | dead units in the first layer: "
+                           "median |\n|---:|---:|---:|---:|---:|---:|\n");
+        /* accuracies per length (NaN: stopped), for the comparisons below */
+        static double acc[GD_FLOATS_MAX][MAX_RUNS];
+        int nacc[GD_FLOATS_MAX] = {0};
+        gd_stats accs[GD_FLOATS_MAX], deads[GD_FLOATS_MAX];
+        int spikes[GD_FLOATS_MAX];
+        long first_safe = -1;   /* the shortest warmup from which on no run breaks the rule */
         for (int w = 0; w < warmups.n; w++) {
             long T = (long)warmups.v[w];
-            double peaks[MAX_RUNS], acc_sum = 0, acc_min = INFINITY, acc_max = -INFINITY, loss_sum = 0, dead_sum = 0;
-            int n = 0, spiked = 0, finite = 0;
+            double peaks[MAX_RUNS], dead[MAX_RUNS], loss[MAX_RUNS];
+            int n = 0, spiked = 0;
             for (int i = 0; i < nres; i++) {
                 if (res[i].warmup != T) continue;
-                peaks[n++] = res[i].peak_loss;
+                int stopped = res[i].stopped_at >= 0;
+                peaks[n] = res[i].peak_loss;
+                acc[w][n] = stopped ? NAN : res[i].test_acc;
+                dead[n] = stopped ? NAN : res[i].dead_frac;
+                loss[n] = stopped ? NAN : res[i].final_loss;
                 spiked += res[i].spiked_at >= 0;
-                if (res[i].stopped_at >= 0) continue;
-                finite++;
-                acc_sum += res[i].test_acc, loss_sum += res[i].final_loss, dead_sum += res[i].dead_frac;
-                acc_min = fmin(acc_min, res[i].test_acc), acc_max = fmax(acc_max, res[i].test_acc);
+                n++;
             }
-            double med = median(peaks, n);
+            nacc[w] = n;
+            spikes[w] = spiked;
+            gd_stats pk = gd_stats_of(peaks, n), a = gd_stats_of(acc[w], n), d = gd_stats_of(dead, n),
+                     l = gd_stats_of(loss, n);
+            accs[w] = a, deads[w] = d;
+            char lb[32];
             if (w == 0) kv(t, tag, "seeds", "%d", n);
             if (len < (int)sizeof buf - 200) {
-                if (finite)
+                if (a.n)
                     len += snprintf(buf + len, sizeof buf - len,
-                                    "| %ld | %d of %d | %.2g | %.2f | %.1f%% (%.1f to %.1f) | %.0f%% |\n", T, spiked, n,
-                                    med, loss_sum / finite, 100 * acc_sum / finite, 100 * acc_min, 100 * acc_max,
-                                    100 * dead_sum / finite);
+                                    "| %ld | %d of %d | %s | %.2f | %.1f%% (%.1f to %.1f) | %.0f%% |\n", T, spiked, n,
+                                    fmt_loss(lb, sizeof lb, pk.median), l.median, 100 * a.median, 100 * a.min,
+                                    100 * a.max, 100 * d.median);
                 else
-                    len += snprintf(buf + len, sizeof buf - len, "| %ld | %d of %d | %.2g | - | - (all stopped) | - |\n",
-                                    T, spiked, n, med);
+                    len += snprintf(buf + len, sizeof buf - len, "| %ld | %d of %d | %s | - | - (all stopped) | - |\n",
+                                    T, spiked, n, fmt_loss(lb, sizeof lb, pk.median));
             }
             /* inline numbers for each warmup length: TAG_wN_NAME */
             char name[64];
 #define KVW(what, fmt, value) (snprintf(name, sizeof name, "w%ld_%s", T, what), kv(t, tag, name, fmt, value))
             KVW("spiked", "%d", spiked);
             KVW("runs", "%d", n);
-            KVW("peak", "%.2g", med);
-            if (finite) {
-                KVW("acc", "%.1f%%", 100 * acc_sum / finite);
-                KVW("acc_min", "%.1f%%", 100 * acc_min);
-                KVW("acc_max", "%.1f%%", 100 * acc_max);
-                KVW("dead", "%.0f%%", 100 * dead_sum / finite);
-                KVW("loss", "%.2f", loss_sum / finite);
+            KVW("peak", "%s", fmt_loss(lb, sizeof lb, pk.median));
+            KVW("peak_min", "%s", fmt_loss(lb, sizeof lb, pk.min));
+            KVW("peak_max", "%s", fmt_loss(lb, sizeof lb, pk.max));
+            if (a.n) {
+                KVW("acc", "%.1f%%", 100 * a.median);
+                KVW("acc_min", "%.1f%%", 100 * a.min);
+                KVW("acc_max", "%.1f%%", 100 * a.max);
+                KVW("dead", "%.0f%%", 100 * d.median);
+                KVW("loss", "%.2f", l.median);
             }
 #undef KVW
         }
+        for (int w = warmups.n - 1; w >= 0 && spikes[w] == 0; w--) first_safe = (long)warmups.v[w];
         kv(t, tag, "table", "%s", buf);
+        kv(t, tag, "first_safe", "%ld", first_safe);
+        /* With and without warmup (lengths 0 and T > 0): how many runs without warmup land
+         * below the lowest run with it (TAG_wT_below: "k of N"). */
+        if (warmups.n > 1 && warmups.v[0] == 0)
+            for (int w = 1; w < warmups.n; w++) {
+                if (!accs[w].n) continue;
+                int below = 0;
+                for (int i = 0; i < nacc[0]; i++) below += acc[0][i] < accs[w].min;
+                char name[64];
+                snprintf(name, sizeof name, "w%ld_below", (long)warmups.v[w]);
+                kv(t, tag, name, "%d of %d", below, nacc[0]);
+            }
+        /* From the shortest safe length on: the band of the median accuracies and the
+         * widest seed range of one length, in points (is the band wider than the seeds?). */
+        if (first_safe >= 0) {
+            double lo = INFINITY, hi = -INFINITY, spread = 0, dlo = INFINITY, dhi = -INFINITY;
+            long at_lo = -1, at_hi = -1, at_spread = -1;
+            for (int w = 0; w < warmups.n; w++) {
+                if (warmups.v[w] < first_safe || !accs[w].n) continue;
+                if (accs[w].median < lo) lo = accs[w].median, at_lo = (long)warmups.v[w];
+                if (accs[w].median > hi) hi = accs[w].median, at_hi = (long)warmups.v[w];
+                if (accs[w].max - accs[w].min > spread) spread = accs[w].max - accs[w].min, at_spread = (long)warmups.v[w];
+                dlo = fmin(dlo, deads[w].median), dhi = fmax(dhi, deads[w].median);
+            }
+            kv(t, tag, "safe_acc_lo", "%.1f%%", 100 * lo);
+            kv(t, tag, "safe_acc_lo_at", "%ld", at_lo);
+            kv(t, tag, "safe_acc_hi", "%.1f%%", 100 * hi);
+            kv(t, tag, "safe_acc_hi_at", "%ld", at_hi);
+            kv(t, tag, "safe_band", "%.1f", 100 * (hi - lo));
+            kv(t, tag, "safe_spread", "%.1f", 100 * spread);
+            kv(t, tag, "safe_spread_at", "%ld", at_spread);
+            kv(t, tag, "safe_band_vs_spread", "%s", hi - lo < spread ? "narrower than" : "at least as wide as");
+        }
         if (gd_table_close(t) != 0) goto io_error;
     }
     return 0;
