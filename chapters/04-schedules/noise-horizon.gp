@@ -14,17 +14,23 @@ set format y '10^{%L}'
 set xtics 250
 set key top right
 lt(i) = i == 0 ? 3 : i == 1 ? 5 : i == 2 ? 1 : 2
-name(i) = i == 0 ? 'constant' : i == 1 ? '1/t' : i == 2 ? 'step ×0.1 at 1/2 and 3/4' : 'cosine to 0'
+# the legends are the curves' labels in the data (column 2 of each block's first row):
+# the canonical specs the program ran
+label(i) = system(sprintf("awk -F'\t' '!/^#/ && $1 == \"%d\" {print $2; exit}' %s", i, f))
+name(i) = label(i) eq 'constant' ? sprintf('constant, lr %g', base) : label(i)
 set title '(a) the learning rates' font ',12'
 set ylabel 'learning rate'
-plot for [i=0:3] f every :::i::i using 4:($5 > 0 ? $5 : NaN) with lines linetype lt(i) title name(i)
+set yrange [1e-5:1e3]
+plot for [i=0:3] f every :::i::i using 4:($5 > 0 ? $5 : NaN) with lines linetype lt(i) title name(i) noenhanced
 set ylabel 'mean loss'
-set key bottom left
+set key top right
+set yrange [1e-4:1e4]
 set title sprintf('(b) curvature λ = %g (1/t suits it)', lambda(f)) font ',12'
-plot for [i=0:3] f every :::i::i using 4:6 with lines linetype lt(i) linewidth 1.5 title name(i), \
+plot for [i=0:3] f every :::i::i using 4:6 with lines linetype lt(i) linewidth 1.5 title name(i) noenhanced, \
      for [i=0:3] f every :::i::i using 4:7 with lines linetype 6 linewidth 1 notitle
+set yrange [1e-2:1e4]
 set title sprintf('(c) curvature λ = %g (1/t decays far too soon for it)', lambda(g)) font ',12'
 set xlabel 'step'
-plot for [i=0:3] g every :::i::i using 4:6 with lines linetype lt(i) linewidth 1.5 title name(i), \
+plot for [i=0:3] g every :::i::i using 4:6 with lines linetype lt(i) linewidth 1.5 title name(i) noenhanced, \
      for [i=0:3] g every :::i::i using 4:7 with lines linetype 6 linewidth 1 notitle
 unset multiplot

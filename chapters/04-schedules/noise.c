@@ -5,15 +5,18 @@
  *     x_{k+1} = (1 - lr lambda) x_k - lr sigma xi_k,
  * and with a constant lr (0 < lr lambda < 2) x never settles at 0: E[x^2] tends to the
  * noise floor lr sigma^2 / (lambda (2 - lr lambda)). A decaying lr removes the floor.
+ * With --mult S the gradient gets a second error S x zeta that is proportional to x and
+ * so vanishes at the minimum (interpolation: every example is fitted there); with
+ * --sigma 0 that is all the noise there is, and a constant lr converges with no floor.
  *
  * Runs many independent chains with constant lrs (--lr), the 1/t schedule
  * lr0 / (1 + t/t0) (--decay) and any of the book's schedules (--sched), and writes: the
  * mean loss over the chains at each step beside its exact expectation, from the recursion
- * E[x_{k+1}^2] = (1 - lr_k lambda)^2 E[x_k^2] + lr_k^2 sigma^2 (--out); the floor of each
+ * E[x_{k+1}^2] = ((1 - lr_k lambda)^2 + lr_k^2 S^2) E[x_k^2] + lr_k^2 sigma^2 (--out); the floor of each
  * constant lr measured over many chains and steps, against the closed form (--floors);
  * and the numbers the chapter quotes (--numbers). Every curve uses the same noise (one
  * seed), so differences between curves are the schedules', not the dice's.
- * Leaves out: more than one dimension, momentum, noise that depends on x.
+ * Leaves out: more than one dimension, momentum.
  */
 #include "gd.h"
 
@@ -33,7 +36,7 @@ typedef struct {
     char label[256];  /* no spaces: it is a table column */
 } schedule;
 
-static double lambda = 1.0, sigma = 1.0;
+static double lambda = 1.0, sigma = 1.0, mult = 0.0;
 
 static double schedule_lr(const schedule *s, long t) {
     switch (s->kind) {
@@ -44,8 +47,11 @@ static double schedule_lr(const schedule *s, long t) {
     }
 }
 
-/* The floor of a constant lr: the fixed point of v = (1 - lr lambda)^2 v + lr^2 sigma^2. */
-static double floor_x2(double lr) { return lr * sigma * sigma / (lambda * (2.0 - lr * lambda)); }
+/* E[x^2] shrinks by this factor per step of lr (before the noise sigma adds its part). */
+static double contraction(double lr) { return (1.0 - lr * lambda) * (1.0 - lr * lambda) + lr * lr * mult * mult; }
+/* The floor of a constant lr: the fixed point of v = a v + lr^2 sigma^2, a = contraction(lr);
+ * with mult = 0, lr sigma^2 / (lambda (2 - lr lambda)). */
+static double floor_x2(double lr) { return lr * lr * sigma * sigma / (1.0 - contraction(lr)); }
 
 /* Steps t in [0, T] where the curves are recorded: every `every` steps, or (every = 0)
  * about 40 per decade, evenly spaced in log t. Returns how many; grid has T + 1 slots. */
@@ -74,6 +80,7 @@ static double two_digits(double x) {
 
 typedef struct {
     double final_loss, final_theory;   /* mean loss over the chains at T, and its expectation */
+    double decade_theory;              /* the expectation at the last grid step <= T/10 */
 } curve_result;
 
 /* Run `chains` chains of T steps from x0 with schedule s; write the grid rows to t. */
@@ -85,7 +92,7 @@ static curve_result run_curve(const schedule *s, int index, long chains, long T,
     for (long r = 0; r < chains; r++) x[r] = x0;
     double v = x0 * x0; /* E[x_t^2], exactly */
     double floor_loss = s->kind == CONSTANT ? 0.5 * lambda * floor_x2(s->lr) : NAN;
-    curve_result res = {NAN, NAN};
+    curve_result res = {NAN, NAN, NAN};
     long g = 0;
     for (long k = 0; k <= T; k++) {
         double lr = schedule_lr(s, k);
@@ -96,6 +103,7 @@ static curve_result run_curve(const schedule *s, int index, long chains, long T,
             if (t) gd_table_row(t, "%d %s %.6g %ld %.6g %.8g %.8g %.8g", index, s->label, s->lr, k, lr, loss, theory,
                                 floor_loss);
             res.final_loss = loss, res.final_theory = theory;
+            if (10 * k <= T) res.decade_theory = theory;
             g++;
         }
         if (k == T) break;
@@ -103,12 +111,15 @@ static curve_result run_curve(const schedule *s, int index, long chains, long T,
         for (long r = 0; r < chains; r++) {
             double xi = gd_rng_normal(&rng);
             double grad = lambda * x[r] + sigma * xi;   /* noisy gradient of lambda x^2 / 2 */
+            if (mult > 0) grad += mult * x[r] * gd_rng_normal(&rng); /* an error that vanishes at 0 */
             x[r] = x[r] - lr * grad;                    /* x <- x - lr * grad */
         }
         // endregion sgd
+        double v_before = v;
         // region recursion
         v = (1.0 - lr * lambda) * (1.0 - lr * lambda) * v + lr * lr * sigma * sigma;
         // endregion recursion
+        v += lr * lr * mult * mult * v_before; /* --mult: E[(lr S x zeta)^2] = lr^2 S^2 E[x^2] */
     }
     free(x);
     return res;
@@ -125,16 +136,18 @@ typedef struct {
  * independent. */
 static floor_result measure_floor(double lr, long chains, long steps, double x0, uint64_t seed) {
     floor_result f = {lr, floor_x2(lr), 0, 0, 0};
-    /* E[x^2] - floor shrinks by (1 - lr lambda)^2 = 1 - lr lambda (2 - lr lambda) per
-     * step; after burnin steps by exp(-25) or more. */
-    f.burnin = (long)ceil(25.0 / (lr * lambda * (2.0 - lr * lambda)));
+    /* E[x^2] - floor shrinks by contraction(lr) = 1 - lr lambda (2 - lr lambda) (without
+     * --mult) per step; after burnin steps by exp(-25) or more. */
+    f.burnin = (long)ceil(25.0 / (1.0 - contraction(lr)));
     gd_rng rng;
     gd_rng_seed(&rng, seed);
     double sum = 0.0, sumsq = 0.0;
     for (long r = 0; r < chains; r++) {
         double x = x0, acc = 0.0;
         for (long k = 0; k < f.burnin + steps; k++) {
-            x = (1.0 - lr * lambda) * x - lr * sigma * gd_rng_normal(&rng);
+            double step = lambda * x + sigma * gd_rng_normal(&rng);
+            if (mult > 0) step += mult * x * gd_rng_normal(&rng);
+            x -= lr * step;
             if (k >= f.burnin) acc += x * x;
         }
         double m = acc / steps;
@@ -157,7 +170,8 @@ int main(int argc, char **argv) {
     const char *specs = NULL, *out = NULL, *floors = NULL, *numbers = NULL, *key = "noise";
     gd_opt opts[] = {
         GD_OPT_FLOAT("lambda", &lambda, "curvature lambda of f(x) = lambda x^2 / 2", 0, 1e6, 1),
-        GD_OPT_FLOAT("sigma", &sigma, "standard deviation of the gradient noise", 0, 1e6, 1),
+        GD_OPT_FLOAT("sigma", &sigma, "standard deviation of the gradient noise", 0, 1e6, 0),
+        GD_OPT_FLOAT("mult", &mult, "S: add noise S x zeta, which vanishes at the minimum (interpolation)", 0, 1e6, 0),
         GD_OPT_FLOAT("x0", &x0, "starting point of every chain", -1e6, 1e6, 0),
         GD_OPT_FLOATS("lr", &lrs, "constant learning rates (each below 2/lambda)", 0, 1e6, 1),
         GD_OPT_FLOATS("decay", &decay, "LR0,T0: also run the 1/t schedule lr0 / (1 + t/t0)", 0, 1e9, 1),
@@ -179,12 +193,20 @@ int main(int argc, char **argv) {
                           "of a constant lr, and schedules that remove it (Chapter 4).",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
+    if (!(sigma > 0) && !(mult > 0)) {
+        fprintf(stderr, "%s: --sigma: 0 needs --mult > 0 (there would be no noise at all)\n", gd_prog());
+        return 2;
+    }
     for (int i = 0; i < lrs.n; i++)
-        if (!(lrs.v[i] * lambda < 2.0)) {
-            fprintf(stderr, "%s: --lr: %g is not below 2/lambda = %g, where constant-lr SGD diverges\n", gd_prog(),
-                    lrs.v[i], 2.0 / lambda);
+        if (!(contraction(lrs.v[i]) < 1.0)) { /* lr < 2 lambda / (lambda^2 + S^2) */
+            fprintf(stderr, "%s: --lr: %g is not below 2 lambda / (lambda^2 + mult^2) = %g, where constant-lr SGD "
+                    "diverges\n", gd_prog(), lrs.v[i], 2.0 * lambda / (lambda * lambda + mult * mult));
             return 2;
         }
+    if (floors && !(sigma > 0)) {
+        fprintf(stderr, "%s: --floors: with --sigma 0 there is no floor to measure\n", gd_prog());
+        return 2;
+    }
     if (decay.n != 2) {
         fprintf(stderr, "%s: --decay: needs two numbers LR0,T0, got %d\n", gd_prog(), decay.n);
         return 2;
@@ -227,8 +249,8 @@ int main(int argc, char **argv) {
     if (out && !(t = gd_table_open(out, "curve label lr step lr_t loss theory floor"))) goto io_error;
     if (t) {
         gd_table_meta(t, "program", "ch04-noise");
-        gd_table_meta(t, "problem", "f(x) = %g x^2 / 2, gradient %g x + %g xi, xi ~ N(0, 1), x0 = %g", lambda, lambda,
-                      sigma, x0);
+        gd_table_meta(t, "problem", "f(x) = %g x^2 / 2, gradient %g x + %g xi + %g x zeta, xi, zeta ~ N(0, 1), x0 = %g",
+                      lambda, lambda, sigma, mult, x0);
         gd_table_meta(t, "seed", "%llu (the same noise for every curve)", (unsigned long long)seed);
         gd_table_meta(t, "settings", "%ld chains, %ld steps; loss = mean of f over the chains, theory = its "
                                      "expectation, floor = the constant lr's limit", chains, steps);
@@ -254,7 +276,8 @@ int main(int argc, char **argv) {
     }
 
     floor_result fl[GD_FLOATS_MAX];
-    if (floors || numbers) {
+    int has_floor = sigma > 0; /* with noise only from --mult, every floor is 0 */
+    if (has_floor && (floors || numbers)) {
         printf("\n%-8s %-12s %-12s %-10s %-10s %s\n", "lr", "floor_x2", "measured", "std_err", "ratio", "burn-in");
         for (int i = 0; i < lrs.n; i++) {
             fl[i] = measure_floor(lrs.v[i], chains, floor_steps, x0, seed);
@@ -294,34 +317,40 @@ int main(int argc, char **argv) {
         KV("floor_steps", "%ld", floor_steps);
         KV("samples", "%.0f", (double)chains * floor_steps);
         KV("base", "%g", base);
-        /* the floors, as a table and one by one */
-        char buf[4096];
-        int len = snprintf(buf, sizeof buf,
-                           "| lr | floor of E[x²]: theory | small-lr approximation | measured ± std. error | "
-                           "measured / theory |\n|---:|---:|---:|---:|---:|\n");
-        double worst = 0.0, worst_se = 0.0;
-        for (int i = 0; i < lrs.n && len < (int)sizeof buf - 200; i++) {
-            len += snprintf(buf + len, sizeof buf - len, "| %g | %.4g | %.4g | %.4g ± %.2g | %.3f |\n", fl[i].lr,
-                            fl[i].theory, lrs.v[i] * sigma * sigma / (2 * lambda), fl[i].measured, fl[i].se,
-                            fl[i].measured / fl[i].theory);
-            worst = fmax(worst, fabs(fl[i].measured / fl[i].theory - 1.0));
-            worst_se = fmax(worst_se, fl[i].se / fl[i].theory);
-            KVI("lr%d", i, "%g", fl[i].lr);
-            KVI("floor%d", i, "%.4g", fl[i].theory);
-            KVI("floor%d_loss", i, "%.3g", 0.5 * lambda * fl[i].theory);
-            KVI("floor%d_measured", i, "%.4g", fl[i].measured);
-            KVI("floor%d_burnin", i, "%ld", fl[i].burnin);
-            KVI("floor%d_vs_small", i, "%.2f", fl[i].theory / (lrs.v[i] * sigma * sigma / (2 * lambda)));
-            /* x^2 at steps k and k+j correlate as rho^(2j), rho = 1 - lr lambda: the
-             * integrated correlation time (1 + rho^2) / (1 - rho^2) */
-            double rho2 = (1 - lrs.v[i] * lambda) * (1 - lrs.v[i] * lambda);
-            KVI("floor%d_tau", i, "%.0f", (1 + rho2) / (1 - rho2));
+        KV("mult", "%g", mult);
+        for (int i = 0; i < lrs.n; i++) {
+            KVI("lr%d", i, "%g", lrs.v[i]);
+            KVI("factor%d", i, "%.3g", contraction(lrs.v[i]));
         }
-        KV("floors", "%s", buf);
-        KV("worst_dev_pct", "%.2f", 100.0 * worst);
-        KV("worst_se_pct", "%.2f", 100.0 * worst_se);
-        /* tests/ch04 asks for agreement within 3%: that many standard errors */
-        KV("margin_se", "%.0f", floor(3.0 / (100.0 * worst_se)));
+        if (has_floor) {
+            /* the floors, as a table and one by one */
+            char buf[4096];
+            int len = snprintf(buf, sizeof buf,
+                               "| lr | floor of E[x²]: theory | small-lr approximation | measured ± std. error | "
+                               "measured / theory |\n|---:|---:|---:|---:|---:|\n");
+            double worst = 0.0, worst_se = 0.0;
+            for (int i = 0; i < lrs.n && len < (int)sizeof buf - 200; i++) {
+                len += snprintf(buf + len, sizeof buf - len, "| %g | %.4g | %.4g | %.4g ± %.2g | %.3f |\n", fl[i].lr,
+                                fl[i].theory, lrs.v[i] * sigma * sigma / (2 * lambda), fl[i].measured, fl[i].se,
+                                fl[i].measured / fl[i].theory);
+                worst = fmax(worst, fabs(fl[i].measured / fl[i].theory - 1.0));
+                worst_se = fmax(worst_se, fl[i].se / fl[i].theory);
+                KVI("floor%d", i, "%.4g", fl[i].theory);
+                KVI("floor%d_loss", i, "%.3g", 0.5 * lambda * fl[i].theory);
+                KVI("floor%d_measured", i, "%.4g", fl[i].measured);
+                KVI("floor%d_burnin", i, "%ld", fl[i].burnin);
+                KVI("floor%d_vs_small", i, "%.2f", fl[i].theory / (lrs.v[i] * sigma * sigma / (2 * lambda)));
+                /* x^2 at steps k and k+j correlate as rho^(2j), rho = 1 - lr lambda: the
+                 * integrated correlation time (1 + rho^2) / (1 - rho^2) */
+                double rho2 = (1 - lrs.v[i] * lambda) * (1 - lrs.v[i] * lambda);
+                KVI("floor%d_tau", i, "%.0f", (1 + rho2) / (1 - rho2));
+            }
+            KV("floors", "%s", buf);
+            KV("worst_dev_pct", "%.2f", 100.0 * worst);
+            KV("worst_se_pct", "%.2f", 100.0 * worst_se);
+            /* tests/ch04 asks for agreement within 3%: that many standard errors */
+            KV("margin_se", "%.0f", floor(3.0 / (100.0 * worst_se)));
+        }
         /* every curve's end */
         double lowest = INFINITY; /* the smallest constant lr has the lowest floor */
         for (int i = 0; i < lrs.n; i++) lowest = fmin(lowest, lrs.v[i]);
@@ -330,7 +359,12 @@ int main(int argc, char **argv) {
             KVI("curve%d_lr", i, "%g", sch[i].lr);
             KVI("curve%d_final", i, "%.3g", res[i].final_loss);
             KVI("curve%d_expected", i, "%.3g", res[i].final_theory);
-            if (lrs.n > 0) /* how far below the lowest floor of the constant lrs it ends */
+            KVI("curve%d_ratio", i, "%.3f", res[i].final_loss / res[i].final_theory);
+            /* the expectation's slope over the last decade (log-log), and the floor of the
+             * lr the schedule has reached at the end, in loss units */
+            KVI("curve%d_slope", i, "%.2f", log10(res[i].final_theory / res[i].decade_theory));
+            if (has_floor) KVI("curve%d_quasi", i, "%.3g", 0.5 * lambda * floor_x2(schedule_lr(&sch[i], steps)));
+            if (has_floor && lrs.n > 0) /* how far below the lowest floor of the constant lrs it ends */
                 KVI("curve%d_below_floor", i, "%.0f", two_digits(0.5 * lambda * floor_x2(lowest) / res[i].final_loss));
         }
         if (!no_decay) {

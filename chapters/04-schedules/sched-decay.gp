@@ -1,8 +1,9 @@
 # Figure 4.3: the schedules that only go down, printed by lrsched with base lr 1 (so the
-# y axis is lr / base). Data: sched/NAME.tsv; the legends are the specs in rules.mk.
+# y axis is lr / base). Data: sched/NAME.tsv; the legends are the canonical specs lrsched
+# printed (every key spelled out), collected in numbers-sched.tsv.
 height = 700
 load 'figures/style.gp'
-spec(n) = system("awk -F'\t' '$1 == \"sched_" . n . "\" {printf \"%s\", $2}' " . data . "/numbers-sched.tsv")
+spec(n) = system("awk -F'\t' '$1 == \"sched_canon_" . n . "\" {printf \"%s\", $2}' " . data . "/numbers-sched.tsv")
 s(n) = data . '/sched/' . n . '.tsv'
 set multiplot layout 2, 2 title 'Decay schedules (lr / base lr against the step)'
 set key top right font ',10' samplen 1.5
@@ -10,8 +11,11 @@ set xrange [0:1000]
 set yrange [0:1.05]
 set xtics 250
 set title '(a) step decay' font ',12'
+set yrange [0:1.4]
+set ytics (0, 0.2, 0.4, 0.6, 0.8, 1)
 plot s('step') using 1:2 with steps linetype 1 title spec('step') noenhanced, \
      s('multistep') using 1:2 with steps linetype 3 title spec('multistep') noenhanced
+set ytics autofreq
 set title '(b) exponential: a straight line on a log scale' font ',12'
 set logscale y
 set yrange [0.01:1.5]

@@ -1,12 +1,16 @@
-/* summary.c -- the Fashion-MNIST comparison of Chapter 4: many runs of train.c, one table.
+/* summary.c -- the Fashion-MNIST race of Chapter 4: the arms' tables (train.c), one result.
  *
- * Reads the tables that ch04-train wrote (one per schedule and seed, given as arguments),
- * groups them by schedule, and writes: each schedule's final test accuracy, training
- * loss and test loss as mean and sample standard deviation over the seeds (--out); the
- * curves averaged over the seeds, for the figures (--curves); and the numbers and the
- * table the chapter quotes (--numbers). Schedules keep the order of the arguments.
- * Leaves out: significance tests (with three seeds, the text compares the gaps with
- * the standard deviations and says how far that goes).
+ * Reads one table per schedule (given as arguments; each holds a block per base lr and
+ * seed), and for every schedule picks the base lr whose median validation accuracy over
+ * the seeds is highest (ties: the smaller lr). The test set plays no part in that choice;
+ * its numbers are reported for the chosen lr only. Writes: every (schedule, base lr) with
+ * the median and range over the seeds of its final validation accuracy, test accuracy,
+ * training loss and test loss (--out); at the chosen lr, the median and the range over the
+ * seeds of each logged row, for the figure (--curves); and the numbers, tables and the
+ * comparisons the chapter prints (--numbers). Schedules keep the order of the arguments.
+ * A run that diverged has no final numbers: it counts as chance (10 %) when the lr is
+ * chosen, and is left out (and counted) in the medians.
+ * Leaves out: significance tests; the text states medians, ranges and seed counts.
  */
 #include "gd.h"
 
@@ -16,29 +20,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RUNS 256
-#define MAX_SCHEDS 32
+#define MAX_SCHEDS 16
+#define MAX_LRS 16
+#define MAX_SEEDS 64
+#define MAX_ROWS 4096
 
 typedef struct {
-    long step;
-    double epoch, lr, train_loss, train_eval_loss, train_eval_acc, test_loss, test_acc;
-} row;
-
-typedef struct {
-    char path[1024];
-    char name[128], spec[1024], optim[512], model[512];
+    double base;
     unsigned long long seed;
-    long diverged_at;
-    int n;
-    row *rows;
-    const row *final; /* the last evaluated row */
+    int n;                           /* rows */
+    double *step, *epoch, *lr, *train_loss, *val_acc;
+    double val, test_acc, test_loss, train_eval_loss; /* final; NaN if diverged */
 } run;
 
 typedef struct {
-    char name[128];
-    int runs[MAX_RUNS], n;
-    double acc, acc_sd, loss, loss_sd, test_loss, test_loss_sd; /* over the seeds */
-} group;
+    char path[1024], name[128], spec[1024], optim[512], model[512], warmup[128], seeds[64], sizes[128];
+    run *runs;
+    int nruns;
+    double lrs[MAX_LRS];
+    int nlrs, chosen;                /* index into lrs */
+} arm;
+
+static arm arms[MAX_SCHEDS];
 
 static int fail(const char *path, const char *what) {
     gd_seterr("%s: %s", path, what);
@@ -54,182 +57,213 @@ static int meta(const char *line, const char *key, char *dst, size_t size) {
     return 1;
 }
 
-static int read_run(run *r, const char *path) {
-    memset(r, 0, sizeof *r);
-    snprintf(r->path, sizeof r->path, "%s", path);
+static void push(double **v, int n, double x) {
+    if ((n & (n - 1)) == 0) *v = realloc(*v, (size_t)(n ? 2 * n : 1) * sizeof **v);
+    (*v)[n] = x;
+}
+
+static const char *COLS = "base seed step epoch lr train_loss val_loss val_acc train_eval_loss test_loss test_acc";
+
+static int read_arm(arm *a, const char *path) {
+    memset(a, 0, sizeof *a);
+    snprintf(a->path, sizeof a->path, "%s", path);
     FILE *f = fopen(path, "r");
     if (!f) return fail(path, "cannot open");
-    char line[4096], seed[64] = "", sched[1200] = "", diverged[64] = "-1";
-    int header = 0, cap = 0;
+    char line[4096], sched[1200] = "";
+    int header = 0;
+    run *r = NULL;
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#') {
-            (void)(meta(line, "schedule", sched, sizeof sched) || meta(line, "seed", seed, sizeof seed) ||
-                   meta(line, "optimizer", r->optim, sizeof r->optim) ||
-                   meta(line, "model", r->model, sizeof r->model) ||
-                   meta(line, "diverged_at", diverged, sizeof diverged));
+            (void)(meta(line, "schedule", sched, sizeof sched) || meta(line, "optimizer", a->optim, sizeof a->optim) ||
+                   meta(line, "model", a->model, sizeof a->model) || meta(line, "warmup", a->warmup, sizeof a->warmup) ||
+                   meta(line, "seeds", a->seeds, sizeof a->seeds) || meta(line, "sizes", a->sizes, sizeof a->sizes));
             continue;
         }
         if (!header) {
-            if (strncmp(line, "step\tepoch\tlr\ttrain_loss\t", 24) != 0) {
+            char want[256];
+            snprintf(want, sizeof want, "%s", COLS);
+            for (char *c = want; *c; c++) if (*c == ' ') *c = '\t';
+            if (strcmp(line, want) != 0) {
                 fclose(f);
-                return fail(path, "not a ch04-train table (no 'step epoch lr train_loss ...' header)");
+                return fail(path, "not a ch04-train table (no 'base seed step epoch lr ...' header)");
             }
             header = 1;
             continue;
         }
-        if (r->n == cap) {
-            cap = cap ? 2 * cap : 256;
-            r->rows = realloc(r->rows, (size_t)cap * sizeof *r->rows);
-        }
-        row *w = &r->rows[r->n];
-        if (sscanf(line, "%ld %lf %lf %lf %lf %lf %lf %lf", &w->step, &w->epoch, &w->lr, &w->train_loss,
-                   &w->train_eval_loss, &w->train_eval_acc, &w->test_loss, &w->test_acc) != 8) {
+        if (!line[0]) continue; /* a blank line between blocks */
+        double v[11];
+        if (sscanf(line, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                   &v[6], &v[7], &v[8], &v[9], &v[10]) != 11) {
             fclose(f);
-            return fail(path, "a row without 8 numbers");
+            return fail(path, "a row without 11 numbers");
         }
+        if (!r || r->base != v[0] || r->seed != (unsigned long long)v[1]) {
+            a->runs = realloc(a->runs, (size_t)(a->nruns + 1) * sizeof *a->runs);
+            r = &a->runs[a->nruns++];
+            memset(r, 0, sizeof *r);
+            r->base = v[0], r->seed = (unsigned long long)v[1];
+        }
+        push(&r->step, r->n, v[2]);
+        push(&r->epoch, r->n, v[3]);
+        push(&r->lr, r->n, v[4]);
+        push(&r->train_loss, r->n, v[5]);
+        push(&r->val_acc, r->n, 100 * v[7]);
         r->n++;
+        r->val = 100 * v[7], r->train_eval_loss = v[8], r->test_loss = v[9], r->test_acc = 100 * v[10];
     }
     fclose(f);
     /* "# schedule: NAME = SPEC (steps are updates)" */
     char *eq = strstr(sched, " = ");
-    if (!eq || !seed[0]) return fail(path, "no '# schedule:' or '# seed:' line");
+    if (!eq) return fail(path, "no '# schedule:' line");
     *eq = '\0';
-    snprintf(r->name, sizeof r->name, "%s", sched);
+    snprintf(a->name, sizeof a->name, "%s", sched);
     char *paren = strstr(eq + 3, " (");
     if (paren) *paren = '\0';
-    snprintf(r->spec, sizeof r->spec, "%s", eq + 3);
-    r->seed = strtoull(seed, NULL, 10);
-    r->diverged_at = atol(diverged);
-    for (int i = r->n - 1; i >= 0 && !r->final; i--)
-        if (!isnan(r->rows[i].test_acc)) r->final = &r->rows[i];
-    if (!r->final) return fail(path, "no evaluated row");
+    snprintf(a->spec, sizeof a->spec, "%s", eq + 3);
+    if (a->nruns == 0) return fail(path, "no runs");
+    for (int i = 0; i < a->nruns; i++) {
+        int k = 0;
+        while (k < a->nlrs && a->lrs[k] != a->runs[i].base) k++;
+        if (k == a->nlrs) {
+            if (a->nlrs == MAX_LRS) return fail(path, "too many base lrs");
+            a->lrs[a->nlrs++] = a->runs[i].base;
+        }
+        if (a->runs[i].n != a->runs[0].n) return fail(path, "runs of different lengths");
+    }
     return 0;
 }
 
-static void mean_sd(const double *x, int n, double *mean, double *sd) {
-    double s = 0.0, ss = 0.0;
-    for (int i = 0; i < n; i++) s += x[i];
-    *mean = s / n;
-    for (int i = 0; i < n; i++) ss += (x[i] - *mean) * (x[i] - *mean);
-    *sd = n > 1 ? sqrt(ss / (n - 1)) : NAN; /* sample standard deviation */
+/* The final values of field (0 val, 1 test acc, 2 train loss, 3 test loss) over the
+ * seeds of base lr k; returns how many. */
+static int finals(const arm *a, int k, int field, double *v) {
+    int n = 0;
+    for (int i = 0; i < a->nruns; i++) {
+        const run *r = &a->runs[i];
+        if (r->base != a->lrs[k]) continue;
+        v[n++] = field == 0 ? r->val : field == 1 ? r->test_acc : field == 2 ? r->train_eval_loss : r->test_loss;
+    }
+    return n;
 }
 
-/* A schedule name as a numbers key: letters, digits and '_'. */
-static void keyname(char *dst, size_t size, const char *name) {
-    size_t i = 0;
-    for (; name[i] && i + 1 < size; i++) dst[i] = isalnum((unsigned char)name[i]) ? name[i] : '_';
-    dst[i] = '\0';
+static gd_stats stat(const arm *a, int k, int field) {
+    double v[MAX_SEEDS];
+    int n = finals(a, k, field, v);
+    return gd_stats_of(v, n);
 }
 
-static run runs[MAX_RUNS];
-static group groups[MAX_SCHEDS];
+/* The median validation accuracy of base lr k, a diverged run counting as chance. */
+static double val_score(const arm *a, int k) {
+    double v[MAX_SEEDS];
+    int n = finals(a, k, 0, v);
+    for (int i = 0; i < n; i++) if (isnan(v[i])) v[i] = 10.0;
+    return gd_stats_of(v, n).median;
+}
+
+/* x as printed with one decimal, so that differences of printed values agree with the
+ * differences the text quotes. */
+static double r1(double x) {
+    char s[64];
+    snprintf(s, sizeof s, "%.1f", x);
+    return strtod(s, NULL);
+}
 
 int main(int argc, char **argv) {
     const char *out = NULL, *curves = NULL, *numbers = NULL;
     gd_opt opts[] = {
-        GD_OPT_STRING("out", &out, "write the mean and sd per schedule to this table"),
-        GD_OPT_STRING("curves", &curves, "write the curves averaged over the seeds to this table"),
+        GD_OPT_STRING("out", &out, "write every (schedule, base lr) with its medians and ranges to this table"),
+        GD_OPT_STRING("curves", &curves, "write the curves at each schedule's chosen lr (median and range)"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
-    /* The options come first, then the run tables. gd_cli_parse takes options only, so it
+    /* The options come first, then the arm tables. gd_cli_parse takes options only, so it
      * is given the leading "--name value" / "--name=value" / "--help" arguments. */
     int first = 1;
     while (first < argc && strncmp(argv[first], "--", 2) == 0)
         first += strchr(argv[first], '=') || strcmp(argv[first], "--help") == 0 ? 1 : 2;
     if (first > argc) first = argc;
     int rc = gd_cli_parse(first, argv,
-                          "Summarize ch04-train runs: final test accuracy and training loss per schedule, mean and "
-                          "sd over seeds (Chapter 4). Arguments: the options, then the run tables.",
+                          "Summarize ch04-train arms: per schedule, the base lr chosen on validation accuracy, and "
+                          "the test accuracy and losses at it, median and range over the seeds (Chapter 4). "
+                          "Arguments: the options, then one table per schedule.",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
-    int nruns = argc - first, ngroups = 0;
-    if (nruns < 1) {
-        fprintf(stderr, "%s: no run tables given (see --help)\n", gd_prog());
+    int narms = argc - first;
+    if (narms < 1) {
+        fprintf(stderr, "%s: no arm tables given (see --help)\n", gd_prog());
         return 2;
     }
-    if (nruns > MAX_RUNS) {
-        fprintf(stderr, "%s: more than %d run tables\n", gd_prog(), MAX_RUNS);
+    if (narms > MAX_SCHEDS) {
+        fprintf(stderr, "%s: more than %d arm tables\n", gd_prog(), MAX_SCHEDS);
         return 2;
     }
-    for (int i = 0; i < nruns; i++) {
-        if (read_run(&runs[i], argv[first + i]) != 0) {
+    for (int i = 0; i < narms; i++) {
+        if (read_arm(&arms[i], argv[first + i]) != 0) {
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             return 1;
         }
-        int g = 0;
-        while (g < ngroups && strcmp(groups[g].name, runs[i].name) != 0) g++;
-        if (g == ngroups) {
-            if (ngroups == MAX_SCHEDS) {
-                fprintf(stderr, "%s: more than %d schedules\n", gd_prog(), MAX_SCHEDS);
+        arm *a = &arms[i];
+        for (int j = 0; j < i; j++)
+            if (!strcmp(arms[j].name, a->name)) {
+                fprintf(stderr, "%s: %s: schedule %s twice\n", gd_prog(), a->path, a->name);
                 return 1;
             }
-            snprintf(groups[ngroups++].name, sizeof groups[0].name, "%s", runs[i].name);
+        a->chosen = 0;
+        for (int k = 1; k < a->nlrs; k++) {
+            double s = val_score(a, k), best = val_score(a, a->chosen);
+            if (s > best || (s == best && a->lrs[k] < a->lrs[a->chosen])) a->chosen = k;
         }
-        group *G = &groups[g];
-        const run *a = &runs[G->runs[0]], *b = &runs[i];
-        /* the seeds of one schedule must be the same experiment, logged at the same steps */
-        if (G->n > 0 && (strcmp(a->spec, b->spec) || strcmp(a->optim, b->optim) || a->n != b->n)) {
-            fprintf(stderr, "%s: %s: not the same run as %s with another seed\n", gd_prog(), b->path, a->path);
-            return 1;
-        }
-        for (int j = 0; j < G->n; j++)
-            if (runs[G->runs[j]].seed == b->seed) {
-                fprintf(stderr, "%s: %s: seed %llu twice for %s\n", gd_prog(), b->path, b->seed, b->name);
-                return 1;
-            }
-        G->runs[G->n++] = i;
-    }
-
-    for (int g = 0; g < ngroups; g++) {
-        group *G = &groups[g];
-        double acc[MAX_RUNS], loss[MAX_RUNS], tl[MAX_RUNS];
-        for (int j = 0; j < G->n; j++) {
-            const row *f = runs[G->runs[j]].final;
-            acc[j] = 100.0 * f->test_acc, loss[j] = f->train_eval_loss, tl[j] = f->test_loss;
-        }
-        mean_sd(acc, G->n, &G->acc, &G->acc_sd);
-        mean_sd(loss, G->n, &G->loss, &G->loss_sd);
-        mean_sd(tl, G->n, &G->test_loss, &G->test_loss_sd);
-        printf("%-10s %d seeds: test accuracy %.2f +- %.2f %%, train loss %.4f +- %.4f, test loss %.4f +- %.4f\n",
-               G->name, G->n, G->acc, G->acc_sd, G->loss, G->loss_sd, G->test_loss, G->test_loss_sd);
+        gd_stats ta = stat(a, a->chosen, 1);
+        printf("%-10s lr %-6g (median val %.2f %%): test accuracy %.2f %% (%.2f to %.2f), %d seeds\n", a->name,
+               a->lrs[a->chosen], val_score(a, a->chosen), ta.median, ta.min, ta.max, ta.n);
     }
 
     gd_table *t = NULL;
     if (out) {
-        if (!(t = gd_table_open(out, "schedule seeds test_acc test_acc_sd train_loss train_loss_sd test_loss "
-                                     "test_loss_sd spec")))
+        if (!(t = gd_table_open(out, "schedule base seeds diverged chosen val_acc test_acc test_acc_min test_acc_max "
+                                     "train_loss train_loss_min train_loss_max test_loss test_loss_min "
+                                     "test_loss_max spec")))
             goto io_error;
         gd_table_meta(t, "program", "ch04-summary");
-        gd_table_meta(t, "optimizer", "%s", runs[0].optim);
-        gd_table_meta(t, "model", "%s", runs[0].model);
-        gd_table_meta(t, "columns", "final test accuracy (%%), loss on the evaluated training images, test loss: "
-                                    "mean and sample sd over the seeds");
-        for (int g = 0; g < ngroups; g++) {
-            const group *G = &groups[g];
-            gd_table_row(t, "%s %d %.4f %.4f %.6f %.6f %.6f %.6f %s", G->name, G->n, G->acc, G->acc_sd, G->loss,
-                         G->loss_sd, G->test_loss, G->test_loss_sd, runs[G->runs[0]].spec);
+        gd_table_meta(t, "optimizer", "%s", arms[0].optim);
+        gd_table_meta(t, "model", "%s", arms[0].model);
+        gd_table_meta(t, "columns", "final numbers over the seeds: val_acc the median (a diverged run as 10 %%), the "
+                                    "others median, min and max of the runs that did not diverge; accuracies in %%; "
+                                    "chosen: the base lr with the highest median val_acc");
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            for (int k = 0; k < a->nlrs; k++) {
+                gd_stats ta = stat(a, k, 1), tr = stat(a, k, 2), tl = stat(a, k, 3);
+                gd_table_row(t, "%s %g %d %d %d %.4f %.4f %.4f %.4f %.6f %.6f %.6f %.6f %.6f %.6f %s", a->name,
+                             a->lrs[k], ta.n + ta.nan, ta.nan, k == a->chosen, val_score(a, k), ta.median, ta.min,
+                             ta.max, tr.median, tr.min, tr.max, tl.median, tl.min, tl.max, a->spec);
+            }
         }
         int rc2 = gd_table_close(t);
         t = NULL;
         if (rc2 != 0) goto io_error;
     }
     if (curves) {
-        if (!(t = gd_table_open(curves, "sched name step epoch lr train_loss train_eval_loss test_acc"))) goto io_error;
+        if (!(t = gd_table_open(curves, "sched name base step epoch lr train_loss train_loss_min train_loss_max "
+                                        "val_acc val_acc_min val_acc_max")))
+            goto io_error;
         gd_table_meta(t, "program", "ch04-summary");
-        gd_table_meta(t, "columns", "means over the seeds of each schedule; test_acc in %%; nan where not evaluated");
-        for (int g = 0; g < ngroups; g++) {
-            const group *G = &groups[g];
-            if (g > 0) gd_table_block(t);
-            const run *r0 = &runs[G->runs[0]];
-            for (int i = 0; i < r0->n; i++) {
-                double tl = 0, el = 0, ta = 0;
-                for (int j = 0; j < G->n; j++) {
-                    const row *w = &runs[G->runs[j]].rows[i];
-                    tl += w->train_loss, el += w->train_eval_loss, ta += w->test_acc;
-                }
-                gd_table_row(t, "%d %s %ld %.4f %.6g %.6f %.6f %.4f", g, G->name, r0->rows[i].step, r0->rows[i].epoch,
-                             r0->rows[i].lr, tl / G->n, el / G->n, 100.0 * ta / G->n);
+        gd_table_meta(t, "columns", "each schedule at its chosen base lr: median, min and max over the seeds of each "
+                                    "logged row; val_acc in %%, nan where not evaluated");
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            if (i > 0) gd_table_block(t);
+            const run *sel[MAX_SEEDS];
+            int n = 0;
+            for (int j = 0; j < a->nruns && n < MAX_SEEDS; j++)
+                if (a->runs[j].base == a->lrs[a->chosen]) sel[n++] = &a->runs[j];
+            for (int r = 0; r < sel[0]->n; r++) {
+                double tl[MAX_SEEDS], va[MAX_SEEDS];
+                for (int j = 0; j < n; j++) tl[j] = r < sel[j]->n ? sel[j]->train_loss[r] : NAN,
+                                            va[j] = r < sel[j]->n ? sel[j]->val_acc[r] : NAN;
+                gd_stats L = gd_stats_of(tl, n), V = gd_stats_of(va, n);
+                gd_table_row(t, "%d %s %g %.0f %.4f %.6g %.6f %.6f %.6f %.4f %.4f %.4f", i, a->name, a->lrs[a->chosen],
+                             sel[0]->step[r], sel[0]->epoch[r], sel[0]->lr[r], L.median, L.min, L.max, V.median,
+                             V.min, V.max);
             }
         }
         int rc2 = gd_table_close(t);
@@ -239,74 +273,178 @@ int main(int argc, char **argv) {
     if (numbers) {
         if (!(t = gd_table_open(numbers, "key value"))) goto io_error;
         gd_table_meta(t, "program", "ch04-summary");
-        const group *constant = NULL, *best = NULL;
-        for (int g = 0; g < ngroups; g++) {
-            if (!strcmp(groups[g].name, "constant")) constant = &groups[g];
-            if (!best || groups[g].acc > best->acc) best = &groups[g];
-        }
+        const arm *constant = NULL;
+        for (int i = 0; i < narms; i++)
+            if (!strcmp(arms[i].name, "constant")) constant = &arms[i];
         char buf[8192], key[256], kn[128];
+        /* the race: each schedule at its chosen lr */
         int len = snprintf(buf, sizeof buf,
-                           "| schedule | spec (steps are updates) | test accuracy (%%) | training loss | test loss |\n"
-                           "|---|---|---:|---:|---:|\n");
-        for (int g = 0; g < ngroups && len < (int)sizeof buf - 1200; g++) {
-            const group *G = &groups[g];
-            len += snprintf(buf + len, sizeof buf - len, "| %s | `%s` | %.1f ± %.2f | %.3f ± %.3f | %.3f ± %.3f |\n",
-                            G->name, runs[G->runs[0]].spec, G->acc, G->acc_sd, G->loss, G->loss_sd, G->test_loss,
-                            G->test_loss_sd);
-            keyname(kn, sizeof kn, G->name);
-#define KV(suffix, ...) (snprintf(key, sizeof key, "train_%s_" suffix, kn), gd_table_kv(t, key, __VA_ARGS__))
-            KV("acc", "%.1f", G->acc);
-            KV("acc_sd", "%.2f", G->acc_sd);
-            KV("loss", "%.3f", G->loss);
-            KV("loss_sd", "%.3f", G->loss_sd);
-            KV("test_loss", "%.3f", G->test_loss);
-            KV("spec", "%s", runs[G->runs[0]].spec);
-            if (constant) {
-                KV("acc_gain", "%.1f", G->acc - constant->acc);
-                KV("loss_ratio", "%.2f", G->loss / constant->loss);
-            }
-#undef KV
+                           "| schedule | spec (steps are updates) | lr chosen | validation accuracy (%%) | test "
+                           "accuracy (%%) | training loss | test loss |\n|---|---|---:|---:|---:|---:|---:|\n");
+        for (int i = 0; i < narms && len < (int)sizeof buf - 1200; i++) {
+            const arm *a = &arms[i];
+            int k = a->chosen;
+            gd_stats ta = stat(a, k, 1), tr = stat(a, k, 2), tl = stat(a, k, 3);
+            len += snprintf(buf + len, sizeof buf - len,
+                            "| %s | `%s` | %g | %.1f | %.1f (%.1f to %.1f) | %.3f (%.3f to %.3f) | %.3f (%.3f to "
+                            "%.3f) |\n",
+                            a->name, a->spec, a->lrs[k], val_score(a, k), ta.median, ta.min, ta.max, tr.median, tr.min,
+                            tr.max, tl.median, tl.min, tl.max);
         }
         gd_table_kv(t, "train_table", "%s", buf);
-        gd_table_kv(t, "train_optim", "%s", runs[0].optim);
-        gd_table_kv(t, "train_model", "%s", runs[0].model);
-        gd_table_kv(t, "train_nseeds", "%d", groups[0].n);
+        /* the tuning: median validation accuracy of every (schedule, lr), the chosen in bold */
+        len = snprintf(buf, sizeof buf, "| schedule |");
+        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, " lr %g |", arms[0].lrs[k]);
+        len += snprintf(buf + len, sizeof buf - len, "\n|---|");
+        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, "---:|");
+        len += snprintf(buf + len, sizeof buf - len, "\n");
+        for (int i = 0; i < narms && len < (int)sizeof buf - 400; i++) {
+            const arm *a = &arms[i];
+            len += snprintf(buf + len, sizeof buf - len, "| %s |", a->name);
+            for (int k = 0; k < a->nlrs; k++) {
+                gd_stats s = stat(a, k, 0);
+                char cell[64];
+                snprintf(cell, sizeof cell, "%.1f%s", val_score(a, k), s.nan ? " (diverged: " : "");
+                if (s.nan) snprintf(cell + strlen(cell), sizeof cell - strlen(cell), "%d)", s.nan);
+                len += snprintf(buf + len, sizeof buf - len, k == a->chosen ? " **%s** |" : " %s |", cell);
+            }
+            len += snprintf(buf + len, sizeof buf - len, "\n");
+        }
+        gd_table_kv(t, "train_tuning", "%s", buf);
+
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            int k = a->chosen;
+            gd_stats ta = stat(a, k, 1), tr = stat(a, k, 2), tl = stat(a, k, 3);
+            size_t j = 0;
+            for (; a->name[j] && j + 1 < sizeof kn; j++) kn[j] = isalnum((unsigned char)a->name[j]) ? a->name[j] : '_';
+            kn[j] = '\0';
+#define KV(suffix, ...) (snprintf(key, sizeof key, "train_%s_" suffix, kn), gd_table_kv(t, key, __VA_ARGS__))
+            KV("lr", "%g", a->lrs[k]);
+            KV("acc", "%.1f", ta.median);
+            KV("acc_min", "%.1f", ta.min);
+            KV("acc_max", "%.1f", ta.max);
+            KV("acc_span", "%.1f", r1(ta.max) - r1(ta.min));
+            KV("loss", "%.3f", tr.median);
+            KV("test_loss", "%.3f", tl.median);
+            KV("spec", "%s", a->spec);
+#undef KV
+        }
+        gd_table_kv(t, "train_optim", "%s", arms[0].optim);
+        gd_table_kv(t, "train_model", "%s", arms[0].model);
+        gd_table_kv(t, "train_warmup", "%s", arms[0].warmup);
+        long ntrain = 0, nval = 0, neval = 0;
+        sscanf(arms[0].sizes, "%ld %ld %ld", &ntrain, &nval, &neval);
+        gd_table_kv(t, "train_val_size", "%ld", nval);
+        gd_table_kv(t, "train_eval_size", "%ld", neval);
+        gd_table_kv(t, "train_seeds", "%s", arms[0].seeds);
+        gd_table_kv(t, "train_nseeds", "%d", stat(&arms[0], 0, 1).n + stat(&arms[0], 0, 1).nan);
         len = 0;
-        for (int j = 0; j < groups[0].n; j++)
-            len += snprintf(buf + len, sizeof buf - len, "%s%llu", j ? ", " : "", runs[groups[0].runs[j]].seed);
-        gd_table_kv(t, "train_seeds", "%s", buf);
-        gd_table_kv(t, "train_epochs", "%.0f", runs[0].final->epoch);
-        gd_table_kv(t, "train_steps", "%ld", runs[0].final->step);
-        gd_table_kv(t, "train_best", "%s", best->name);
-        gd_table_kv(t, "train_best_acc", "%.1f", best->acc);
-        /* the spread between the decaying schedules, against the seeds' spread */
-        double lo = INFINITY, hi = -INFINITY, sd = 0;
-        for (int g = 0; g < ngroups; g++) {
-            if (&groups[g] == constant) continue;
-            lo = fmin(lo, groups[g].acc), hi = fmax(hi, groups[g].acc), sd = fmax(sd, groups[g].acc_sd);
+        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, "%s%g", k ? ", " : "", arms[0].lrs[k]);
+        gd_table_kv(t, "train_lrs", "%s", buf);
+        gd_table_kv(t, "train_nruns", "%d", narms * arms[0].nruns);
+        const run *r0 = &arms[0].runs[0];
+        gd_table_kv(t, "train_epochs", "%.0f", r0->epoch[r0->n - 1]);
+        gd_table_kv(t, "train_steps", "%.0f", r0->step[r0->n - 1]);
+        if (constant) {
+            /* every other schedule against the constant rate, at the chosen lrs: the gap of
+             * the medians, and how many of the pairs (same seed) each wins */
+            double glo = INFINITY, ghi = -INFINITY, cm = stat(constant, constant->chosen, 1).median;
+            const arm *alo = NULL, *ahi = NULL;
+            int pairs_won = 0, pairs = 0;
+            for (int i = 0; i < narms; i++) {
+                const arm *a = &arms[i];
+                if (a == constant) continue;
+                double g = stat(a, a->chosen, 1).median - cm; /* the arms by their medians; the gaps as printed */
+                if (g < glo) glo = g, alo = a;
+                if (g > ghi) ghi = g, ahi = a;
+                for (int x = 0; x < a->nruns; x++) {
+                    const run *p = &a->runs[x];
+                    if (p->base != a->lrs[a->chosen]) continue;
+                    for (int y = 0; y < constant->nruns; y++) {
+                        const run *q = &constant->runs[y];
+                        if (q->base != constant->lrs[constant->chosen] || q->seed != p->seed) continue;
+                        pairs++;
+                        pairs_won += p->test_acc > q->test_acc;
+                    }
+                }
+            }
+            if (alo) {
+                gd_table_kv(t, "train_gain_lo", "%.1f", r1(stat(alo, alo->chosen, 1).median) - r1(cm));
+                gd_table_kv(t, "train_gain_lo_name", "%s", alo->name);
+                gd_table_kv(t, "train_gain_hi", "%.1f", r1(stat(ahi, ahi->chosen, 1).median) - r1(cm));
+                gd_table_kv(t, "train_gain_hi_name", "%s", ahi->name);
+                gd_table_kv(t, "train_pairs", "%d", pairs);
+                gd_table_kv(t, "train_pairs_won", "%d", pairs_won);
+            }
         }
-        /* the smallest and largest gain in accuracy over the constant lr */
-        const group *glo = NULL, *ghi = NULL;
-        for (int g = 0; g < ngroups && constant; g++) {
-            if (&groups[g] == constant) continue;
-            if (!glo || groups[g].acc < glo->acc) glo = &groups[g];
-            if (!ghi || groups[g].acc > ghi->acc) ghi = &groups[g];
+        /* the chosen lrs at an edge of the grid (the best might lie beyond it) */
+        len = 0;
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            if (a->chosen != 0 && a->chosen != a->nlrs - 1) continue;
+            len += snprintf(buf + len, sizeof buf - len, "%s%s (%g, the %s lr)", len ? ", " : "", a->name,
+                            a->lrs[a->chosen], a->chosen == 0 ? "smallest" : "largest");
         }
-        if (glo) {
-            gd_table_kv(t, "train_gain_lo", "%.1f", glo->acc - constant->acc);
-            gd_table_kv(t, "train_gain_lo_name", "%s", glo->name);
-            gd_table_kv(t, "train_gain_hi", "%.1f", ghi->acc - constant->acc);
-            gd_table_kv(t, "train_gain_hi_name", "%s", ghi->name);
+        gd_table_kv(t, "train_edge", "%s", len ? buf : "none");
+        /* the spread over the seeds: the constant rate's, and the decaying schedules' median
+         * and largest (from the printed values) */
+        double spans[MAX_SCHEDS];
+        int nspans = 0;
+        const arm *widest = NULL;
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            if (a == constant) continue;
+            gd_stats ta = stat(a, a->chosen, 1);
+            spans[nspans++] = r1(ta.max) - r1(ta.min);
+            if (!widest || spans[nspans - 1] > r1(stat(widest, widest->chosen, 1).max) - r1(stat(widest, widest->chosen, 1).min))
+                widest = a;
+        }
+        if (nspans) {
+            gd_stats sp = gd_stats_of(spans, nspans);
+            gd_table_kv(t, "train_decay_span_median", "%.1f", sp.median);
+            gd_table_kv(t, "train_decay_span_max", "%.1f", sp.max);
+            gd_table_kv(t, "train_decay_span_max_name", "%s", widest->name);
+        }
+        /* the schedules indistinguishable from the best median: their ranges overlap its range */
+        const arm *top = NULL;
+        for (int i = 0; i < narms; i++)
+            if (!top || stat(&arms[i], arms[i].chosen, 1).median > stat(top, top->chosen, 1).median) top = &arms[i];
+        gd_stats ts = stat(top, top->chosen, 1);
+        len = 0;
+        int nover = 0;
+        for (int i = 0; i < narms; i++) {
+            const arm *a = &arms[i];
+            gd_stats as = stat(a, a->chosen, 1);
+            if (a == top || as.max < ts.min || as.min > ts.max) continue;
+            len += snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", a->name);
+            nover++;
+        }
+        gd_table_kv(t, "train_top", "%s", top->name);
+        gd_table_kv(t, "train_top_acc", "%.1f", ts.median);
+        gd_table_kv(t, "train_overlap", "%s", nover ? buf : "no other schedule");
+        gd_table_kv(t, "train_noverlap", "%d", nover);
+        /* the decaying schedules' medians: their spread, from the printed values */
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < narms; i++) {
+            if (constant == &arms[i]) continue;
+            double m = r1(stat(&arms[i], arms[i].chosen, 1).median);
+            lo = fmin(lo, m), hi = fmax(hi, m);
         }
         gd_table_kv(t, "train_decay_acc_lo", "%.1f", lo);
         gd_table_kv(t, "train_decay_acc_hi", "%.1f", hi);
-        gd_table_kv(t, "train_decay_acc_range", "%.1f", hi - lo);
-        gd_table_kv(t, "train_decay_sd_max", "%.2f", sd);
+        gd_table_kv(t, "train_decay_acc_span", "%.1f", hi - lo);
         int rc2 = gd_table_close(t);
         t = NULL;
         if (rc2 != 0) goto io_error;
     }
-    for (int i = 0; i < nruns; i++) free(runs[i].rows);
+    for (int i = 0; i < narms; i++) {
+        for (int j = 0; j < arms[i].nruns; j++) {
+            run *r = &arms[i].runs[j];
+            free(r->step), free(r->epoch), free(r->lr), free(r->train_loss), free(r->val_acc);
+        }
+        free(arms[i].runs);
+    }
     return 0;
 
 io_error:
