@@ -16,8 +16,8 @@
  *   gd_trainer_run(tr, &log);                        // log.rows: step, lr, losses, accuracy
  *   gd_trainer_free(tr); gd_train_log_free(&log);
  *
- * Divergence is an outcome, not a crash. THE divergence rule (the only one; every chapter
- * uses it through gd_trainer_run or gd_fit): at each logged row, the mean training loss
+ * Divergence is an outcome, not a crash. The divergence rule of gd_trainer_run and of
+ * gd_fit (monitor.h; the same rule in both): at each logged row, the mean training loss
  * of the window since the previous row (log_every steps) is compared with the loss of
  * the very first batch of the run; if it is not finite, or above diverge_factor (10)
  * times that first loss, the run stops and log.diverged_at is that row's step. (The
@@ -25,27 +25,28 @@
  * not part of the reference. A resumed run takes its first batch after the resume.)
  *
  * Collapse is the other way a run dies, at a finite loss: the network stops looking at
- * its input (a ReLU network whose last hidden layer has gone silent outputs its biases,
- * the same logits for every image), so every image gets the same class, accuracy sits
- * at chance and the loss at that of a constant guess (ln K at best on balanced data).
- * The divergence rule never sees it, and nor does a spike detector. THE collapse rule:
- * a step's batch is "flat" when every logit is the same for every example of the batch
- * (max - min over the batch <= 1e-4 for each class; a batch of one example is never
- * flat); the run has collapsed at step t when at least half of the last
- * collapse_window steps (default 50) were flat. (Half, not all: for a while after the
- * collapse the momentum left in the weights wakes a unit now and then.) A network that has not learned yet (a
- * tiny lr, the first steps) is not flat: its random weights make the logits depend on
- * the input (tests/lib/test_monitor.c checks that such runs never trip the rule),
- * even though its loss is near ln K too -- which is why the rule looks
- * at the logits and not at the loss. gd_trainer_run records the first such step in
- * log.collapsed_at and goes on (the run's curve is the chapters' to show);
- * gd_fit (monitor.h) ends the run there, or backs off. The window is not in
- * checkpoints: after a load it starts empty (gd_trainer_collapse_reset).
+ * its input (e.g. a ReLU network whose last hidden layer has gone silent outputs its
+ * biases, the same logits for every image), so every image gets the same class,
+ * accuracy sits at chance and the loss at that of a constant guess (ln K at best on
+ * balanced data). The divergence rule never sees it, nor does a spike detector.
+ * THE collapse rule: a step's batch is "flat" when every logit is the same for every
+ * example of the batch (max - min over the batch <= 1e-4 for each class; a batch of one
+ * example is never flat); the run has collapsed at step t when at least half of the
+ * last collapse_window steps (default 50) were flat. (Half, not all: for a while after
+ * the collapse the momentum left in the weights wakes a unit now and then.) A network
+ * that has not learned yet (a tiny lr, the first steps) has a loss near ln K too, but
+ * its random weights make the logits depend on the input, so it is not flat -- which is
+ * why the rule looks at the logits and not at the loss (tests/lib/test_monitor.c runs
+ * both cases). gd_trainer_run records the first step at which the rule holds in
+ * log.collapsed_at and goes on (the run's curve is the chapters' to show); gd_fit
+ * (monitor.h) ends the run there, or backs off. The window is not in checkpoints:
+ * after a load it starts empty (gd_trainer_collapse_reset).
  *
  * Calibration: the test evaluation also gives the expected calibration error (ECE, Guo
  * et al. 2017): the images are put into 15 equal-width bins by their confidence (the
  * largest softmax probability), ECE = sum over bins of (n_bin / n) |accuracy_bin -
  * mean confidence_bin|, from 0 (calibrated) to 1.
+ *
  * Progress goes to stderr: a line that rewrites itself on a terminal; otherwise a plain
  * line at most every 10 seconds, and none for a run that is quicker than that.
  */

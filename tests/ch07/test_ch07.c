@@ -212,6 +212,10 @@ Test(ch07_spike, plain_runs_die_backoff_runs_learn_in_most_seeds) {
                gave = t_num(bn, (snprintf(key, sizeof key, "backoff%s_n_gave_up", lrs[k]), key)),
                col_ = t_num(bn, (snprintf(key, sizeof key, "backoff%s_n_collapsed", lrs[k]), key));
         cr_expect_eq(fin + gave + col_, seeds);
+        /* "the final test accuracy of the back-off runs that finished spreads widely" */
+        double lo = t_num(bn, (snprintf(key, sizeof key, "backoff%s_finished_test_acc_min", lrs[k]), key)),
+               hi = t_num(bn, (snprintf(key, sizeof key, "backoff%s_finished_test_acc_max", lrs[k]), key));
+        cr_expect(hi - lo >= 10, "lr 0.%c: finished back-off runs between %g and %g %%", lrs[k][1], lo, hi);
     }
 }
 
