@@ -33,7 +33,8 @@ typedef struct {
     double div[MAX_SEEDS];     /* step at which it diverged; NaN if it did not */
 } lr_row;
 
-static long steps = -1; /* steps per run, from the tables' "# model:" line */
+static long steps = -1;      /* steps per run, from the tables' "# model:" line */
+static long eval_every = -1; /* from the "# target:" line */
 
 static int col_of(char **fields, int n, const char *name) {
     for (int i = 0; i < n; i++)
@@ -51,6 +52,8 @@ static int read_summary(const char *path, lr_row *rows, int *nrows, int *target_
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#') {
             double t;
+            long ev;
+            if (sscanf(line, "# target: validation loss %lf, evaluated every %ld steps", &t, &ev) == 2) eval_every = ev;
             if (sscanf(line, "# target: validation loss %lf", &t) == 1) *target = t, *target_seen = 1;
             const char *b = strstr(line, "# model: ") ? strstr(line, ", batch ") : NULL;
             long st, bs;
@@ -240,6 +243,7 @@ int main(int argc, char **argv) {
         KV("seeds", "%d", N);
         KV("steps", "%ld", steps);
         KV("target", "%g", target);
+        KV("eval_every", "%ld", eval_every);
         KV("best_lr", "%.2g", best >= 0 ? rows[best].lr : NAN);
         KV("best_steps", "%.0f", best >= 0 ? med[best] : NAN);
         if (best >= 0) med_range(str, sizeof str, rows[best].steps, N, "%.0f");

@@ -84,6 +84,18 @@ static curve load_curve(const char *path, int run) {
     return c;
 }
 
+/* The training loss of run `run` at step `step` of a curves table. */
+static double train_at(const char *path, int run, double step) {
+    t_tsv *t = t_tsv_read(path);
+    int cr = t_tsv_col(t, "run"), cs = t_tsv_col(t, "step"), ct = t_tsv_col(t, "train_loss");
+    double x = NAN;
+    for (int i = 0; i < t->nrows; i++)
+        if (t_tsv_num(t, i, cr) == run && t_tsv_num(t, i, cs) == step) x = t_tsv_num(t, i, ct);
+    t_tsv_free(t);
+    cr_assert(!isnan(x), "%s: run %d has no step %g", path, run, step);
+    return x;
+}
+
 static double val_at(const curve *c, double step) {
     for (int i = 0; i < c->n; i++)
         if (c->step[i] == step) return c->val[i];
@@ -113,6 +125,8 @@ Test(ch02_regimes, too_high_diverges_on_every_seed_and_stops_the_curve) {
             cr_expect(c.nonfinite == 0, "%s seed #%d: non-finite losses in the plotted curve", models[m], s);
             cr_expect(c.max_train <= 10 * first.v[s], "%s seed #%d: a plotted loss %g above the divergence rule",
                       models[m], s, c.max_train);
+            cr_expect(at.v[s] <= 2 || train_at(curves, 2 * at.n + s, 2) > first.v[s], "%s seed #%d: the loss does not "
+                      "rise at the first step", models[m], s);
         }
         for (int k = 0; k < 2; k++) {
             lr_rows r = rows_of(sum, k, "diverged_at");
@@ -218,24 +232,40 @@ Test(ch02_regimes, divergence_is_an_outcome_not_a_crash) {
 /* ---------------------------------------------------------------------------------- */
 /* §2.3: the sharpness. */
 
-/* At lr 0.5 every seed starts beyond the cliff (2/lambda_max < 0.5) and none diverges;
- * the sharpness falls on every seed; and the larger the lr, the lower the sharpness
- * where the runs end: median at 0.5 < 0.8 x median at 0.1 < 0.8^2 x median at 0.005.
- * At 0.5 it ends within a factor 2 of 2/lr (median). */
+/* At lr 0.5 every seed starts beyond the cliff (2/lambda_max < 0.5), and at least 3 of
+ * the 5 do not diverge (a divergence there is possible: one seed under one BLAS
+ * kernel); on every seed that did not, the sharpness falls; and the larger the lr, the
+ * lower the sharpness where the runs end: median at 0.5 < 0.8 x median at 0.1 < 0.8^2 x
+ * median at 0.005 (medians over the runs that did not diverge). At 0.5 the median ends
+ * within a factor 2 of 2/lr. */
 Test(ch02_sharpness, larger_lr_ends_flatter) {
     lr_rows e0 = rows_of(D02 "edge-sum.tsv", 0, "sharp_init"), e1 = rows_of(D02 "edge-sum.tsv", 0, "sharp_end"),
             div = rows_of(D02 "edge-sum.tsv", 0, "diverged_at");
+    int live = 0;
     for (int s = 0; s < e0.n; s++) {
         cr_expect(e0.lr > 2 / e0.v[s], "seed #%d: 2/lambda_max = %g, lr %g", s, 2 / e0.v[s], e0.lr);
-        cr_expect_eq(div.v[s], -1, "seed #%d diverged at lr %g", s, e0.lr);
+        if (div.v[s] >= 0) continue;
+        live++;
         cr_expect(e1.v[s] < e0.v[s], "seed #%d: lambda_max %g -> %g", s, e0.v[s], e1.v[s]);
     }
-    double m_edge = t_median(e1.v, e1.n);
+    cr_assert(live >= 3, "%d of %d seeds diverged at lr %g", e0.n - live, e0.n, e0.lr);
+    double m_edge = median_of(e1.v, e1.n);
     double m_right = median_of(rows_of(D02 "logreg-sum.tsv", 1, "sharp_end").v, e1.n);
     double m_low = median_of(rows_of(D02 "logreg-sum.tsv", 0, "sharp_end").v, e1.n);
     cr_expect(m_edge < 0.8 * m_right && m_right < 0.8 * m_low, "medians at the end: lr %g %g, 0.1 %g, 0.005 %g",
               e0.lr, m_edge, m_right, m_low);
     cr_expect(m_edge < 2 * (2 / e0.lr) && m_edge > 0.5 * (2 / e0.lr), "median %g, 2/lr %g", m_edge, 2 / e0.lr);
+}
+
+/* 2/lambda_max at the start is a poor prediction for a whole run: logistic regression
+ * reaches the target on some seed of the sweep at a learning rate above every seed's
+ * 2/lambda_max. */
+Test(ch02_sharpness, reaches_the_target_above_two_over_lambda) {
+    lr_rows L = rows_of(D02 "logreg-sum.tsv", 0, "sharp_init");
+    double two[MAXS];
+    for (int s = 0; s < L.n; s++) two[s] = 2 / L.v[s];
+    double m = t_max(two, L.n), last = t_num(D02 "numbers-steps-logreg.tsv", "steps_logreg_last_any");
+    cr_expect(last > m, "reached up to lr %g, largest 2/lambda_max %g", last, m);
 }
 
 /* The counts the text prints ("below 2/lambda_max in k of N seeds") are the summary's. */
@@ -258,7 +288,7 @@ Test(ch02_sharpness, power_iteration_converges) {
     for (int i = 0; i < 2; i++) {
         t_tsv *t = t_tsv_read(tables[i]);
         const char *cols[2][2] = {{"sharp_init", "sharp_init_rel"}, {"sharp_end", "sharp_end_rel"}};
-        int n = 0;
+        int n = 0, rows = t->nrows;
         for (int j = 0; j < 2; j++) {
             int cv = t_tsv_col(t, cols[j][0]), cr = t_tsv_col(t, cols[j][1]);
             for (int r = 0; r < t->nrows; r++) {
@@ -268,7 +298,7 @@ Test(ch02_sharpness, power_iteration_converges) {
                           t_tsv_num(t, r, cr));
             }
         }
-        cr_expect(n >= 10, "%s: %d measurements", tables[i], n);
+        cr_expect(n > rows, "%s: %d measurements in %d runs", tables[i], n, rows);
         t_tsv_free(t);
     }
     double L[2][2];
@@ -331,7 +361,8 @@ static int best_of(const sweep *s) {
 /* The U: its bottom (the lowest median) is interior, at least 2.5 times faster than
  * the first lr with a median, and lies between 0.1 and 0.4 (the text says so); every
  * seed diverges at the three largest lrs and none at or below the bottom; the first
- * divergence is 2 to 30 times the fastest lr. */
+ * divergence is 3 to 12 times the fastest lr; and some lr above the fastest has seeds
+ * that ended differently. */
 Test(ch02_steps, a_u_with_a_cliff) {
     for (int m = 0; m < 2; m++) {
         sweep s = load_sweep(models[m]);
@@ -350,8 +381,35 @@ Test(ch02_steps, a_u_with_a_cliff) {
         for (int i = 0; i <= best; i++)
             cr_expect_eq(s.diverged[i], 0, "%s: lr %g at or below the fastest diverged", models[m], s.lr[i]);
         double ratio = s.lr[first_div] / s.lr[best];
-        cr_expect(ratio >= 2 && ratio <= 30, "%s: first divergence %g x the fastest lr", models[m], ratio);
+        cr_expect(ratio >= 3 && ratio <= 12, "%s: first divergence %g x the fastest lr", models[m], ratio);
         for (int i = 0; i < first; i++) cr_expect(s.reached[i] * 2 <= s.seeds, "%s: the left wall", models[m]);
+        /* near the cliff the seeds disagree: some lr above the fastest has two outcomes */
+        int mixed = 0;
+        for (int i = best + 1; i < s.n; i++) {
+            int neither = s.seeds - s.reached[i] - s.diverged[i];
+            mixed += (s.reached[i] > 0) + (neither > 0) + (s.diverged[i] > 0) > 1;
+        }
+        cr_expect(mixed >= 1, "%s: every lr above the fastest ended the same way on every seed", models[m]);
+    }
+}
+
+/* The bottom is shallow: the median of a neighbour of the fastest lr lies within the
+ * range of the seeds' steps at the fastest. */
+Test(ch02_steps, the_bottom_is_shallow) {
+    for (int m = 0; m < 2; m++) {
+        sweep s = load_sweep(models[m]);
+        int best = best_of(&s);
+        char path[256];
+        snprintf(path, sizeof path, D02 "sweep-%s.tsv", models[m]);
+        t_tsv *t = t_tsv_read(path);
+        int cl = t_tsv_col(t, "lr"), cr = t_tsv_col(t, "reached_at");
+        double hi = -INFINITY;
+        for (int i = 0; i < t->nrows; i++)
+            if (fabs(t_tsv_num(t, i, cl) / s.lr[best] - 1) < 1e-4) hi = fmax(hi, t_tsv_num(t, i, cr));
+        t_tsv_free(t);
+        double lo_nb = best > 0 ? s.med[best - 1] : NAN, hi_nb = best + 1 < s.n ? s.med[best + 1] : NAN;
+        cr_expect(lo_nb <= hi || hi_nb <= hi, "%s: medians next to the fastest %g and %g, its slowest seed %g",
+                  models[m], lo_nb, hi_nb, hi);
     }
 }
 
