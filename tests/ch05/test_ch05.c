@@ -327,8 +327,8 @@ Test(ch05_warmup, warmup_prevents_the_early_divergence) {
     cr_expect_lt(ref.dead, yes.dead);
 }
 
-/* §5.5: the sweep. One step of warmup is not enough (at least half break the rule); the
- * median peak does not rise with the length; from some length of at most 30 steps on no
+/* §5.5: the sweep. One step of warmup is not enough (at least half break the rule); from
+ * one step on the median peak does not rise with the length (by more than 10%); from some length of at most 30 steps on no
  * seed breaks the rule (and the text's number says which); a 300-step warmup leaves fewer
  * dead units than a 10-step one. */
 Test(ch05_warmup, sweep_peak_falls_and_few_steps_suffice) {
@@ -338,7 +338,7 @@ Test(ch05_warmup, sweep_peak_falls_and_few_steps_suffice) {
     group g[7];
     for (int i = 0; i < 7; i++) g[i] = summarize(files[i], Ts[i]);
     cr_expect_geq(2 * g[1].spiked, g[1].n, "warmup 1: %d of %d", g[1].spiked, g[1].n);
-    for (int i = 1; i < 7; i++)
+    for (int i = 2; i < 7; i++)   /* from 1 step on (0 and 1 both spike: either order) */
         cr_expect_leq(g[i].peak, 1.1 * g[i - 1].peak, "median peak %g at %ld steps, %g at %ld", g[i].peak, Ts[i],
                       g[i - 1].peak, Ts[i - 1]);
     long first_safe = -1;
@@ -385,12 +385,14 @@ Test(ch05_warmup, rule_is_the_trainers) {
 /* ---------------------------------------------------------------------------------
  * §5.6: the linear scaling rule over seeds. At k = 4 the median final accuracy is within
  * 5 points of batch 128's, with and without warmup, and the two within 4 points of each
- * other; at k = 16 it is more than 15 points below, with and without warmup. */
+ * other; at k = 16 it is more than 15 points below, with and without warmup, and the
+ * divergence rule stops none of the runs without warmup. */
 Test(ch05_scaling, rule_holds_at_4_and_breaks_at_16) {
     t_tsv *t = t_tsv_read(D05 "scaling.tsv");
     int cs = t_tsv_col(t, "seed"), ck = t_tsv_col(t, "k"), cw = t_tsv_col(t, "warmup_epochs"),
         ce = t_tsv_col(t, "epoch"), ca = t_tsv_col(t, "test_acc"), cst = t_tsv_col(t, "status");
     double last_epoch = 0, seed_min = INFINITY;
+    int stopped16 = 0;
     for (int i = 0; i < t->nrows; i++) last_epoch = fmax(last_epoch, round(t_tsv_num(t, i, ce)));
     cr_assert_geq(last_epoch, 3);
     /* final accuracy per (k, warmup) over seeds; a run stopped early counts as 0 */
@@ -401,11 +403,13 @@ Test(ch05_scaling, rule_holds_at_4_and_breaks_at_16) {
         cr_assert(k >= 1 && k <= 16);
         seed_min = fmin(seed_min, t_tsv_num(t, i, cs));
         int stopped = strcmp(t_tsv_cell(t, i, cst), "ok") != 0;
+        if (k == 16 && !w) stopped16 += stopped;
         if (!stopped && round(t_tsv_num(t, i, ce)) != last_epoch) continue;
         cr_assert_lt(n[w][k], 64);
         acc[w][k][n[w][k]++] = stopped ? 0 : t_tsv_num(t, i, ca);
     }
     cr_expect_eq(seed_min, GD_SEED_BASE);
+    cr_expect_eq(stopped16, 0, "the text says the divergence rule stops no run at k = 16 without warmup");
     cr_assert_geq(n[0][1], 5, "%d seeds at batch 128", n[0][1]);
     double base = t_median(acc[0][1], n[0][1]);
     for (int w = 0; w < 2; w++) {
