@@ -3,7 +3,8 @@
 # per learning rate. A run the trainer stopped as diverged has no validation loss: its
 # minibatch losses are drawn up to the last healthy step, and a cross marks the step at
 # which it was stopped, at the loss that tripped the rule. Data: ch02-regimes --out,
-# --summary (columns by name in the header: run lr seed step train_loss val_loss ...).
+# --summary (columns by position: curves run lr seed step train_loss val_loss; summary
+# 3 status, 10 diverged_at, 12 div_loss).
 width = 1100
 height = 500
 load 'figures/style.gp'
