@@ -163,7 +163,8 @@ int main(int argc, char **argv) {
         gd_table_meta(t, "ramp", "lr = %g * %.10g^step, %ld steps to %g; beta %g; stop above %g x best", start_lr, G,
                       num_it, end_lr, beta, stop_factor);
         gd_table_meta(t, "model", "%s", model);
-        gd_table_meta(t, "columns", "one block per seed");
+        gd_table_meta(t, "columns", "one block per seed; lr and smooth_loss in full (17 digits), so that the "
+                      "suggestions can be recomputed from the table exactly");
     }
     if (suggest_out && !status && !(ts = gd_table_open(suggest_out, "label seed steps stopped valley steep minimum "
                                                                     "min_lr"))) status = 1;
@@ -220,7 +221,8 @@ int main(int argc, char **argv) {
                sg.steep, sg.minimum);
         if (t) {
             for (int i = 0; i < steps; i++)
-                gd_table_row(t, "%llu %d %.6g %.6f %.6f", (unsigned long long)cfg.seed, i, lrs[i], raw[i], smooth[i]);
+                gd_table_row(t, "%llu %d %.17g %.9g %.17g", (unsigned long long)cfg.seed, i, lrs[i], raw[i],
+                             smooth[i]);
             gd_table_block(t);
         }
         if (ts)

@@ -276,6 +276,16 @@ int main(int argc, char **argv) {
                     if (c->ns[i] + c->ndiv[i] > nseeds) nseeds = c->ns[i] + c->ndiv[i];
                     if (c->ndiv[i] > 0 && first_div < 0) first_div = i;
                 }
+                /* the largest lr of the grid: how the runs there end */
+                int top = 0;
+                for (int i = 1; i < c->nlr; i++)
+                    if (c->lr[i] > c->lr[top]) top = i;
+                gd_stats ta = gd_stats_of(c->acc[top], c->ns[top]), tl = gd_stats_of(c->loss[top], c->ns[top]);
+                snprintf(key, sizeof key, "top_lr_%s", ks), gd_table_kv(t, key, "%g", c->lr[top]);
+                snprintf(key, sizeof key, "top_ndiv_%s", ks), gd_table_kv(t, key, "%d", c->ndiv[top]);
+                snprintf(key, sizeof key, "top_acc_med_%s", ks), gd_table_kv(t, key, "%.1f", ta.median);
+                snprintf(key, sizeof key, "top_acc_hi_%s", ks), gd_table_kv(t, key, "%.1f", ta.max);
+                snprintf(key, sizeof key, "top_loss_med_%s", ks), gd_table_kv(t, key, "%.2f", tl.median);
                 int best = best_of(c);
                 if (best < 0) continue;
                 gd_stats l = gd_stats_of(c->loss[best], c->ns[best]), a = gd_stats_of(c->acc[best], c->ns[best]);

@@ -76,32 +76,40 @@ Test(ch03_sweep, grid_spans_four_decades_with_five_seeds) {
 }
 
 /* The text: Adam diverges at lr 1 (every seed, both schedules); plain SGD and momentum at
- * a constant lr 1 do not diverge by the trainer's rule but every seed ends near chance
- * (accuracy below 30 %, chance is 10 %). */
+ * a constant lr 1 do not diverge by the trainer's rule (no seed) but end near chance: a
+ * median accuracy below 30 % (chance is 10 %) and a median loss within 0.3 of ln 10.
+ * Recomputed from the sweep table, and the generated numbers checked against it. */
 Test(ch03_sweep, ways_of_failing) {
     t_tsv *t = t_tsv_read(D03 "sweep.tsv");
     int lr = t_tsv_col(t, "lr"), op = t_tsv_col(t, "optim"), st = t_tsv_col(t, "status"), acc = t_tsv_col(t, "val_acc"),
-        sc = t_tsv_col(t, "sched");
-    int n = 0;
-    for (int i = 0; i < t->nrows; i++) {
-        if (t_tsv_num(t, i, lr) != 1) continue;
-        if (strcmp(t_tsv_cell(t, i, op), "adam") == 0) {
-            cr_expect_str_eq(t_tsv_cell(t, i, st), "diverged");
-        } else if (strcmp(t_tsv_cell(t, i, sc), "constant") == 0) {
-            cr_expect_str_eq(t_tsv_cell(t, i, st), "ok", "%s at lr 1", t_tsv_cell(t, i, op));
-            cr_expect_lt(t_tsv_num(t, i, acc), 0.3, "%s at lr 1: accuracy %g, near chance expected",
-                         t_tsv_cell(t, i, op), t_tsv_num(t, i, acc));
-            n++;
+        vl = t_tsv_col(t, "val_loss"), sc = t_tsv_col(t, "sched");
+    for (int o = 0; o < 2; o++) {
+        double a[16], l[16];
+        int n = 0;
+        for (int i = 0; i < t->nrows; i++) {
+            if (t_tsv_num(t, i, lr) != 1 || strcmp(t_tsv_cell(t, i, op), opt_spec[o]) != 0 ||
+                strcmp(t_tsv_cell(t, i, sc), "constant") != 0)
+                continue;
+            cr_expect_str_eq(t_tsv_cell(t, i, st), "ok", "%s at lr 1", opt_spec[o]);
+            a[n] = 100 * t_tsv_num(t, i, acc), l[n++] = t_tsv_num(t, i, vl);
         }
+        cr_assert_eq(n, 5);
+        cr_expect_eq(numk(NUMS, "top_ndiv_%s_constant", opt_key[o]), 0);
+        double ma = t_median(a, n), ml = t_median(l, n);
+        cr_expect_lt(ma, 30, "%s at lr 1: median accuracy %g %%", opt_spec[o], ma);
+        cr_expect_lt(fabs(ml - log(10)), 0.3, "%s at lr 1: median loss %g", opt_spec[o], ml);
+        cr_expect_lt(fabs(numk(NUMS, "top_acc_med_%s_constant", opt_key[o]) - ma), 0.06);
     }
-    cr_expect_eq(n, 10);
+    for (int i = 0; i < t->nrows; i++)
+        if (t_tsv_num(t, i, lr) == 1 && strcmp(t_tsv_cell(t, i, op), "adam") == 0)
+            cr_expect_str_eq(t_tsv_cell(t, i, st), "diverged");
     t_tsv_free(t);
 }
 
 /* The best lr (lowest median loss) is inside the grid for both schedules; with the cosine
- * schedule the defaults (Adam 1e-3, momentum 1e-2) are within a decade of it and no
- * better; momentum and Adam end with a lower loss than plain SGD. */
-Test(ch03_sweep, best_lr_inside_grid_and_near_defaults) {
+ * schedule the defaults (Adam 1e-3, momentum 1e-2) are at or below it and no better (the
+ * gap the text quotes is >= 0); momentum and Adam end with a lower loss than plain SGD. */
+Test(ch03_sweep, best_lr_inside_grid_and_defaults_below_it) {
     const char *sch[2] = {"constant", "cosine"};
     for (int o = 0; o < 3; o++)
         for (int s = 0; s < 2; s++) {
@@ -111,7 +119,7 @@ Test(ch03_sweep, best_lr_inside_grid_and_near_defaults) {
             cr_expect(best > 1e-4 * 1.01 && best < 0.99, "%s: best lr %g at the grid's end", key, best);
             if (o > 0 && s == 1) {
                 double def = o == 2 ? 1e-3 : 1e-2;
-                cr_expect(best / def <= 10 && best / def >= 0.1, "%s: best %g, default %g", opt_key[o], best, def);
+                cr_expect_geq(best, def, "%s: best %g below the default %g", opt_key[o], best, def);
                 snprintf(key, sizeof key, "default_gap_%s_cosine", opt_key[o]);
                 cr_expect_geq(t_num(NUMS, key), 0);
             }
@@ -213,7 +221,8 @@ static void check_rangetest(const char *name) {
             }
         double sec = (me - ms) / 3.0;
         int iv = ms + (int)sec + (int)(sec / 2);
-        /* the log rounds lrs and losses to 6 digits: compare with 1e-3 */
+        /* the log has lr and smooth_loss in full, so the comparisons above pick the same
+         * points as the program (ties included); the .suggest table has 6 digits */
         cr_expect(fabs(t_tsv_num(s, r, t_tsv_col(s, "minimum")) / (L[im] / 10) - 1) < 1e-3, "%s: minimum", name);
         cr_expect(fabs(t_tsv_num(s, r, t_tsv_col(s, "steep")) / L[is] - 1) < 1e-3, "%s: steep", name);
         cr_expect(fabs(t_tsv_num(s, r, t_tsv_col(s, "valley")) / L[iv] - 1) < 1e-3, "%s: valley", name);
@@ -270,11 +279,11 @@ Test(ch03_rangetest, grading_recomputed) {
     }
 }
 
-/* The text's worded claims: valley suggests below the cosine sweep's best lr in every
- * run (the safe side), within two decades. */
+/* The text's worded claim: valley suggests below the cosine sweep's best lr in every run
+ * (the safe side). */
 Test(ch03_rangetest, valley_is_on_the_safe_side) {
     cr_expect_eq(t_num(NUMS, "rt_below_valley"), t_num(NUMS, "rt_runs"));
-    cr_expect_leq(t_num(NUMS, "rt_maxfactor_valley"), 100);
+    cr_expect_eq(t_num(NUMS, "rt_runs"), 15);
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -429,7 +438,7 @@ Test(ch03_sharpness, mlp_survives_above_initial_edge) {
 
 /* Edge of stability, from eos.tsv, per lr and seed: the text says that at the lrs where
  * 2/lr is above the starting sharpness the sharpness rises (its largest value is at least
- * 1.5 x its start); at lrs 0.2 and 0.3 every run reaches 90 % of 2/lr and over the second
+ * 1.5 x its start); at lr 0.1 it is still rising at the end; at lrs 0.2 and 0.3 every run reaches 90 % of 2/lr and over the second
  * half its mean stays within 20 % of 2/lr; and the generated counts match the table. */
 Test(ch03_sharpness, sharpness_climbs_to_two_over_lr) {
     const char *nums = D03 "numbers-eos.tsv";
@@ -454,6 +463,18 @@ Test(ch03_sharpness, sharpness_climbs_to_two_over_lr) {
                 if (2 * t_tsv_num(t, i, st) >= last_step) sum += s / edge, n++;
             }
             cr_assert(!isnan(first), "lr %g seed %g: no run", lrs[l], seed);
+            if (l == 0) {
+                /* "at 0.1 it is still rising at the end": the last measurement is above
+                 * the one 100 steps earlier */
+                double end = NAN, before = NAN;
+                for (int i = 0; i < t->nrows; i++) {
+                    if (fabs(t_tsv_num(t, i, lc) - lrs[l]) > 1e-9 || t_tsv_num(t, i, sdc) != seed) continue;
+                    if (t_tsv_num(t, i, st) == last_step) end = t_tsv_num(t, i, sh);
+                    if (t_tsv_num(t, i, st) == last_step - 100) before = t_tsv_num(t, i, sh);
+                }
+                cr_expect_gt(end, before, "lr 0.1 seed %g: sharpness %g at the end, %g 100 steps before", seed, end,
+                             before);
+            }
             reach += mx >= 0.9 * edge;
             if (first < edge) cr_expect_geq(mx, 1.5 * first, "lr %g seed %g: sharpness %g -> at most %g", lrs[l], seed, first, mx);
             if (l > 0) {
