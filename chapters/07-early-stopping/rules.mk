@@ -25,6 +25,8 @@ $(D07)/$(1).tsv $(D07)/numbers-$(1).tsv $(D07)/runs-$(1).tsv $(D07)/$(1)-final.b
 	$(call FIT07,$(1)) $(ES07) $(ES07_$(1)) --final $(D07)/$(1)-final.bin > /dev/null
 endef
 $(foreach r,full esloss esacc plateau,$(eval $(call es07,$(r))))
+# The full run also writes the seed bands of Figure 7.1.
+$(D07)/bands-full.tsv: $(D07)/full.tsv ;
 
 # ---------------------------------------------------------------------------
 # 7.3 Spikes: SGD with momentum 0.9 at lr 0.8 and 0.7 on a 784-256-256-10 MLP, 3 epochs,
