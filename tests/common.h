@@ -207,6 +207,23 @@ static inline double t_num(const char *path, const char *key) {
     return x;
 }
 
+/* t_run_file, read as a table: run cmd_fmt with "%s" replaced by a temporary file's
+ * path, require exit 0, and return the table the program wrote there. */
+static inline t_tsv *t_run_table(const char *cmd_fmt) {
+    char path[] = "/tmp/gdtest-table-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, cmd_fmt, path);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    t_tsv *t = t_tsv_read(path);
+    unlink(path);
+    return t;
+}
+
 /* Order statistics of v[0..n) (v is sorted in place). Median: the mean of the two
  * middle values when n is even. */
 static inline int t__cmp_double(const void *a, const void *b) {

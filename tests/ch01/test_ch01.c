@@ -40,23 +40,6 @@ static quad_row run_quad(const char *args) {
     return q;
 }
 
-/* A table the program writes, read with the shared reader (the command's %s is a
- * temporary file). */
-static t_tsv *run_table(const char *cmd_fmt) {
-    char path[] = "/tmp/gdtest-ch01-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, cmd_fmt, path);
-    t_result r = t_run(cmd);
-    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
-    t_free(&r);
-    t_tsv *t = t_tsv_read(path);
-    unlink(path);
-    return t;
-}
-
 /* ---------------------------------------------------------------------------------- */
 /* §1.1: the loss's scale. Gradient descent: multiplying f by c multiplies A (mu and L)
  * by c, and eta/c on c f takes the same steps as eta on f. */
@@ -64,10 +47,10 @@ Test(ch01_scale, gd_steps_are_unchanged_by_c_f_with_eta_over_c) {
     const double c = 10;
     char cmd[512];
     snprintf(cmd, sizeof cmd, QUAD " --lr 0.02,0.18181818181818182,0.205 --tol 0 --out %%s");
-    t_tsv *a = run_table(cmd);
+    t_tsv *a = t_run_table(cmd);
     snprintf(cmd, sizeof cmd, QUAD " --mu %g --L %g --lr %.17g,%.17g,%.17g --tol 0 --out %%s", 1 * c, 10 * c, 0.02 / c,
              0.18181818181818182 / c, 0.205 / c);
-    t_tsv *b = run_table(cmd);
+    t_tsv *b = t_run_table(cmd);
     cr_assert_eq(a->nrows, b->nrows);
     int x1a = t_tsv_col(a, "theta1"), x2a = t_tsv_col(a, "theta2"), x1b = t_tsv_col(b, "theta1"),
         x2b = t_tsv_col(b, "theta2");
@@ -188,7 +171,7 @@ Test(ch01_quadratic, the_table_of_section_1_4) {
 /* The bound |theta_t| <= rho^t |theta_0| holds at every step, not only in the limit
  * (I - eta A is symmetric), so the step counts are enough. */
 Test(ch01_quadratic, contraction_bound_holds_every_step) {
-    t_tsv *t = run_table(QUAD " --lr 0.02,0.1,0.18181818181818182,0.199 --steps 300 --tol 0 --out %s");
+    t_tsv *t = t_run_table(QUAD " --lr 0.02,0.1,0.18181818181818182,0.199 --steps 300 --tol 0 --out %s");
     int c1 = t_tsv_col(t, "theta1"), c2 = t_tsv_col(t, "theta2"), cs = t_tsv_col(t, "step"), cr = t_tsv_col(t, "rho");
     double start = 0;
     for (int i = 0; i < t->nrows; i++) {
