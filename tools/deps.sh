@@ -4,7 +4,7 @@
 # Prints what it installs; uses sudo when not root; fails with one clear line where
 # there is no apt-get or an install fails.
 set -u
-pkgs=${*:-"build-essential libopenblas-dev zlib1g-dev libcriterion-dev gnuplot-nox dataset-fashion-mnist parallel"}
+pkgs=${*:-"build-essential libopenblas-dev zlib1g-dev libcriterion-dev gnuplot-nox dataset-fashion-mnist fortunes parallel"}
 
 missing=""
 for p in $pkgs; do

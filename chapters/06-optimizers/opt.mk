@@ -1,0 +1,1 @@
+# Chapter 6, part 'opt' (see rules.mk). Append this part's runs to RUNS and its numbers tables to N06.
