@@ -8,8 +8,11 @@
 #include "layers.h"
 #include "tensor.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <string.h>
+
+#undef I /* <complex.h>, which cblas.h pulls in, defines I; here it is a dimension */
 
 #define GD__BLOCK 8
 #define GD__XENT_KEEP 64 /* classes whose exp gd_xent_forward keeps (on the stack) */
@@ -121,4 +124,249 @@ int gd_count_correct(const float *logits, const int *y, int N, int K) {
     int correct = 0;
     for (int i = 0; i < N; i++) correct += gd_argmax(logits + (size_t)i * K, K) == y[i];
     return correct;
+}
+
+/* ---------------------------------------------------------------------------------
+ * Transformer layers. Shapes (B, T, C), NH heads of hs = C / NH channels; see layers.h.
+ * The attention calls cblas_sgemm directly, because its operands are strided views
+ * into qkv (row stride 3C), which gd_matmul's packed arguments cannot express. */
+
+void gd_encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
+                        int B, int T, int C) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            float *o = out + ((size_t)b * T + t) * C;
+            const float *we = wte + (size_t)tokens[b * T + t] * C, *pe = wpe + (size_t)t * C;
+            for (int c = 0; c < C; c++) o[c] = we[c] + pe[c];
+        }
+}
+
+void gd_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
+                         int B, int T, int C) {
+    /* from out[b, t] = wte[tokens[b, t]] + wpe[t]: each row of dout goes to the row of
+     * wte it was read from and to position t's row of wpe */
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float *d = dout + ((size_t)b * T + t) * C;
+            if (dwte) {
+                float *dw = dwte + (size_t)tokens[b * T + t] * C;
+                for (int c = 0; c < C; c++) dw[c] += d[c];
+            }
+            if (dwpe) {
+                float *dp = dwpe + (size_t)t * C;
+                for (int c = 0; c < C; c++) dp[c] += d[c];
+            }
+        }
+}
+
+void gd_layernorm_forward(float *out, float *mean, float *rstd, const float *in,
+                          const float *w, const float *b, int N, int C) {
+    for (int i = 0; i < N; i++) {
+        const float *x = in + (size_t)i * C;
+        float *o = out + (size_t)i * C;
+        /* two passes in double: the mean, then the biased variance about it */
+        double m = 0.0;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= C;
+        double v = 0.0;
+        for (int c = 0; c < C; c++) {
+            double d = x[c] - m;
+            v += d * d;
+        }
+        v /= C;
+        float s = (float)(1.0 / sqrt(v + (double)GD_LN_EPS));
+        float mf = (float)m;
+        for (int c = 0; c < C; c++) o[c] = (x[c] - mf) * s * w[c] + b[c];
+        mean[i] = mf;
+        rstd[i] = s;
+    }
+}
+
+void gd_layernorm_backward(float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, const float *mean,
+                           const float *rstd, int N, int C) {
+    for (int i = 0; i < N; i++) {
+        const float *x = in + (size_t)i * C, *d = dout + (size_t)i * C;
+        float m = mean[i], s = rstd[i];
+        /* from out = xhat * w + b with xhat = (x - mean) rstd:
+         * g = dout * w is the gradient w.r.t. xhat; its two means over the row */
+        double gmean = 0.0, gxmean = 0.0;
+        for (int c = 0; c < C; c++) {
+            float xhat = (x[c] - m) * s, g = d[c] * w[c];
+            gmean += g;
+            gxmean += (double)g * xhat;
+        }
+        float gm = (float)(gmean / C), gxm = (float)(gxmean / C);
+        for (int c = 0; c < C; c++) {
+            float xhat = (x[c] - m) * s;
+            if (db) db[c] += d[c];                 /* from + b */
+            if (dw) dw[c] += d[c] * xhat;          /* from xhat * w */
+            /* through xhat = (x - mean) rstd, mean and rstd both depending on x:
+             * dx = rstd (g - mean(g) - xhat mean(g xhat)) */
+            if (din) din[(size_t)i * C + c] += s * (d[c] * w[c] - gm - xhat * gxm);
+        }
+    }
+}
+
+/* Row t of a causal score block: softmax over s <= t, zero above the diagonal. */
+static void gd__causal_softmax_row(float *a, int t, int T) {
+    float amax = a[0];
+    for (int s = 1; s <= t; s++) amax = a[s] > amax ? a[s] : amax;
+    float sum = 0.0f;
+    for (int s = 0; s <= t; s++) {
+        a[s] = expf(a[s] - amax);
+        sum += a[s];
+    }
+    float inv = 1.0f / sum;
+    for (int s = 0; s <= t; s++) a[s] *= inv;
+    for (int s = t + 1; s < T; s++) a[s] = 0.0f;
+}
+
+void gd_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C,
+                          int NH) {
+    int hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            const float *q = qkv + (size_t)b * T * C3 + h * hs, *k = q + C, *v = q + 2 * C;
+            float *a = att + ((size_t)b * NH + h) * T * T;
+            float *o = out + (size_t)b * T * C + h * hs;
+            /* scores a (T, T) = q (T, hs) @ k^T (hs, T) / sqrt(hs); the upper triangle
+             * is computed too (one sgemm beats T small ones) and masked below */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, C3, k, C3,
+                        0.0f, a, T);
+            for (int t = 0; t < T; t++) gd__causal_softmax_row(a + (size_t)t * T, t, T);
+            /* o (T, hs) = a (T, T) @ v (T, hs) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, C3,
+                        0.0f, o, C);
+        }
+}
+
+void gd_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T,
+                                int C, int NH) {
+    int hs = C / NH, C3 = 3 * C;
+    double scale = 1.0 / sqrt((double)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
+                float *a = att + (((size_t)b * NH + h) * T + t) * T;
+                double pre[T > 0 ? T : 1], amax = -INFINITY, sum = 0.0;
+                for (int s = 0; s <= t; s++) {
+                    const float *k = qkv + ((size_t)b * T + s) * C3 + C + h * hs;
+                    double dot = 0.0;
+                    for (int i = 0; i < hs; i++) dot += (double)q[i] * k[i];
+                    pre[s] = dot * scale;
+                    amax = pre[s] > amax ? pre[s] : amax;
+                }
+                for (int s = 0; s <= t; s++) sum += pre[s] = exp(pre[s] - amax);
+                for (int s = 0; s < T; s++) a[s] = s <= t ? (float)(pre[s] / sum) : 0.0f;
+                float *o = out + ((size_t)b * T + t) * C + h * hs;
+                for (int i = 0; i < hs; i++) {
+                    double acc = 0.0;
+                    for (int s = 0; s <= t; s++)
+                        acc += (double)a[s] * qkv[((size_t)b * T + s) * C3 + 2 * C + h * hs + i];
+                    o[i] = (float)acc;
+                }
+            }
+}
+
+void gd_attention_backward(float *dqkv, float *work, const float *dout, const float *qkv,
+                           const float *att, int B, int T, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C;
+    float scale = 1.0f / sqrtf((float)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            size_t qoff = (size_t)b * T * C3 + h * hs;
+            const float *q = qkv + qoff, *k = q + C, *v = q + 2 * C;
+            float *dq = dqkv + qoff, *dk = dq + C, *dv = dq + 2 * C;
+            const float *a = att + ((size_t)b * NH + h) * T * T;
+            const float *dout_bh = dout + (size_t)b * T * C + h * hs;
+            float *da = work;
+            /* from o = a @ v:  da (T, T) = dout (T, hs) @ v^T;  dv += a^T @ dout */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, dout_bh, C, v,
+                        C3, 0.0f, da, T);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, dout_bh,
+                        C, 1.0f, dv, C3);
+            /* from a = softmax(pre) row by row (s <= t): dpre = a (da - sum_s a da), and
+             * the 1/sqrt(hs) of pre folded in; zero above the diagonal (masked) */
+            for (int t = 0; t < T; t++) {
+                const float *ar = a + (size_t)t * T;
+                float *dr = da + (size_t)t * T;
+                float dot = 0.0f;
+                for (int s = 0; s <= t; s++) dot += ar[s] * dr[s];
+                for (int s = 0; s <= t; s++) dr[s] = ar[s] * (dr[s] - dot) * scale;
+                for (int s = t + 1; s < T; s++) dr[s] = 0.0f;
+            }
+            /* from pre = q @ k^T (scaled):  dq += dpre @ k;  dk += dpre^T @ q */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, k, C3,
+                        1.0f, dq, C3);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, q, C3,
+                        1.0f, dk, C3);
+        }
+}
+
+void gd_attention_backward_naive(float *dqkv, const float *dout, const float *qkv,
+                                 const float *att, int B, int T, int C, int NH) {
+    int hs = C / NH, C3 = 3 * C;
+    double scale = 1.0 / sqrt((double)hs);
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *a = att + (((size_t)b * NH + h) * T + t) * T;
+                const float *d = dout + ((size_t)b * T + t) * C + h * hs;
+                const float *q = qkv + ((size_t)b * T + t) * C3 + h * hs;
+                float *dq = dqkv + ((size_t)b * T + t) * C3 + h * hs;
+                double da[T > 0 ? T : 1], dot = 0.0;
+                for (int s = 0; s <= t; s++) {
+                    const float *v = qkv + ((size_t)b * T + s) * C3 + 2 * C + h * hs;
+                    float *dv = dqkv + ((size_t)b * T + s) * C3 + 2 * C + h * hs;
+                    double acc = 0.0;
+                    for (int i = 0; i < hs; i++) {
+                        acc += (double)d[i] * v[i];               /* da = dout . v */
+                        dv[i] += (float)((double)a[s] * d[i]);    /* dv += a dout */
+                    }
+                    da[s] = acc;
+                    dot += a[s] * acc;
+                }
+                for (int s = 0; s <= t; s++) {
+                    double dpre = a[s] * (da[s] - dot) * scale;
+                    const float *k = qkv + ((size_t)b * T + s) * C3 + C + h * hs;
+                    float *dk = dqkv + ((size_t)b * T + s) * C3 + C + h * hs;
+                    for (int i = 0; i < hs; i++) {
+                        dq[i] += (float)(dpre * k[i]);
+                        dk[i] += (float)(dpre * q[i]);
+                    }
+                }
+            }
+}
+
+#define GD__GELU_S 0.7978845608028654f /* sqrt(2 / pi) */
+#define GD__GELU_A 0.044715f
+
+void gd_gelu_forward(float *out, const float *in, int n) {
+    for (int i = 0; i < n; i++) {
+        float x = in[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GD__GELU_S * (x + GD__GELU_A * x * x * x)));
+    }
+}
+
+void gd_gelu_backward(float *din, const float *dout, const float *in, int n) {
+    for (int i = 0; i < n; i++) {
+        float x = in[i];
+        float th = tanhf(GD__GELU_S * (x + GD__GELU_A * x * x * x));
+        /* from out = 0.5 x (1 + th(u(x))): 0.5 (1 + th) + 0.5 x (1 - th^2) u'(x) */
+        float du = GD__GELU_S * (1.0f + 3.0f * GD__GELU_A * x * x);
+        din[i] += dout[i] * (0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * du);
+    }
+}
+
+void gd_residual_forward(float *out, const float *a, const float *b, int n) {
+    for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void gd_residual_backward(float *da, float *db, const float *dout, int n) {
+    /* from out = a + b: both inputs receive dout unchanged */
+    if (da) for (int i = 0; i < n; i++) da[i] += dout[i];
+    if (db) for (int i = 0; i < n; i++) db[i] += dout[i];
 }

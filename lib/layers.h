@@ -50,4 +50,81 @@ void gd_mse_backward(float *dpred, const float *pred, const float *target, int n
 /* Number of rows whose argmax equals the label. logits (N, K). */
 int gd_count_correct(const float *logits, const int *y, int N, int K);
 
+/* ---------------------------------------------------------------------------------
+ * Transformer layers (GPT-2's, as in nanoGPT and llm.c), on activations laid out
+ * (B, T, C): B sequences of T positions, C channels, row-major; NH attention heads of
+ * hs = C / NH channels each. N = B * T rows where a layer treats positions alike.
+ * Forward functions write their outputs; backward functions ACCUMULATE (+=) as above.
+ *
+ *   gd_encoder_forward(x, tokens, wte, wpe, B, T, C);            // x (B, T, C)
+ *   gd_layernorm_forward(h, mean, rstd, x, w, b, B * T, C);      // h = ln_1(x)
+ *   gd_linear_forward(qkv, h, w_attn, b_attn, B * T, C, 3 * C);  // (B, T, 3C)
+ *   gd_attention_forward(y, att, qkv, B, T, C, NH);              // y (B, T, C)
+ *   gd_gelu_forward(g, f, n);
+ *   gd_residual_forward(x2, x, a, n);                            // x2 = x + a
+ * --------------------------------------------------------------------------------- */
+
+/* Token + learned position embedding (nn.Embedding twice, summed):
+ *   out[b, t, :] = wte[tokens[b, t], :] + wpe[t, :]
+ * out (B, T, C), tokens (B, T) in [0, V), wte (V, C), wpe (>= T, C). */
+void gd_encoder_forward(float *out, const int *tokens, const float *wte, const float *wpe,
+                        int B, int T, int C);
+/* dwte[tokens[b, t], :] += dout[b, t, :];  dwpe[t, :] += dout[b, t, :].  Either may be NULL. */
+void gd_encoder_backward(float *dwte, float *dwpe, const float *dout, const int *tokens,
+                         int B, int T, int C);
+
+/* LayerNorm over the last dimension of N rows (nn.LayerNorm(C), eps GD_LN_EPS):
+ *   mean = sum_c x[c] / C,  var = sum_c (x[c] - mean)^2 / C (biased, as torch),
+ *   rstd = 1 / sqrt(var + eps),  out[c] = (x[c] - mean) * rstd * w[c] + b[c].
+ * out, in (N, C); w, b (C); mean, rstd (N) are kept for backward. */
+#define GD_LN_EPS 1e-5f
+void gd_layernorm_forward(float *out, float *mean, float *rstd, const float *in,
+                          const float *w, const float *b, int N, int C);
+/* din += dx; dw += sum_rows dout * xhat; db += sum_rows dout, where xhat = (x - mean) rstd
+ * and dx = rstd (g - mean_c(g) - xhat mean_c(g xhat)) with g = dout * w.  Any output may
+ * be NULL (then it is skipped). */
+void gd_layernorm_backward(float *din, float *dw, float *db, const float *dout,
+                           const float *in, const float *w, const float *mean,
+                           const float *rstd, int N, int C);
+
+/* Causal multi-head self-attention, the part between c_attn and c_proj:
+ *   qkv (B, T, 3C) holds q, k, v side by side: q = qkv[b, t, 0:C], k = [C:2C], v = [2C:3C];
+ *   head h uses channels h*hs .. h*hs + hs - 1 of each.
+ *   att[b, h, t, s] = softmax_s( q_t . k_s / sqrt(hs) ) over s <= t, 0 for s > t
+ *   out[b, t, h*hs + i] = sum_s att[b, h, t, s] v_s[h*hs + i]
+ * out (B, T, C); att (B, NH, T, T) the probabilities, kept for backward.
+ * This one does the products with sgemm, one (T, T) block per (b, h); the _naive twin
+ * is the specification (plain loops, double accumulation) the tests hold it to. */
+void gd_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C,
+                          int NH);
+void gd_attention_forward_naive(float *out, float *att, const float *qkv, int B, int T,
+                                int C, int NH);
+/* dqkv (B, T, 3C) += the gradient through out, from dout (B, T, C), the forward's qkv and
+ * att.  work: T * T floats of scratch (overwritten).  From the forward above:
+ *   dv_s += sum_t att[t, s] dout_t;   datt[t, s] = dout_t . v_s
+ *   dpre[t, s] = att[t, s] (datt[t, s] - sum_r att[t, r] datt[t, r])   (softmax backward)
+ *   dq_t += sum_s dpre[t, s] k_s / sqrt(hs);   dk_s += sum_t dpre[t, s] q_t / sqrt(hs) */
+void gd_attention_backward(float *dqkv, float *work, const float *dout, const float *qkv,
+                           const float *att, int B, int T, int C, int NH);
+void gd_attention_backward_naive(float *dqkv, const float *dout, const float *qkv,
+                                 const float *att, int B, int T, int C, int NH);
+
+/* GELU in GPT-2's tanh form (nn.GELU(approximate='tanh')):
+ *   out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).  n elements. */
+void gd_gelu_forward(float *out, const float *in, int n);
+/* din += dout * d out / d in, recomputed from the forward's INPUT:
+ *   with u = sqrt(2/pi) (x + 0.044715 x^3), th = tanh(u):
+ *   d out / dx = 0.5 (1 + th) + 0.5 x (1 - th^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) */
+void gd_gelu_backward(float *din, const float *dout, const float *in, int n);
+
+/* Residual connection: out = a + b (n elements; out may be a or b). */
+void gd_residual_forward(float *out, const float *a, const float *b, int n);
+/* da += dout; db += dout (either may be NULL). */
+void gd_residual_backward(float *da, float *db, const float *dout, int n);
+
+/* The head and the loss need no layer of their own: the weight-tied head is
+ * gd_linear_forward(logits, x, wte, NULL, B * T, C, V) (wte (V, C) as the weight), and
+ * cross-entropy over the vocabulary is gd_xent_forward(probs, logits, targets, B * T, V),
+ * the mean over all B * T positions, as F.cross_entropy on logits.view(-1, V). */
+
 #endif

@@ -470,3 +470,281 @@ Test(lib_layers, count_correct) {
     cr_assert_eq(gd_count_correct(logits, y_none, 4, 3), 0);
     cr_assert_eq(gd_count_correct(logits, y_some, 1, 3), 1);
 }
+
+/* ===============================================================================
+ * Transformer layers (suite lib_layers_tf): each backward against finite differences
+ * of its forward, with the same L = sum(out * R), eps, floor and tolerance as above;
+ * the += convention; NULL outputs; the fast attention against its naive twin.
+ * Dimension letters: B batch, T positions, C width, NH heads (hs = C / NH), V vocabulary.
+ * Against PyTorch: tests/lib/test_gpt.c. */
+
+/* encoder */
+typedef struct {
+    int *tokens;
+    float *wte, *wpe, *R, *out;
+    int B, T, C;
+} enc_ctx;
+
+static double enc_loss(void *p) {
+    enc_ctx *c = p;
+    gd_encoder_forward(c->out, c->tokens, c->wte, c->wpe, c->B, c->T, c->C);
+    return weighted_sum(c->out, c->R, c->B * c->T * c->C);
+}
+
+Test(lib_layers_tf, encoder_gradcheck_and_accumulate) {
+    enum { B = 2, T = 4, C = 3, V = 5, BLOCK = 6 };
+    int tokens[B * T] = {1, 4, 4, 0, 2, 1, 1, 1}; /* repeats: rows of dwte add up */
+    gd_rng r;
+    gd_rng_seed(&r, 21);
+    enc_ctx c = {tokens, randn(&r, V * C, 1), randn(&r, BLOCK * C, 1), randn(&r, B * T * C, 1),
+                 zeros(B * T * C), B, T, C};
+    float *dwte = zeros(V * C), *dwpe = zeros(BLOCK * C);
+    gd_encoder_backward(dwte, dwpe, c.R, tokens, B, T, C);
+    double e = gd_gradcheck(enc_loss, &c, c.wte, dwte, V * C, GC_EPS, GC_FLOOR);
+    cr_assert(e < GC_TOL, "encoder dwte: rel err %g", e);
+    e = gd_gradcheck(enc_loss, &c, c.wpe, dwpe, BLOCK * C, GC_EPS, GC_FLOOR);
+    cr_assert(e < GC_TOL, "encoder dwpe: rel err %g", e);
+    /* rows of wte that no token uses (3) and positions >= T get no gradient */
+    for (int k = 0; k < C; k++) cr_assert_eq(dwte[3 * C + k], 0.0f);
+    for (int k = T * C; k < BLOCK * C; k++) cr_assert_eq(dwpe[k], 0.0f);
+    /* += : a second call doubles; NULL skips */
+    float *once = malloc(V * C * sizeof *once);
+    memcpy(once, dwte, V * C * sizeof *once);
+    gd_encoder_backward(dwte, NULL, c.R, tokens, B, T, C);
+    for (int k = 0; k < V * C; k++) cr_assert_float_eq(dwte[k], 2 * once[k], 1e-6);
+    free(once), free(dwte), free(dwpe);
+    free(c.wte), free(c.wpe), free(c.R), free(c.out);
+}
+
+/* layernorm */
+typedef struct {
+    float *x, *w, *b, *R, *out, *mean, *rstd;
+    int N, C;
+} ln_ctx;
+
+static double ln_loss(void *p) {
+    ln_ctx *c = p;
+    gd_layernorm_forward(c->out, c->mean, c->rstd, c->x, c->w, c->b, c->N, c->C);
+    return weighted_sum(c->out, c->R, c->N * c->C);
+}
+
+static ln_ctx ln_setup(int N, int C, uint64_t seed) {
+    gd_rng r;
+    gd_rng_seed(&r, seed);
+    ln_ctx c = {randn(&r, N * C, 1), randn(&r, C, 1), randn(&r, C, 1), randn(&r, N * C, 1),
+                zeros(N * C), zeros(N), zeros(N), N, C};
+    for (int k = 0; k < N * C; k++) c.x[k] += 0.5f; /* a nonzero mean to remove */
+    for (int k = 0; k < C; k++) c.w[k] += 1.0f;
+    return c;
+}
+
+static void ln_teardown(ln_ctx *c) {
+    free(c->x), free(c->w), free(c->b), free(c->R), free(c->out), free(c->mean), free(c->rstd);
+}
+
+Test(lib_layers_tf, layernorm_gradcheck) {
+    int sizes[][2] = {{5, 8}, {3, 17}, {1, 2}};
+    for (int s = 0; s < 3; s++) {
+        int N = sizes[s][0], C = sizes[s][1];
+        ln_ctx c = ln_setup(N, C, 30 + s);
+        ln_loss(&c);
+        float *dx = zeros(N * C), *dw = zeros(C), *db = zeros(C);
+        gd_layernorm_backward(dx, dw, db, c.R, c.x, c.w, c.mean, c.rstd, N, C);
+        double e = gd_gradcheck(ln_loss, &c, c.x, dx, (size_t)N * C, GC_EPS, GC_FLOOR);
+        cr_assert(e < GC_TOL, "layernorm %dx%d dx: rel err %g", N, C, e);
+        e = gd_gradcheck(ln_loss, &c, c.w, dw, (size_t)C, GC_EPS, GC_FLOOR);
+        cr_assert(e < GC_TOL, "layernorm %dx%d dw: rel err %g", N, C, e);
+        e = gd_gradcheck(ln_loss, &c, c.b, db, (size_t)C, GC_EPS, GC_FLOOR);
+        cr_assert(e < GC_TOL, "layernorm %dx%d db: rel err %g", N, C, e);
+        free(dx), free(dw), free(db);
+        ln_teardown(&c);
+    }
+}
+
+Test(lib_layers_tf, layernorm_normalises_and_accumulates) {
+    enum { N = 4, C = 16 };
+    ln_ctx c = ln_setup(N, C, 40);
+    for (int k = 0; k < C; k++) c.w[k] = 1.0f, c.b[k] = 0.0f;
+    ln_loss(&c);
+    /* with w = 1, b = 0 each row has mean 0 and variance var / (var + eps) ~ 1 */
+    for (int i = 0; i < N; i++) {
+        double m = 0, v = 0;
+        for (int k = 0; k < C; k++) m += c.out[i * C + k];
+        m /= C;
+        for (int k = 0; k < C; k++) v += (c.out[i * C + k] - m) * (c.out[i * C + k] - m);
+        v /= C;
+        cr_assert(fabs(m) < 1e-6 && fabs(v - 1.0) < 1e-4, "row %d: mean %g var %g", i, m, v);
+    }
+    float *dx = zeros(N * C), *dw = zeros(C), *once = zeros(N * C);
+    gd_layernorm_backward(dx, dw, NULL, c.R, c.x, c.w, c.mean, c.rstd, N, C);
+    memcpy(once, dx, N * C * sizeof *dx);
+    gd_layernorm_backward(dx, NULL, NULL, c.R, c.x, c.w, c.mean, c.rstd, N, C);
+    for (int k = 0; k < N * C; k++) cr_assert_float_eq(dx[k], 2 * once[k], 1e-5);
+    free(dx), free(dw), free(once);
+    ln_teardown(&c);
+}
+
+/* attention */
+typedef struct {
+    float *qkv, *R, *out, *att;
+    int B, T, C, NH, naive;
+} att_ctx;
+
+static double att_loss(void *p) {
+    att_ctx *c = p;
+    if (c->naive) gd_attention_forward_naive(c->out, c->att, c->qkv, c->B, c->T, c->C, c->NH);
+    else gd_attention_forward(c->out, c->att, c->qkv, c->B, c->T, c->C, c->NH);
+    return weighted_sum(c->out, c->R, c->B * c->T * c->C);
+}
+
+static att_ctx att_setup(int B, int T, int C, int NH, uint64_t seed) {
+    gd_rng r;
+    gd_rng_seed(&r, seed);
+    att_ctx c = {randn(&r, B * T * 3 * C, 1), randn(&r, B * T * C, 1), zeros(B * T * C),
+                 zeros(B * NH * T * T), B, T, C, NH, 0};
+    return c;
+}
+
+static void att_teardown(att_ctx *c) { free(c->qkv), free(c->R), free(c->out), free(c->att); }
+
+Test(lib_layers_tf, attention_gradcheck) {
+    int sizes[][4] = {{2, 5, 8, 2}, {1, 7, 6, 3}, {1, 1, 4, 1}};
+    for (int s = 0; s < 3; s++)
+        for (int naive = 0; naive <= 1; naive++) {
+            int B = sizes[s][0], T = sizes[s][1], C = sizes[s][2], NH = sizes[s][3];
+            att_ctx c = att_setup(B, T, C, NH, 50 + s);
+            c.naive = naive;
+            att_loss(&c);
+            int n = B * T * 3 * C;
+            float *dqkv = zeros(n), *work = zeros(T * T);
+            if (naive) gd_attention_backward_naive(dqkv, c.R, c.qkv, c.att, B, T, C, NH);
+            else gd_attention_backward(dqkv, work, c.R, c.qkv, c.att, B, T, C, NH);
+            double e = gd_gradcheck(att_loss, &c, c.qkv, dqkv, (size_t)n, GC_EPS, GC_FLOOR);
+            cr_assert(e < GC_TOL, "attention%s B%d T%d C%d NH%d: rel err %g",
+                      naive ? " (naive)" : "", B, T, C, NH, e);
+            free(dqkv), free(work);
+            att_teardown(&c);
+        }
+}
+
+Test(lib_layers_tf, attention_is_causal) {
+    /* changing position t's q, k, v changes no output before t */
+    enum { B = 1, T = 6, C = 8, NH = 2 };
+    att_ctx c = att_setup(B, T, C, NH, 60);
+    att_loss(&c);
+    float *before = zeros(B * T * C);
+    memcpy(before, c.out, sizeof(float) * B * T * C);
+    for (int k = 0; k < 3 * C; k++) c.qkv[4 * 3 * C + k] += 1.0f;
+    att_loss(&c);
+    for (int k = 0; k < 4 * C; k++) cr_assert_eq(c.out[k], before[k], "output %d changed", k);
+    int changed = 0;
+    for (int k = 4 * C; k < T * C; k++) changed |= c.out[k] != before[k];
+    cr_assert(changed);
+    for (int h = 0; h < NH; h++)
+        for (int t = 0; t < T; t++) {
+            double sum = 0;
+            for (int s = 0; s < T; s++) {
+                float a = c.att[(h * T + t) * T + s];
+                if (s > t) cr_assert_eq(a, 0.0f);
+                sum += a;
+            }
+            cr_assert(fabs(sum - 1.0) < 1e-6);
+        }
+    free(before);
+    att_teardown(&c);
+}
+
+Test(lib_layers_tf, attention_fast_matches_naive) {
+    /* the sgemm version against the specification at sizes with tails (T = 17, hs = 8)
+     * and T = 1; float32 against double accumulation: within 1e-5 of the array's max */
+    int sizes[][4] = {{3, 17, 24, 3}, {2, 1, 8, 2}, {1, 64, 32, 4}};
+    for (int s = 0; s < 3; s++) {
+        int B = sizes[s][0], T = sizes[s][1], C = sizes[s][2], NH = sizes[s][3];
+        att_ctx c = att_setup(B, T, C, NH, 70 + s);
+        for (int k = 0; k < B * T * 3 * C; k++) c.qkv[k] *= 2.0f; /* peakier softmax */
+        int no = B * T * C, na = B * NH * T * T, nq = B * T * 3 * C;
+        float *out2 = zeros(no), *att2 = zeros(na), *dq1 = zeros(nq), *dq2 = zeros(nq);
+        float *work = zeros(T * T);
+        gd_attention_forward(c.out, c.att, c.qkv, B, T, C, NH);
+        gd_attention_forward_naive(out2, att2, c.qkv, B, T, C, NH);
+        gd_attention_backward(dq1, work, c.R, c.qkv, c.att, B, T, C, NH);
+        gd_attention_backward_naive(dq2, c.R, c.qkv, att2, B, T, C, NH);
+        struct { const float *a, *b; int n; const char *what; } cmp[] = {
+            {c.out, out2, no, "out"}, {c.att, att2, na, "att"}, {dq1, dq2, nq, "dqkv"}};
+        for (int k = 0; k < 3; k++) {
+            double scale = 0, worst = 0;
+            for (int i = 0; i < cmp[k].n; i++) scale = fmax(scale, fabs(cmp[k].b[i]));
+            for (int i = 0; i < cmp[k].n; i++) worst = fmax(worst, fabs(cmp[k].a[i] - cmp[k].b[i]));
+            cr_assert(worst <= 1e-5 * scale, "%s B%d T%d C%d NH%d: %g of %g", cmp[k].what, B, T,
+                      C, NH, worst, scale);
+        }
+        /* += : a second backward doubles */
+        memcpy(dq2, dq1, nq * sizeof *dq1);
+        gd_attention_backward(dq1, work, c.R, c.qkv, c.att, B, T, C, NH);
+        for (int i = 0; i < nq; i++) cr_assert_float_eq(dq1[i], 2 * dq2[i], 1e-5 * (1 + fabsf(dq2[i])));
+        free(out2), free(att2), free(dq1), free(dq2), free(work);
+        att_teardown(&c);
+    }
+}
+
+/* GELU */
+typedef struct {
+    float *x, *R, *out;
+    int n;
+} gelu_ctx;
+
+static double gelu_loss(void *p) {
+    gelu_ctx *c = p;
+    gd_gelu_forward(c->out, c->x, c->n);
+    return weighted_sum(c->out, c->R, c->n);
+}
+
+Test(lib_layers_tf, gelu_gradcheck_and_accumulate) {
+    /* backward takes the forward's INPUT (GELU is not invertible from its output) */
+    enum { n = 60 };
+    gd_rng r;
+    gd_rng_seed(&r, 52);
+    gelu_ctx c = {randn(&r, n, 2.0f), randn(&r, n, 1), zeros(n), n};
+    float *dx = zeros(n);
+    gd_gelu_backward(dx, c.R, c.x, n);
+    double e = gd_gradcheck(gelu_loss, &c, c.x, dx, n, GC_EPS, GC_FLOOR);
+    cr_assert(e < GC_TOL, "gelu: rel err %g", e);
+    float once[n];
+    memcpy(once, dx, sizeof once);
+    gd_gelu_backward(dx, c.R, c.x, n);
+    for (int i = 0; i < n; i++) cr_assert_float_eq(dx[i], 2 * once[i], 1e-6);
+    free(c.x), free(c.R), free(c.out), free(dx);
+}
+
+Test(lib_layers_tf, gelu_forward_vs_double_formula) {
+    /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) in double; float32 within a few
+     * ulps of |x| (tanhf is within 2 ulp) */
+    enum { n = 1201 };
+    float x[n], out[n];
+    for (int i = 0; i < n; i++) x[i] = -12.0f + 0.02f * (float)i;
+    gd_gelu_forward(out, x, n);
+    for (int i = 0; i < n; i++) {
+        double xd = x[i];
+        double want = 0.5 * xd * (1.0 + tanh(sqrt(2.0 / M_PI) * (xd + 0.044715 * xd * xd * xd)));
+        cr_assert(fabs(out[i] - want) <= 8 * FLT_EPSILON * fmax(fabs(xd), 1e-3),
+                  "gelu(%g) = %.9g, want %.9g", xd, out[i], want);
+    }
+    /* GELU's shape: 0 at 0, x for large x, 0 for very negative x */
+    cr_assert_eq(out[600], 0.0f);
+    cr_assert_float_eq(out[n - 1], 12.0f, 1e-6);
+    cr_assert(fabsf(out[0]) < 1e-6f);
+}
+
+/* residual */
+Test(lib_layers_tf, residual_forward_and_backward) {
+    float a[5] = {1, -2, 3, 0.5f, 4}, b[5] = {0.25f, 2, -1, 0, 1}, out[5];
+    gd_residual_forward(out, a, b, 5);
+    for (int i = 0; i < 5; i++) cr_assert_eq(out[i], a[i] + b[i]);
+    float d[5] = {1, 2, 3, 4, 5}, da[5] = {1, 1, 1, 1, 1}, db[5] = {0};
+    gd_residual_backward(da, db, d, 5);
+    for (int i = 0; i < 5; i++) cr_assert(da[i] == 1 + d[i] && db[i] == d[i]);
+    gd_residual_backward(NULL, db, d, 5);
+    for (int i = 0; i < 5; i++) cr_assert_eq(db[i], 2 * d[i]);
+    gd_residual_forward(a, a, b, 5); /* in place */
+    cr_assert_eq(a[0], 1.25f);
+}
