@@ -1,10 +1,12 @@
-/* optim.c -- SGD, Adam, AdamW, RMSprop and Adagrad as torch.optim computes them.
+/* optim.c -- SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam, Adamax and Adadelta as
+ * torch.optim computes them.
  *
  * Each update follows PyTorch 1.13's single-tensor code (torch/optim/NAME.py, the
  * _single_tensor_* functions) one tensor operation at a time, in float32: state and
  * parameters are floats; a hyperparameter is rounded to float where torch hands it to a
- * tensor kernel, and scalar factors (Adam's bias corrections, Adagrad's decayed lr) are
- * computed in double as Python computes them, then rounded. Where torch's kernel rounds
+ * tensor kernel, and scalar factors (Adam's bias corrections, Adagrad's decayed lr,
+ * NAdam's momentum schedule, RAdam's rectification) are computed in double as Python
+ * computes them, then rounded. Where torch's kernel rounds
  * once, so do we: its CPU kernels (AVX2) compute add(x, alpha=a) and addcmul as a fused
  * multiply-add, x + a*y with a single rounding, which is fmaf(a, y, x) here; a mul_
  * followed by add_ is two kernels and rounds twice. Written this way our updates equal
@@ -12,8 +14,12 @@
  * Every update rule is written in ASCII at the line that performs it, with w the
  * parameter, g its gradient and t the group's step count (1 at the first update).
  *
- * Deliberately left out: maximize, foreach/fused kernels, sparse or complex gradients,
- * skipping parameters without a gradient (every gd_param has one).
+ * maximize (every kind but NAdam and RAdam, which lack it in torch 1.13) negates the
+ * gradient first, before weight decay, as torch 1.13 does: g = -g (exact).
+ *
+ * Deliberately left out: foreach/fused kernels, sparse or complex gradients, skipping
+ * parameters without a gradient (every gd_param has one); torch 2.x's additions (NAdam's
+ * and RAdam's decoupled_weight_decay, their maximize, Adam's capturable/differentiable).
  *
  * Dimension letters: P parameters in a group, n the elements of one parameter.
  */
@@ -42,7 +48,8 @@ void gd_sgd_step(gd_param *params, int nparams, float lr) {
 
 #define GD__K(kind) (1u << (kind))
 #define GD__ADAMS (GD__K(GD_ADAM) | GD__K(GD_ADAMW))
-#define GD__ALL 0x1fu   /* all five kinds */
+#define GD__BETAS (GD__ADAMS | GD__K(GD_NADAM) | GD__K(GD_RADAM) | GD__K(GD_ADAMAX))   /* betas */
+#define GD__ALL ((1u << GD_OPTIM_NKINDS) - 1)   /* every kind */
 
 typedef struct {
     const char *name;
@@ -59,30 +66,40 @@ static const gd__key gd__keys[] = {
     {"momentum", offsetof(gd_hparams, momentum), 0, GD__K(GD_SGD) | GD__K(GD_RMSPROP), 0, 1, 0, 1},
     {"dampening", offsetof(gd_hparams, dampening), 0, GD__K(GD_SGD), 0, 1, 0, 0},
     {"nesterov", offsetof(gd_hparams, nesterov), 1, GD__K(GD_SGD), 0, 1, 0, 0},
-    {"beta1", offsetof(gd_hparams, beta1), 0, GD__ADAMS, 0, 1, 0, 1},
-    {"beta2", offsetof(gd_hparams, beta2), 0, GD__ADAMS, 0, 1, 0, 1},
+    {"beta1", offsetof(gd_hparams, beta1), 0, GD__BETAS, 0, 1, 0, 1},
+    {"beta2", offsetof(gd_hparams, beta2), 0, GD__BETAS, 0, 1, 0, 1},
     {"amsgrad", offsetof(gd_hparams, amsgrad), 1, GD__ADAMS, 0, 1, 0, 0},
-    {"eps", offsetof(gd_hparams, eps), 0, GD__ADAMS | GD__K(GD_RMSPROP) | GD__K(GD_ADAGRAD), 0, INFINITY, 1, 1},
+    {"eps", offsetof(gd_hparams, eps), 0, GD__ALL & ~GD__K(GD_SGD), 0, INFINITY, 1, 1},
     {"alpha", offsetof(gd_hparams, alpha), 0, GD__K(GD_RMSPROP), 0, 1, 0, 1},
     {"centered", offsetof(gd_hparams, centered), 1, GD__K(GD_RMSPROP), 0, 1, 0, 0},
     {"lr_decay", offsetof(gd_hparams, lr_decay), 0, GD__K(GD_ADAGRAD), 0, INFINITY, 0, 1},
     {"initial_accumulator_value", offsetof(gd_hparams, initial_accumulator_value), 0,
      GD__K(GD_ADAGRAD), 0, INFINITY, 0, 1},
+    /* appended after the first 13: a state's hyperparameters are stored in this order */
+    {"momentum_decay", offsetof(gd_hparams, momentum_decay), 0, GD__K(GD_NADAM), 0, INFINITY, 0, 1},
+    {"rho", offsetof(gd_hparams, rho), 0, GD__K(GD_ADADELTA), 0, 1, 0, 0},
+    {"maximize", offsetof(gd_hparams, maximize), 1, GD__ALL & ~(GD__K(GD_NADAM) | GD__K(GD_RADAM)), 0, 1, 0, 0},
 };
 #define GD__NKEYS ((int)(sizeof gd__keys / sizeof gd__keys[0]))
 
-/* Each kind's keys in the order of its torch.optim constructor ("betas" = beta1/beta2). */
-static const char *const gd__order[5][7] = {
-    [GD_SGD] = {"lr", "momentum", "dampening", "weight_decay", "nesterov"},
-    [GD_ADAM] = {"lr", "betas", "eps", "weight_decay", "amsgrad"},
-    [GD_ADAMW] = {"lr", "betas", "eps", "weight_decay", "amsgrad"},
-    [GD_RMSPROP] = {"lr", "alpha", "eps", "weight_decay", "momentum", "centered"},
-    [GD_ADAGRAD] = {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"},
+/* Each kind's keys in the order of its torch.optim constructor ("betas" = beta1/beta2;
+ * maximize, keyword-only in torch, last). */
+static const char *const gd__order[GD_OPTIM_NKINDS][8] = {
+    [GD_SGD] = {"lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"},
+    [GD_ADAM] = {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"},
+    [GD_ADAMW] = {"lr", "betas", "eps", "weight_decay", "amsgrad", "maximize"},
+    [GD_RMSPROP] = {"lr", "alpha", "eps", "weight_decay", "momentum", "centered", "maximize"},
+    [GD_ADAGRAD] = {"lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps", "maximize"},
+    [GD_NADAM] = {"lr", "betas", "eps", "weight_decay", "momentum_decay"},
+    [GD_RADAM] = {"lr", "betas", "eps", "weight_decay"},
+    [GD_ADAMAX] = {"lr", "betas", "eps", "weight_decay", "maximize"},
+    [GD_ADADELTA] = {"lr", "rho", "eps", "weight_decay", "maximize"},
 };
 
-static const char *const gd__names[5] = {"sgd", "adam", "adamw", "rmsprop", "adagrad"};
+static const char *const gd__names[GD_OPTIM_NKINDS] = {"sgd",   "adam",  "adamw",  "rmsprop", "adagrad",
+                                                       "nadam", "radam", "adamax", "adadelta"};
 
-static int gd__kind_ok(gd_optim_kind kind) { return (unsigned)kind < 5u; }
+static int gd__kind_ok(gd_optim_kind kind) { return (unsigned)kind < (unsigned)GD_OPTIM_NKINDS; }
 
 const char *gd_optim_name(gd_optim_kind kind) {
     return gd__kind_ok(kind) ? gd__names[kind] : "unknown";
@@ -90,14 +107,19 @@ const char *gd_optim_name(gd_optim_kind kind) {
 
 gd_hparams gd_optim_defaults(gd_optim_kind kind) {
     gd_hparams hp = {0};
-    hp.lr = 1e-3;                       /* SGD (PyTorch 2.x), Adam, AdamW */
+    hp.lr = 1e-3;                       /* SGD (PyTorch 2.x), Adam, AdamW, RAdam */
     hp.beta1 = 0.9;
     hp.beta2 = 0.999;
     hp.eps = 1e-8;
     hp.alpha = 0.99;
+    hp.momentum_decay = 4e-3;           /* NAdam */
+    hp.rho = 0.9;                       /* Adadelta */
     if (kind == GD_ADAMW) hp.weight_decay = 1e-2;
     if (kind == GD_RMSPROP || kind == GD_ADAGRAD) hp.lr = 1e-2;
+    if (kind == GD_NADAM || kind == GD_ADAMAX) hp.lr = 2e-3;
+    if (kind == GD_ADADELTA) hp.lr = 1.0;
     if (kind == GD_ADAGRAD) hp.eps = 1e-10;
+    if (kind == GD_ADADELTA) hp.eps = 1e-6;
     return hp;
 }
 
@@ -122,7 +144,7 @@ static const gd__key *gd__find(const char *name, size_t len) {
 
 /* "lr, betas, eps, weight_decay, amsgrad" */
 static const char *gd__keylist(gd_optim_kind kind) {
-    static _Thread_local char buf[128];
+    static _Thread_local char buf[160];
     buf[0] = '\0';
     for (int i = 0; gd__order[kind][i]; i++) {
         if (i) strcat(buf, ", ");
@@ -182,10 +204,11 @@ int gd_optim_parse(const char *spec, gd_optim_kind *kind_out, gd_hparams *hp_out
     if (!spec || !*spec) return gd_seterr("empty optimizer spec (NAME[:KEY=VALUE]..., e.g. sgd:lr=0.1)");
     size_t nlen = strcspn(spec, ":");
     int kind = -1;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < GD_OPTIM_NKINDS; k++)
         if (strlen(gd__names[k]) == nlen && strncmp(gd__names[k], spec, nlen) == 0) kind = k;
     if (kind < 0)
-        return gd_seterr("unknown optimizer '%.*s' (sgd, adam, adamw, rmsprop, adagrad)", (int)nlen, spec);
+        return gd_seterr("unknown optimizer '%.*s' (sgd, adam, adamw, rmsprop, adagrad, nadam, radam, adamax, "
+                         "adadelta)", (int)nlen, spec);
     gd_hparams hp = gd_optim_defaults((gd_optim_kind)kind);
     unsigned seen = 0;   /* bit i: gd__keys[i] given */
     const char *s = spec + nlen;
@@ -204,7 +227,7 @@ int gd_optim_parse(const char *spec, gd_optim_kind *kind_out, gd_hparams *hp_out
         const gd__key *k = betas ? NULL : gd__find(key, klen);
         if (!betas && !k)
             return gd_seterr("%s: unknown key (%s takes %s)", key, gd__names[kind], gd__keylist((gd_optim_kind)kind));
-        unsigned kinds = betas ? GD__ADAMS : k->kinds;
+        unsigned kinds = betas ? GD__BETAS : k->kinds;
         if (!(kinds & GD__K(kind)))
             return gd_seterr("%s: not used by %s (%s takes %s)", key, gd__names[kind], gd__names[kind],
                              gd__keylist((gd_optim_kind)kind));
@@ -258,6 +281,7 @@ void gd_optim_format(char *buf, size_t size, gd_optim_kind kind, const gd_hparam
     for (int i = 0; gd__order[kind][i] && n < size; i++) {
         const char *key = gd__order[kind][i];
         char v1[32], v2[32];
+        if (strcmp(key, "maximize") == 0 && !hp->maximize) continue;   /* only when 1 */
         if (strcmp(key, "betas") == 0) {
             gd__shortest(v1, sizeof v1, hp->beta1);
             gd__shortest(v2, sizeof v2, hp->beta2);
@@ -277,9 +301,13 @@ void gd_optim_format(char *buf, size_t size, gd_optim_kind kind, const gd_hparam
  *   Adam(W)  m (exp_avg), v (exp_avg_sq), vmax (max_exp_avg_sq, used with amsgrad)
  *   RMSprop  v (square_avg), gbar (grad_avg, centered), b (momentum_buffer)
  *   Adagrad  sum (filled with initial_accumulator_value)
+ *   NAdam    m (exp_avg), v (exp_avg_sq); and per group mu_product (below)
+ *   RAdam    m (exp_avg), v (exp_avg_sq)
+ *   Adamax   m (exp_avg), u (exp_inf)
+ *   Adadelta v (square_avg), d (acc_delta)
  * PyTorch creates some of them only when an option needs them; keeping all of them
  * lets a schedule switch momentum on halfway, at the cost of memory for unused ones. */
-static const int gd__nbuf[5] = {1, 3, 3, 3, 1};
+static const int gd__nbuf[GD_OPTIM_NKINDS] = {1, 3, 3, 3, 1, 2, 2, 2, 2};
 
 typedef struct {
     gd_hparams hp;
@@ -289,6 +317,8 @@ typedef struct {
     float **buf;         /* (P * nbuf) state buffers, buf[p * nbuf + j] */
     long t;              /* updates of this group (PyTorch's state['step']) */
     int started;         /* SGD: the momentum buffers hold a value (torch: not None) */
+    float mu_product;    /* NAdam: mu_1 mu_2 ... mu_t, a float32 tensor in torch (1 at first);
+                            torch keeps one per parameter, all equal within a group */
 } gd__group;
 
 struct gd_optim {
@@ -368,6 +398,7 @@ int gd_optim_add_group(gd_optim *o, gd_param *params, int nparams, const gd_hpar
     }
     G->hp = *h;
     G->initial_lr = h->lr;
+    G->mu_product = 1.0f;
     if (o->kind == GD_ADAGRAD)        /* sum = initial_accumulator_value */
         for (int p = 0; p < nparams; p++)
             gd_fill(G->buf[p], (float)h->initial_accumulator_value, params[p].value->size);
@@ -412,7 +443,7 @@ static void gd__sgd(gd__group *G) {
         float *restrict b = G->buf[p];
         size_t n = G->params[p].value->size;
         for (size_t i = 0; i < n; i++) {
-            float g = gr[i];
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
             if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
             if (h->momentum != 0) {
                 if (!G->started) b[i] = g;                      /* b = g (first step: no dampening) */
@@ -447,7 +478,7 @@ static void gd__adam(gd__group *G, int decoupled) {
         float *restrict vmax = G->buf[3 * p + 2];
         size_t n = G->params[p].value->size;
         for (size_t i = 0; i < n; i++) {
-            float g = gr[i];
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
             if (decoupled) w[i] = w[i] * shrink;                /* w = w - lr*weight_decay*w */
             else if (h->weight_decay != 0) g = fmaf(wd, w[i], g); /* g = g + weight_decay*w */
             m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
@@ -477,7 +508,7 @@ static void gd__rmsprop(gd__group *G) {
         float *restrict b = G->buf[3 * p + 2];
         size_t n = G->params[p].value->size;
         for (size_t i = 0; i < n; i++) {
-            float g = gr[i];
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
             if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
             v[i] = fmaf(one_minus_alpha * g, g, v[i] * alpha);  /* v = alpha*v + (1-alpha)*g*g */
             float avg;
@@ -511,11 +542,163 @@ static void gd__adagrad(gd__group *G) {
         float *restrict sum = G->buf[p];
         size_t n = G->params[p].value->size;
         for (size_t i = 0; i < n; i++) {
-            float g = gr[i];
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
             if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
             sum[i] = fmaf(g, g, sum[i]);                        /* sum = sum + g*g */
             float std = sqrtf(sum[i]) + eps;                    /* std = sqrt(sum) + eps */
             w[i] = w[i] - clr * g / std;                        /* w = w - clr*g/std */
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.NAdam.html (Dozat 2016,
+ * "Incorporating Nesterov Momentum into Adam"): Adam whose step looks ahead along the
+ * momentum, with a momentum schedule mu_t = beta1 (1 - 0.96^(t psi)/2), psi =
+ * momentum_decay, that rises from beta1/2 towards beta1. torch 1.13's
+ * _single_tensor_nadam, operation for operation: no bias correction of m itself; instead
+ * the gradient and m are weighted by (1 - mu_t)/(1 - mu_1..mu_t) and
+ * mu_{t+1}/(1 - mu_1..mu_{t+1}), the products kept in float32 as torch's mu_product
+ * tensor is. No maximize in torch 1.13. */
+GD__FMA_CLONES
+static void gd__nadam(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const double t = (double)G->t;
+    const double bias_correction2 = 1.0 - pow(h->beta2, t);                            /* 1 - beta2^t */
+    const double mu = h->beta1 * (1.0 - 0.5 * pow(0.96, t * h->momentum_decay));      /* mu_t */
+    const double mu_next = h->beta1 * (1.0 - 0.5 * pow(0.96, (t + 1) * h->momentum_decay)); /* mu_{t+1} */
+    G->mu_product = G->mu_product * (float)mu;                          /* mu_1...mu_t (float32) */
+    const float mu_product_next = G->mu_product * (float)mu * (float)mu_next; /* mu_1...mu_{t+1} */
+    const float c_grad = (float)(-h->lr * (1.0 - mu) / (1.0 - (double)G->mu_product)); /* -lr(1-mu_t)/(1-prod_t) */
+    const float c_avg = (float)(-h->lr * mu_next / (1.0 - (double)mu_product_next));   /* -lr mu_{t+1}/(1-prod_{t+1}) */
+    const float bc2 = (float)bias_correction2;
+    const float beta1 = (float)h->beta1, one_minus_beta1 = (float)(1.0 - h->beta1);
+    const float beta2 = (float)h->beta2, one_minus_beta2 = (float)(1.0 - h->beta2);
+    const float eps = (float)h->eps, wd = (float)h->weight_decay;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict m = G->buf[2 * p], *restrict v = G->buf[2 * p + 1];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
+            v[i] = fmaf(one_minus_beta2 * g, g, v[i] * beta2);  /* v = beta2*v + (1-beta2)*g*g */
+            float denom = sqrtf(v[i] / bc2) + eps;              /* denom = sqrt(v/(1-beta2^t)) + eps */
+            w[i] = w[i] + c_grad * g / denom;                   /* w = w - lr(1-mu_t)/(1-prod_t) * g/denom */
+            w[i] = w[i] + c_avg * m[i] / denom;                 /* w = w - lr mu_{t+1}/(1-prod_{t+1}) * m/denom */
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.RAdam.html (Liu et al. 2020,
+ * "On the Variance of the Adaptive Learning Rate and Beyond", arXiv:1908.03265).
+ * RAdam is a warmup built into the optimizer: early on, Adam's v rests on few gradients
+ * and its adaptive step size 1/sqrt(v) varies wildly, which is the paper's reason why
+ * Adam needs a learning-rate warmup. rho_t, the length of the simple moving average v
+ * approximates, grows from 1 towards rho_inf = 2/(1-beta2) - 1. While rho_t <= 5 (torch
+ * 1.13's threshold; the paper's Algorithm 2 says 4) the update is plain momentum
+ * with Adam's bias correction, w = w - lr m/(1-beta1^t), no adaptive step at all.
+ * rho_t is slightly below t while t(1-beta2) is small (beta2 = 0.999: rho_5 = 4.996,
+ * rho_6 = 5.994), so with beta2 = 0.95, 0.99 or 0.999 steps 1-5 are plain momentum.
+ * From then on the adaptive step is multiplied by the rectification
+ *     r_t = sqrt((rho_t-4)(rho_t-2) rho_inf / ((rho_inf-4)(rho_inf-2) rho_t)),
+ * which rises towards 1: with beta2 = 0.999, r_6 = 0.026, and r_t passes 0.5 at step
+ * 556 and 0.9 at step 2737 -- the effective lr warms up by itself, over about 1/(1-beta2)
+ * steps. torch 1.13's _single_tensor_radam, operation for operation. No maximize in
+ * torch 1.13. */
+GD__FMA_CLONES
+static void gd__radam(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const double t = (double)G->t;
+    const double bias_correction1 = 1.0 - pow(h->beta1, t);            /* 1 - beta1^t */
+    const double bias_correction2 = 1.0 - pow(h->beta2, t);            /* 1 - beta2^t */
+    const double rho_inf = 2.0 / (1.0 - h->beta2) - 1.0;               /* rho_inf = 2/(1-beta2) - 1 */
+    const double rho_t = rho_inf - 2.0 * t * pow(h->beta2, t) / bias_correction2; /* rho_inf - 2t beta2^t/(1-beta2^t) */
+    const int rectified = rho_t > 5.0;
+    const double rect = rectified ? sqrt((rho_t - 4) * (rho_t - 2) * rho_inf /
+                                         ((rho_inf - 4) * (rho_inf - 2) * rho_t)) : 0.0; /* r_t */
+    const float bc1 = (float)bias_correction1, bc2_sqrt = (float)sqrt(bias_correction2);
+    const float lr = (float)h->lr, rect_f = (float)rect;
+    const float beta1 = (float)h->beta1, one_minus_beta1 = (float)(1.0 - h->beta1);
+    const float beta2 = (float)h->beta2, one_minus_beta2 = (float)(1.0 - h->beta2);
+    const float eps = (float)h->eps, wd = (float)h->weight_decay;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict m = G->buf[2 * p], *restrict v = G->buf[2 * p + 1];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = gr[i];
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
+            v[i] = fmaf(one_minus_beta2 * g, g, v[i] * beta2);  /* v = beta2*v + (1-beta2)*g*g */
+            float mhat = m[i] / bc1;                            /* mhat = m/(1-beta1^t) */
+            if (rectified) {
+                /* torch: sqrt(1-beta2^t) / (sqrt(v)+eps) is reciprocal(sqrt(v)+eps) * sqrt(1-beta2^t) */
+                float adaptive = 1.0f / (sqrtf(v[i]) + eps) * bc2_sqrt; /* l = sqrt(1-beta2^t)/(sqrt(v)+eps) */
+                w[i] = w[i] - mhat * lr * adaptive * rect_f;    /* w = w - lr*mhat*l*r_t */
+            } else {
+                w[i] = w[i] - mhat * lr;                        /* w = w - lr*mhat (rho_t <= 5) */
+            }
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.Adamax.html (Kingma and Ba 2015,
+ * section 7.1): Adam with the infinity norm, u = max(beta2 u, |g| + eps), in place of
+ * sqrt(v); only m is bias-corrected. torch 1.13's _single_tensor_adamax. */
+GD__FMA_CLONES
+static void gd__adamax(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const double bias_correction = 1.0 - pow(h->beta1, (double)G->t);  /* 1 - beta1^t */
+    const float neg_clr = (float)(-(h->lr / bias_correction));         /* -clr = -lr/(1-beta1^t) */
+    const float beta1 = (float)h->beta1, one_minus_beta1 = (float)(1.0 - h->beta1);
+    const float beta2 = (float)h->beta2, eps = (float)h->eps, wd = (float)h->weight_decay;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict m = G->buf[2 * p], *restrict u = G->buf[2 * p + 1];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
+            float decayed = u[i] * beta2, fresh = fabsf(g) + eps;
+            /* u = max(beta2*u, |g| + eps) (torch.amax: a NaN wins) */
+            u[i] = isnan(decayed) || isnan(fresh) ? NAN : (decayed > fresh ? decayed : fresh);
+            w[i] = w[i] + neg_clr * m[i] / u[i];                /* w = w - lr/(1-beta1^t) * m/u */
+        }
+    }
+}
+
+/* https://pytorch.org/docs/stable/generated/torch.optim.Adadelta.html (Zeiler 2012,
+ * arXiv:1212.5701): the step is g scaled by sqrt(E[dw^2] + eps)/sqrt(E[g^2] + eps), two
+ * running averages with factor rho, so its units are those of w and Zeiler's method
+ * needs no lr; torch keeps one (default 1) multiplying the step. torch 1.13's
+ * _single_tensor_adadelta. */
+GD__FMA_CLONES
+static void gd__adadelta(gd__group *G) {
+    const gd_hparams *h = &G->hp;
+    G->t++;
+    const float lr = (float)h->lr, rho = (float)h->rho, one_minus_rho = (float)(1.0 - h->rho);
+    const float eps = (float)h->eps, wd = (float)h->weight_decay;
+    for (int p = 0; p < G->nparams; p++) {
+        float *restrict w = G->params[p].value->data;
+        const float *restrict gr = G->params[p].grad->data;
+        float *restrict v = G->buf[2 * p], *restrict d = G->buf[2 * p + 1];
+        size_t n = G->params[p].value->size;
+        for (size_t i = 0; i < n; i++) {
+            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
+            if (h->weight_decay != 0) g = fmaf(wd, w[i], g);    /* g = g + weight_decay*w */
+            v[i] = fmaf(one_minus_rho * g, g, v[i] * rho);      /* v = rho*v + (1-rho)*g*g */
+            float std = sqrtf(v[i] + eps);                      /* std = sqrt(v + eps) */
+            float delta = sqrtf(d[i] + eps) / std * g;          /* delta = sqrt(d + eps)/std * g */
+            d[i] = fmaf(one_minus_rho * delta, delta, d[i] * rho); /* d = rho*d + (1-rho)*delta*delta */
+            w[i] = fmaf(-lr, delta, w[i]);                      /* w = w - lr*delta */
         }
     }
 }
@@ -529,6 +712,10 @@ void gd_optim_step(gd_optim *o) {
         case GD_ADAMW: gd__adam(G, 1); break;
         case GD_RMSPROP: gd__rmsprop(G); break;
         case GD_ADAGRAD: gd__adagrad(G); break;
+        case GD_NADAM: gd__nadam(G); break;
+        case GD_RADAM: gd__radam(G); break;
+        case GD_ADAMAX: gd__adamax(G); break;
+        case GD_ADADELTA: gd__adadelta(G); break;
         }
     }
     o->steps++;
@@ -555,8 +742,9 @@ void gd_optim_set_lr(gd_optim *o, int g, double lr) {
 void gd_optim_set_momentum(gd_optim *o, int g, double momentum) {
     for (int i = 0; i < o->ngroups; i++) {
         if (g >= 0 && g != i) continue;
-        if (o->kind == GD_ADAM || o->kind == GD_ADAMW) o->groups[i]->hp.beta1 = momentum;
-        else if (o->kind != GD_ADAGRAD) o->groups[i]->hp.momentum = momentum;
+        if ((GD__K(o->kind) & GD__BETAS)) o->groups[i]->hp.beta1 = momentum;   /* betas[0] */
+        else if (o->kind == GD_SGD || o->kind == GD_RMSPROP) o->groups[i]->hp.momentum = momentum;
+        /* Adagrad, Adadelta: no momentum */
     }
 }
 
@@ -564,16 +752,19 @@ long gd_optim_steps(const gd_optim *o) { return o->steps; }
 
 /* ------------------------------------------------------------------------------- */
 /* State, in native byte order:
- *   "GDOPTIM1", int64 kind, int64 ngroups, int64 steps
- *   per group: int64 nparams, t, started; double initial_lr; the 13 hyperparameters in
- *              gd__keys order (doubles; flags as doubles 0/1); per parameter int64 ndim
- *              and shape[GD_MAXDIM]
- *   then every group's buffers, buf[0], buf[1], ... as floats. */
+ *   "GDOPTIM2", int64 kind, int64 ngroups, int64 steps
+ *   per group: int64 nparams, t, started; double initial_lr; double mu_product (NAdam;
+ *              1 for the other kinds); the 16 hyperparameters in gd__keys order
+ *              (doubles; flags as doubles 0/1); per parameter int64 ndim and
+ *              shape[GD_MAXDIM]
+ *   then every group's buffers, buf[0], buf[1], ... as floats.
+ * Version 1 ("GDOPTIM1": 13 hyperparameters, no mu_product; before NAdam, RAdam, Adamax,
+ * Adadelta and maximize) is refused with a reason naming it. */
 
-#define GD__MAGIC "GDOPTIM1"
+#define GD__MAGIC "GDOPTIM2"
 
 static size_t gd__group_header(const gd__group *G) {
-    return 3 * 8 + 8 + GD__NKEYS * 8 + (size_t)G->nparams * 8 * (1 + GD_MAXDIM);
+    return 3 * 8 + 8 + 8 + GD__NKEYS * 8 + (size_t)G->nparams * 8 * (1 + GD_MAXDIM);
 }
 
 size_t gd_optim_state_size(const gd_optim *o) {
@@ -606,6 +797,7 @@ void gd_optim_state_write(const gd_optim *o, void *buf) {
         b = gd__put64(b, G->t);
         b = gd__put64(b, G->started);
         b = gd__putd(b, G->initial_lr);
+        b = gd__putd(b, G->mu_product);
         for (int k = 0; k < GD__NKEYS; k++) b = gd__putd(b, gd__get(&G->hp, &gd__keys[k]));
         for (int p = 0; p < G->nparams; p++) {
             const gd_tensor *v = G->params[p].value;
@@ -626,6 +818,9 @@ void gd_optim_state_write(const gd_optim *o, void *buf) {
 int gd_optim_state_read(gd_optim *o, const void *buf, size_t size) {
     const unsigned char *b = buf;
     int nbuf = gd__nbuf[o->kind];
+    if (size >= 8 && memcmp(b, "GDOPTIM1", 8) == 0)
+        return gd_seterr("optimizer state: version 1 (GDOPTIM1), written before NAdam, RAdam, Adamax, Adadelta "
+                         "and maximize; this library reads " GD__MAGIC);
     if (size < 8 + 3 * 8 || memcmp(b, GD__MAGIC, 8) != 0)
         return gd_seterr("optimizer state: not a gd_optim state (%zu bytes, no " GD__MAGIC " header)", size);
     int64_t kind, ngroups, steps;
@@ -634,7 +829,8 @@ int gd_optim_state_read(gd_optim *o, const void *buf, size_t size) {
     b = gd__get64(b, &steps);
     if (kind != o->kind)
         return gd_seterr("optimizer state: written by %s, this optimizer is %s",
-                         kind >= 0 && kind < 5 ? gd__names[kind] : "an unknown kind", gd__names[o->kind]);
+                         kind >= 0 && kind < GD_OPTIM_NKINDS ? gd__names[kind] : "an unknown kind",
+                         gd__names[o->kind]);
     if (ngroups != o->ngroups)
         return gd_seterr("optimizer state: %lld groups, this optimizer has %d", (long long)ngroups, o->ngroups);
     if (steps < 0) return gd_seterr("optimizer state: negative step count %lld", (long long)steps);
@@ -654,8 +850,11 @@ int gd_optim_state_read(gd_optim *o, const void *buf, size_t size) {
         b = gd__get64(b, &started);
         if (t < 0 || (started != 0 && started != 1))
             return gd_seterr("optimizer state: group %d: bad step count or flag", g);
-        double initial_lr;
+        double initial_lr, mu_product;
         b = gd__getd(b, &initial_lr);
+        b = gd__getd(b, &mu_product);
+        if (!(mu_product >= 0 && mu_product <= 1) || (double)(float)mu_product != mu_product)
+            return gd_seterr("optimizer state: group %d: mu_product must be a float in [0, 1], got %g", g, mu_product);
         gd_hparams hp = {0};
         for (int k = 0; k < GD__NKEYS; k++) {
             double v;
@@ -699,6 +898,9 @@ int gd_optim_state_read(gd_optim *o, const void *buf, size_t size) {
         b = gd__get64(b, &x);
         G->started = (int)x;
         b = gd__getd(b, &G->initial_lr);
+        double mu_product;
+        b = gd__getd(b, &mu_product);
+        G->mu_product = (float)mu_product;
         for (int k = 0; k < GD__NKEYS; k++) {
             double v;
             b = gd__getd(b, &v);

@@ -2,7 +2,12 @@
  *
  * SGD (momentum, dampening, nesterov, weight_decay), Adam (amsgrad, coupled
  * weight_decay), AdamW (decoupled weight decay), RMSprop (alpha, eps, centered,
- * momentum) and Adagrad (lr_decay, initial_accumulator_value, eps). Each update rule is
+ * momentum), Adagrad (lr_decay, initial_accumulator_value, eps), NAdam (Adam with
+ * Nesterov momentum, momentum_decay), RAdam (Adam whose rectification term is a warmup
+ * built into the optimizer, Liu et al. 2020), Adamax (Adam with an infinity norm) and
+ * Adadelta (rho, no lr needed in principle: lr 1 by default); all but NAdam and RAdam
+ * take maximize (ascend the objective: the gradient is negated), as in torch 1.13,
+ * whose NAdam and RAdam lack it. Each update rule is
  * written out in optim.c at the line that performs it, with the PyTorch doc page it
  * follows. Parameters live in groups, each with its own hyperparameters (no weight
  * decay on biases, a smaller lr for one layer, ...), as in torch.optim.
@@ -24,7 +29,9 @@
  * Or from text, as every program's --optim option takes it:
  *   "sgd:lr=0.1:momentum=0.9:nesterov=1:weight_decay=5e-4", "adam:lr=1e-3:betas=0.9/0.98",
  *   "adamw:lr=3e-4:weight_decay=0.1", "rmsprop:lr=1e-2:alpha=0.99:centered=1",
- *   "adagrad:lr=1e-2:lr_decay=0:initial_accumulator_value=0.1"
+ *   "adagrad:lr=1e-2:lr_decay=0:initial_accumulator_value=0.1",
+ *   "nadam:lr=2e-3:momentum_decay=4e-3", "radam:lr=1e-3:betas=0.9/0.999",
+ *   "adamax:lr=2e-3:maximize=1", "adadelta:lr=1:rho=0.9:eps=1e-6"
  * (grammar and defaults in gd_optim_parse below).
  *
  * State (momentum buffers, moments, step counts) belongs to the optimizer and can be
@@ -45,7 +52,12 @@
  * decay): w = w - lr * grad. The one-line optimizer of Chapters 1 and 2. */
 void gd_sgd_step(gd_param *params, int nparams, float lr);
 
-typedef enum { GD_SGD, GD_ADAM, GD_ADAMW, GD_RMSPROP, GD_ADAGRAD } gd_optim_kind;
+/* Checkpoints store the kind as this number: new kinds are appended, never renumbered. */
+typedef enum {
+    GD_SGD, GD_ADAM, GD_ADAMW, GD_RMSPROP, GD_ADAGRAD,   /* 0 .. 4 */
+    GD_NADAM, GD_RADAM, GD_ADAMAX, GD_ADADELTA           /* 5 .. 8 */
+} gd_optim_kind;
+#define GD_OPTIM_NKINDS 9   /* kinds are 0 .. GD_OPTIM_NKINDS - 1 */
 
 /* Every optimizer's hyperparameters, under PyTorch's names; each kind reads its own. */
 typedef struct gd_hparams {
@@ -53,34 +65,48 @@ typedef struct gd_hparams {
     double weight_decay;                  /* all kinds; decoupled for AdamW */
     double momentum, dampening;           /* SGD; RMSprop uses momentum */
     int nesterov;                         /* SGD */
-    double beta1, beta2;                  /* Adam, AdamW: betas = (beta1, beta2) */
+    double beta1, beta2;                  /* Adam, AdamW, NAdam, RAdam, Adamax: betas = (beta1, beta2) */
     int amsgrad;                          /* Adam, AdamW */
-    double eps;                           /* Adam, AdamW, RMSprop, Adagrad */
+    double eps;                           /* every kind but SGD */
     double alpha;                         /* RMSprop: smoothing constant */
     int centered;                         /* RMSprop */
     double lr_decay;                      /* Adagrad */
     double initial_accumulator_value;     /* Adagrad */
+    double momentum_decay;                /* NAdam: psi of its momentum schedule */
+    double rho;                           /* Adadelta: smoothing constant */
+    int maximize;                         /* every kind but NAdam and RAdam (torch 1.13's set) */
 } gd_hparams;
 
-/* PyTorch's defaults for kind (torch 1.13 / 2.x docs):
- *   SGD     lr 1e-3 (PyTorch 2.x; 1.13 had no default), momentum 0, dampening 0,
- *           nesterov 0, weight_decay 0
- *   Adam    lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad 0
- *   AdamW   lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2, amsgrad 0
- *   RMSprop lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered 0
- *   Adagrad lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0, eps 1e-10 */
+/* PyTorch's defaults for kind (torch 1.13's constructors; tests/ref/optim/defaults.tsv
+ * reads them from the installed torch and the tests compare):
+ *   SGD      lr 1e-3 (PyTorch 2.x; 1.13 had no default), momentum 0, dampening 0,
+ *            nesterov 0, weight_decay 0, maximize 0
+ *   Adam     lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, amsgrad 0, maximize 0
+ *   AdamW    lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 1e-2, amsgrad 0, maximize 0
+ *   RMSprop  lr 1e-2, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered 0, maximize 0
+ *   Adagrad  lr 1e-2, lr_decay 0, weight_decay 0, initial_accumulator_value 0, eps 1e-10,
+ *            maximize 0
+ *   NAdam    lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, momentum_decay 4e-3
+ *   RAdam    lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0
+ *   Adamax   lr 2e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, maximize 0
+ *   Adadelta lr 1.0, rho 0.9, eps 1e-6, weight_decay 0, maximize 0 */
 gd_hparams gd_optim_defaults(gd_optim_kind kind);
 const char *gd_optim_name(gd_optim_kind kind);   /* "sgd", "adam", ... */
 
 /* Parse "NAME[:KEY=VALUE]..." into kind and hp (the kind's defaults, then the keys).
- * Keys are the gd_hparams field names; betas=B1/B2 sets both betas; flags take 0 or 1.
+ * NAME is sgd, adam, adamw, rmsprop, adagrad, nadam, radam, adamax or adadelta.
+ * Keys are the gd_hparams field names; betas=B1/B2 sets both betas; flags (nesterov,
+ * amsgrad, centered, maximize) take 0 or 1.
  * Rejects (-1, one-line reason naming the key; kind and hp untouched) unknown names and
- * keys, keys the kind does not use, keys given twice, values that are not finite
- * numbers, and values out of range (lr <= 0, momentum, betas or alpha outside [0, 1),
- * dampening outside [0, 1], eps <= 0, weight_decay, lr_decay or
- * initial_accumulator_value < 0, nesterov without momentum or with dampening). */
+ * keys, keys the kind does not use (maximize for nadam and radam: torch 1.13 has none),
+ * keys given twice, values that are not finite numbers, and values out of range
+ * (lr <= 0, momentum, betas or alpha outside [0, 1), dampening or rho outside [0, 1],
+ * eps <= 0, weight_decay, lr_decay, initial_accumulator_value or momentum_decay < 0,
+ * nesterov without momentum or with dampening). */
 int gd_optim_parse(const char *spec, gd_optim_kind *kind, gd_hparams *hp);
-/* The canonical spec of kind + hp (every key the kind uses), for table headers. */
+/* The canonical spec of kind + hp, for table headers: every key the kind uses, in the
+ * order of its torch.optim constructor, except maximize, which appears only when it is
+ * 1 (so the canonical specs written before it existed stay as they were). */
 void gd_optim_format(char *buf, size_t size, gd_optim_kind kind, const gd_hparams *hp);
 
 typedef struct gd_optim gd_optim;
@@ -105,8 +131,11 @@ void gd_optim_zero_grad(gd_optim *o);
 
 /* Learning-rate scheduling. Each group remembers the lr it was added with (PyTorch's
  * initial_lr); a schedule computes each group's lr from it (gd_sched_apply in sched.h
- * does this for every group). set_momentum sets SGD/RMSprop momentum or Adam's beta1,
- * for schedules that cycle momentum (Adagrad has none: no effect). g < 0 means every
+ * does this for every group). set_momentum sets SGD/RMSprop momentum or beta1 (Adam,
+ * AdamW, NAdam, RAdam, Adamax: as torch's OneCycleLR sets betas[0]), for schedules
+ * that cycle momentum; Adagrad and Adadelta have neither (no effect; torch's schedulers
+ * refuse cycle_momentum for them). NAdam's momentum schedule mu_t = beta1 (1 - 0.96^(t
+ * psi)/2) then uses the new beta1 from the next update on. g < 0 means every
  * group for the setters, the first group for the getters. set_lr takes any lr >= 0
  * (schedules reach 0). */
 double gd_optim_initial_lr(const gd_optim *o, int g);
@@ -118,7 +147,9 @@ long gd_optim_steps(const gd_optim *o);           /* updates made so far */
 /* Exact state, for checkpoints: every buffer, the step counts and each group's
  * hyperparameters (and initial lr), as bytes in the machine's byte order. size is
  * gd_optim_state_size(o). read fails (-1, one-line reason; the optimizer unchanged) if
- * the bytes do not fit this optimizer (kind, groups, parameter shapes, size). */
+ * the bytes do not fit this optimizer (kind, groups, parameter shapes, size), and
+ * refuses states written before NAdam, RAdam, Adamax, Adadelta and maximize existed
+ * (format version 1: fewer hyperparameters; the reason says so). */
 size_t gd_optim_state_size(const gd_optim *o);
 void gd_optim_state_write(const gd_optim *o, void *buf);
 int gd_optim_state_read(gd_optim *o, const void *buf, size_t size);

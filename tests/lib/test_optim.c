@@ -1,5 +1,6 @@
-/* test_optim.c -- lib/optim.h against PyTorch: every optimizer and option over 100 steps
- * of a fixed small problem, compared with the trajectories tests/ref/optim_ref.py wrote
+/* test_optim.c -- lib/optim.h against PyTorch: every optimizer (SGD, Adam, AdamW,
+ * RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta) and option (maximize included) over
+ * 100 steps of a fixed small problem, compared with the trajectories tests/ref/optim_ref.py wrote
  * with torch.optim (tests/ref/optim/NAME.tsv); the defaults against torch's constructor
  * signatures (defaults.tsv); the spec parser on good and bad specs; parameter groups,
  * set_lr and set_momentum; and checkpoints: state write/read continues bitwise-identically
@@ -136,13 +137,18 @@ static void model_values(const model *m, float *v) {
  * once): |ours - torch| <= 1e-5 (1 + |torch|), the parameters being of order 1. One
  * rounding differs by half an ulp (6e-8 relative) and the gradient feeds differences
  * back. Running our rules without fmaf against these fixtures measures what that does
- * over 100 steps: below 2e-7 for every configuration but RMSprop with weight decay,
- * 3.1e-6 (RMSprop scales every step to about lr whatever the gradient's size, so near
- * the minimum a last-bit change of a tiny gradient moves a lot), so 1e-5 leaves a
- * margin of 3. The tolerance alone still
+ * over 100 steps: below 2.7e-7 for every configuration (the largest adadelta_maximize,
+ * 2.6e-7) but RMSprop with weight decay, 3.1e-6 (RMSprop scales every step to about lr
+ * whatever the gradient's size, so near the minimum a last-bit change of a tiny gradient
+ * moves a lot), so 1e-5 leaves a margin of 3. The tolerance alone still
  * fails a wrong rule: eps inside the square root (adam_betas, eps 1e-6), dampening on
  * the first step, Adagrad's lr decayed by t instead of t-1, a missing bias correction,
- * centered RMSprop without grad_avg^2 were each tried and caught. */
+ * centered RMSprop without grad_avg^2 were each tried and caught; so were NAdam with
+ * mu_t where mu_{t+1} belongs (errors 1.0e-5 to 5e-4 over its fixtures) or without v's
+ * bias correction (0.17 to 1.3), RAdam rectifying from rho_t > 4 (the paper's threshold;
+ * 1e-3 to 1.4e-2) or without r_t (0.06 to 0.4), Adadelta with eps outside the square
+ * root (0.2 to 0.8) and maximize applied after weight decay (adadelta_maximize, 0.24).
+ * One was caught only bitwise: Adamax with eps outside its max (4e-6 at eps 1e-6). */
 
 #define TOL 1e-5
 
@@ -288,6 +294,34 @@ Test(lib_optim, torch_adagrad_lr) { check_fixture("adagrad_lr"); }
 Test(lib_optim, torch_adagrad_lr_decay) { check_fixture("adagrad_lr_decay"); }
 Test(lib_optim, torch_adagrad_initial_accumulator_value) { check_fixture("adagrad_initial_accumulator_value"); }
 Test(lib_optim, torch_adagrad_weight_decay) { check_fixture("adagrad_weight_decay"); }
+Test(lib_optim, torch_sgd_maximize) { check_fixture("sgd_maximize"); }
+Test(lib_optim, torch_adam_maximize) { check_fixture("adam_maximize"); }
+Test(lib_optim, torch_adamw_maximize) { check_fixture("adamw_maximize"); }
+Test(lib_optim, torch_rmsprop_maximize) { check_fixture("rmsprop_maximize"); }
+Test(lib_optim, torch_adagrad_maximize) { check_fixture("adagrad_maximize"); }
+Test(lib_optim, torch_nadam) { check_fixture("nadam"); }
+Test(lib_optim, torch_nadam_lr) { check_fixture("nadam_lr"); }
+Test(lib_optim, torch_nadam_weight_decay) { check_fixture("nadam_weight_decay"); }
+Test(lib_optim, torch_nadam_betas) { check_fixture("nadam_betas"); }
+Test(lib_optim, torch_nadam_set_lr_momentum) { check_fixture("nadam_set_lr_momentum"); }
+Test(lib_optim, torch_nadam_groups) { check_fixture("nadam_groups"); }
+Test(lib_optim, torch_radam) { check_fixture("radam"); }
+Test(lib_optim, torch_radam_lr) { check_fixture("radam_lr"); }
+Test(lib_optim, torch_radam_weight_decay) { check_fixture("radam_weight_decay"); }
+Test(lib_optim, torch_radam_betas) { check_fixture("radam_betas"); }
+Test(lib_optim, torch_radam_set_lr_momentum) { check_fixture("radam_set_lr_momentum"); }
+Test(lib_optim, torch_adamax) { check_fixture("adamax"); }
+Test(lib_optim, torch_adamax_lr) { check_fixture("adamax_lr"); }
+Test(lib_optim, torch_adamax_weight_decay) { check_fixture("adamax_weight_decay"); }
+Test(lib_optim, torch_adamax_betas) { check_fixture("adamax_betas"); }
+Test(lib_optim, torch_adamax_maximize) { check_fixture("adamax_maximize"); }
+Test(lib_optim, torch_adamax_set_lr_momentum) { check_fixture("adamax_set_lr_momentum"); }
+Test(lib_optim, torch_adadelta) { check_fixture("adadelta"); }
+Test(lib_optim, torch_adadelta_lr) { check_fixture("adadelta_lr"); }
+Test(lib_optim, torch_adadelta_weight_decay) { check_fixture("adadelta_weight_decay"); }
+Test(lib_optim, torch_adadelta_rho) { check_fixture("adadelta_rho"); }
+Test(lib_optim, torch_adadelta_maximize) { check_fixture("adadelta_maximize"); }
+Test(lib_optim, torch_adadelta_set_lr) { check_fixture("adadelta_set_lr"); }
 
 /* ------------------------------------------------------------------------------- */
 /* Defaults: every constructor default of torch.optim, as optim_ref.py read them from
@@ -313,6 +347,9 @@ static const field fields[] = {
     {"centered", offsetof(gd_hparams, centered), 1},
     {"lr_decay", offsetof(gd_hparams, lr_decay), 0},
     {"initial_accumulator_value", offsetof(gd_hparams, initial_accumulator_value), 0},
+    {"momentum_decay", offsetof(gd_hparams, momentum_decay), 0},
+    {"rho", offsetof(gd_hparams, rho), 0},
+    {"maximize", offsetof(gd_hparams, maximize), 1},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -352,7 +389,7 @@ Test(lib_optim, defaults_equal_pytorch) {
     FILE *f = fopen(REF "defaults.tsv", "r");
     cr_assert_not_null(f, REF "defaults.tsv: cannot open (run from the repository root)");
     char line[256];
-    int per_kind[5] = {0}, lines = 0;
+    int per_kind[GD_OPTIM_NKINDS] = {0}, lines = 0;
     while (fgets(line, sizeof line, f)) {
         if (line[0] == '#') continue;
         char *kind_s = strtok(line, "\t\n"), *key = strtok(NULL, "\t\n"), *val = strtok(NULL, "\t\n");
@@ -372,10 +409,14 @@ Test(lib_optim, defaults_equal_pytorch) {
     }
     fclose(f);
     cr_assert(lines > 0);
-    /* and no key of ours that torch does not have, nor the reverse */
-    for (int k = 0; k < 5; k++) {
-        char spec[512];
+    /* and no key of ours that torch does not have, nor the reverse (the canonical spec
+     * shows maximize only when it is 1: set it where the kind takes it) */
+    for (int k = 0; k < GD_OPTIM_NKINDS; k++) {
+        char spec[512], name[64];
         gd_hparams hp = gd_optim_defaults((gd_optim_kind)k);
+        gd_optim_kind kind;
+        snprintf(name, sizeof name, "%s:maximize=1", gd_optim_name((gd_optim_kind)k));
+        if (gd_optim_parse(name, &kind, &hp) != 0) hp = gd_optim_defaults((gd_optim_kind)k);
         gd_optim_format(spec, sizeof spec, (gd_optim_kind)k, &hp);
         cr_expect_eq(spec_keys(spec), per_kind[k], "%s: %d keys, torch has %d", spec, spec_keys(spec), per_kind[k]);
     }
@@ -387,6 +428,14 @@ Test(lib_optim, names) {
     cr_expect_str_eq(gd_optim_name(GD_ADAMW), "adamw");
     cr_expect_str_eq(gd_optim_name(GD_RMSPROP), "rmsprop");
     cr_expect_str_eq(gd_optim_name(GD_ADAGRAD), "adagrad");
+    cr_expect_str_eq(gd_optim_name(GD_NADAM), "nadam");
+    cr_expect_str_eq(gd_optim_name(GD_RADAM), "radam");
+    cr_expect_str_eq(gd_optim_name(GD_ADAMAX), "adamax");
+    cr_expect_str_eq(gd_optim_name(GD_ADADELTA), "adadelta");
+    cr_expect_str_eq(gd_optim_name((gd_optim_kind)GD_OPTIM_NKINDS), "unknown");
+    /* checkpoints store the kind's number: the first five keep theirs */
+    cr_expect(GD_SGD == 0 && GD_ADAM == 1 && GD_ADAMW == 2 && GD_RMSPROP == 3 && GD_ADAGRAD == 4);
+    cr_expect(GD_NADAM == 5 && GD_RADAM == 6 && GD_ADAMAX == 7 && GD_ADADELTA == 8 && GD_OPTIM_NKINDS == 9);
 }
 
 /* ------------------------------------------------------------------------------- */
@@ -424,6 +473,33 @@ Test(lib_optim, parse_good_specs) {
 
     cr_assert_eq(gd_optim_parse("sgd:momentum=0.9:dampening=1", &kind, &hp), 0, "%s", gd_error());
     cr_expect(hp.dampening == 1 && hp.lr == 1e-3);
+
+    cr_assert_eq(gd_optim_parse("nadam", &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_NADAM && hp.lr == 2e-3 && hp.momentum_decay == 4e-3 && hp.beta1 == 0.9 && hp.beta2 == 0.999 &&
+              hp.eps == 1e-8 && hp.weight_decay == 0 && !hp.maximize);
+    cr_assert_eq(gd_optim_parse("nadam:lr=1e-3:betas=0.8/0.95:momentum_decay=0:weight_decay=0.01", &kind, &hp), 0,
+                 "%s", gd_error());
+    cr_expect(hp.lr == 1e-3 && hp.beta1 == 0.8 && hp.beta2 == 0.95 && hp.momentum_decay == 0 && hp.weight_decay == 0.01);
+
+    cr_assert_eq(gd_optim_parse("radam:beta2=0.99:eps=1e-6", &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_RADAM && hp.lr == 1e-3 && hp.beta2 == 0.99 && hp.eps == 1e-6);
+
+    cr_assert_eq(gd_optim_parse("adamax:maximize=1:betas=0.9/0.99", &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_ADAMAX && hp.lr == 2e-3 && hp.maximize == 1 && hp.beta2 == 0.99);
+
+    cr_assert_eq(gd_optim_parse("adadelta", &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_ADADELTA && hp.lr == 1.0 && hp.rho == 0.9 && hp.eps == 1e-6 && hp.weight_decay == 0);
+    cr_assert_eq(gd_optim_parse("adadelta:rho=1:lr=0.5:maximize=1", &kind, &hp), 0, "%s", gd_error());
+    cr_expect(hp.rho == 1 && hp.lr == 0.5 && hp.maximize == 1, "rho = 1 is allowed, as torch allows it");
+    cr_assert_eq(gd_optim_parse("adadelta:rho=0", &kind, &hp), 0, "%s", gd_error());
+
+    const char *max_kinds[] = {"sgd", "adam", "adamw", "rmsprop", "adagrad", "adamax", "adadelta"};
+    for (int i = 0; i < 7; i++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "%s:maximize=1", max_kinds[i]);
+        cr_expect_eq(gd_optim_parse(spec, &kind, &hp), 0, "%s: %s", spec, gd_error());
+        cr_expect_eq(hp.maximize, 1, "%s", spec);
+    }
 }
 
 /* format then parse gives the same hyperparameters, and formatting that gives the same text */
@@ -433,7 +509,9 @@ Test(lib_optim, format_round_trip) {
         "adam", "adam:lr=1e-3:betas=0.9/0.98:amsgrad=1", "adamw", "adamw:lr=3e-4:weight_decay=0.1:eps=1e-6",
         "rmsprop", "rmsprop:lr=1e-2:alpha=0.9:centered=1:momentum=0.9:weight_decay=1e-4", "adagrad",
         "adagrad:lr=0.05:lr_decay=1e-3:initial_accumulator_value=0.1:eps=1e-8:weight_decay=0.01",
-        "sgd:lr=0.1234567890123"};
+        "sgd:lr=0.1234567890123", "nadam", "nadam:lr=0.01:betas=0.8/0.95:momentum_decay=0.05:weight_decay=0.1",
+        "radam", "radam:lr=3e-4:eps=1e-6", "adamax", "adamax:lr=0.01:maximize=1", "adadelta",
+        "adadelta:rho=0.5:eps=1e-4:maximize=1", "sgd:maximize=1", "adam:maximize=1:amsgrad=1"};
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
         gd_optim_kind k1, k2;
         gd_hparams h1, h2;
@@ -452,6 +530,21 @@ Test(lib_optim, format_round_trip) {
     hp = gd_optim_defaults(GD_SGD);
     gd_optim_format(text, sizeof text, GD_SGD, &hp);
     cr_expect_str_eq(text, "sgd:lr=0.001:momentum=0:dampening=0:weight_decay=0:nesterov=0");
+    hp.maximize = 1;   /* maximize shows only when set, last as in torch */
+    gd_optim_format(text, sizeof text, GD_SGD, &hp);
+    cr_expect_str_eq(text, "sgd:lr=0.001:momentum=0:dampening=0:weight_decay=0:nesterov=0:maximize=1");
+    hp = gd_optim_defaults(GD_NADAM);
+    gd_optim_format(text, sizeof text, GD_NADAM, &hp);
+    cr_expect_str_eq(text, "nadam:lr=0.002:betas=0.9/0.999:eps=1e-08:weight_decay=0:momentum_decay=0.004");
+    hp = gd_optim_defaults(GD_RADAM);
+    gd_optim_format(text, sizeof text, GD_RADAM, &hp);
+    cr_expect_str_eq(text, "radam:lr=0.001:betas=0.9/0.999:eps=1e-08:weight_decay=0");
+    hp = gd_optim_defaults(GD_ADAMAX);
+    gd_optim_format(text, sizeof text, GD_ADAMAX, &hp);
+    cr_expect_str_eq(text, "adamax:lr=0.002:betas=0.9/0.999:eps=1e-08:weight_decay=0");
+    hp = gd_optim_defaults(GD_ADADELTA);
+    gd_optim_format(text, sizeof text, GD_ADADELTA, &hp);
+    cr_expect_str_eq(text, "adadelta:lr=1:rho=0.9:eps=1e-06:weight_decay=0");
 }
 
 Test(lib_optim, parse_rejects_bad_specs) {
@@ -505,6 +598,32 @@ Test(lib_optim, parse_rejects_bad_specs) {
         {"adagrad:initial_accumulator_value=-1", "initial_accumulator_value"},
         {"adagrad:momentum=0.9", "momentum"},
         {"adagrad:betas=0.9/0.99", "betas"},
+        {"nadamx", "nadamx"},
+        {"nadam:maximize=1", "maximize"},                 /* torch 1.13's NAdam has none */
+        {"radam:maximize=1", "maximize"},                 /* nor its RAdam */
+        {"nadam:momentum_decay=-0.1", "momentum_decay"},
+        {"nadam:momentum_decay=inf", "momentum_decay"},
+        {"nadam:amsgrad=1", "amsgrad"},
+        {"nadam:momentum=0.9", "momentum"},
+        {"nadam:betas=0.9/1", "beta2"},
+        {"radam:momentum_decay=0.004", "momentum_decay"},
+        {"radam:betas=1/0.999", "beta1"},
+        {"radam:eps=0", "eps"},
+        {"adamax:rho=0.9", "rho"},
+        {"adamax:beta1=-0.1", "beta1"},
+        {"adamax:maximize=2", "maximize"},
+        {"adamax:weight_decay=-1", "weight_decay"},
+        {"adadelta:rho=1.5", "rho"},
+        {"adadelta:rho=-0.1", "rho"},
+        {"adadelta:rho=0.9:rho=0.8", "rho"},
+        {"adadelta:betas=0.9/0.99", "betas"},
+        {"adadelta:momentum=0.9", "momentum"},
+        {"adadelta:eps=0", "eps"},
+        {"adadelta:lr=0", "lr"},
+        {"sgd:rho=0.9", "rho"},
+        {"adam:momentum_decay=0.004", "momentum_decay"},
+        {"sgd:maximize=0.5", "maximize"},
+        {"sgd:maximize=1:maximize=1", "maximize"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gd_optim_kind kind = GD_RMSPROP;
@@ -528,7 +647,8 @@ Test(lib_optim, new_rejects_bad_hyperparameters) {
     hp.nesterov = 1;
     cr_expect_null(gd_optim_new(GD_SGD, &hp));
     cr_expect(strstr(gd_error(), "nesterov") != NULL, "%s", gd_error());
-    cr_expect_null(gd_optim_new((gd_optim_kind)7, NULL));
+    cr_expect_null(gd_optim_new((gd_optim_kind)GD_OPTIM_NKINDS, NULL));
+    cr_expect(strstr(gd_error(), "unknown optimizer kind") != NULL, "%s", gd_error());
     gd_optim *o = gd_optim_new(GD_RMSPROP, NULL);   /* NULL: the defaults */
     cr_assert_not_null(o);
     cr_expect_eq(gd_optim_lr(o, -1), 1e-2);
@@ -594,6 +714,81 @@ Test(lib_optim, adam_first_step_is_lr) {
         float w = scalar_step(&s, o, grads[i]);
         double expect = 1.0 - 1e-3 * (grads[i] > 0 ? 1 : -1);
         cr_expect(fabs(w - expect) < 1e-6, "g = %g: w = %.9g, expected %.9g", grads[i], w, expect);
+        gd_optim_free(o);
+        gd_param_free(&s.p);
+    }
+}
+
+/* maximize negates the gradient, and nothing else: an optimizer with maximize fed the
+ * loss's gradient moves bitwise as the same optimizer without it fed minus the gradient,
+ * weight decay included (torch 1.13 negates before adding weight_decay*w). Every kind
+ * that has maximize; NAdam and RAdam refuse it (parse_rejects_bad_specs). */
+Test(lib_optim, maximize_negates_the_gradient) {
+    static const char *specs[] = {
+        "sgd:lr=0.01:momentum=0.9:weight_decay=0.1", "adam:lr=0.01:weight_decay=0.1:amsgrad=1",
+        "adamw:lr=0.01:weight_decay=0.1", "rmsprop:lr=1e-3:centered=1:momentum=0.5:weight_decay=0.1",
+        "adagrad:lr=0.05:weight_decay=0.1", "adamax:lr=0.01:weight_decay=0.1", "adadelta:weight_decay=0.1"};
+    for (size_t s = 0; s < sizeof specs / sizeof specs[0]; s++) {
+        char spec_max[256];
+        snprintf(spec_max, sizeof spec_max, "%s:maximize=1", specs[s]);
+        model a, b;
+        model_init(&a);
+        model_init(&b);
+        gd_optim_kind ka, kb;
+        gd_hparams ha, hb;
+        cr_assert_eq(gd_optim_parse(spec_max, &ka, &ha), 0, "%s: %s", spec_max, gd_error());
+        cr_assert_eq(gd_optim_parse(specs[s], &kb, &hb), 0, "%s: %s", specs[s], gd_error());
+        gd_optim *oa = gd_optim_new(ka, &ha), *ob = gd_optim_new(kb, &hb);
+        cr_assert_eq(gd_optim_add_group(oa, a.params, 2, NULL), 0);
+        cr_assert_eq(gd_optim_add_group(ob, b.params, 2, NULL), 0);
+        float va[NV], vb[NV], v0[NV];
+        model_values(&a, v0);
+        for (int t = 0; t < 20; t++) {
+            train_step(&a, oa);
+            gd_optim_zero_grad(ob);
+            gradient(&b.P, b.params[0].value->data, b.params[1].value->data, b.params[0].grad->data,
+                     b.params[1].grad->data);
+            for (int p = 0; p < 2; p++)
+                for (size_t i = 0; i < b.params[p].grad->size; i++) b.params[p].grad->data[i] = -b.params[p].grad->data[i];
+            gd_optim_step(ob);
+        }
+        model_values(&a, va);
+        model_values(&b, vb);
+        cr_expect(memcmp(va, vb, sizeof va) == 0, "%s: maximize differs from minimizing -L", specs[s]);
+        cr_expect(memcmp(va, v0, sizeof va) != 0, "%s: did not move", specs[s]);
+        gd_optim_free(oa);
+        gd_optim_free(ob);
+        model_free(&a);
+        model_free(&b);
+    }
+}
+
+/* RAdam's built-in warmup (optim.c): with beta2 = 0.999 the first 5 steps are plain
+ * momentum, w -= lr m/(1-beta1^t), so under a constant gradient g they move by lr*|g|
+ * whatever the size of g (Adam would move by lr); step 6 switches to the rectified
+ * adaptive step, about lr * r_6 with r_6 = 0.0258, and the step size then climbs towards
+ * lr: r_t passes 0.5 at step 556 and 0.9 at step 2737 (the numbers optim.c quotes). */
+Test(lib_optim, radam_warms_up) {
+    const float grads[] = {1e-2f, 4.0f};
+    for (int k = 0; k < 2; k++) {
+        scalar s;
+        scalar_init(&s, 0.0f);
+        gd_hparams hp = gd_optim_defaults(GD_RADAM);
+        hp.lr = 1.0;
+        gd_optim *o = gd_optim_new(GD_RADAM, &hp);
+        cr_assert_eq(gd_optim_add_group(o, &s.p, 1, NULL), 0);
+        for (int t = 1; t <= 2737; t++) {
+            /* w does not enter the update (no weight decay): restart it at 0 before each
+             * step, so that -w is the step, exactly as computed */
+            s.p.value->data[0] = 0.0f;
+            double step = -(double)scalar_step(&s, o, grads[k]);   /* > 0: the parameter descends */
+            if (t <= 5)
+                cr_expect(fabs(step - grads[k]) <= 1e-5 * grads[k], "g = %g, t = %d: step %.9g, expected lr*g", grads[k],
+                          t, step);
+            if (t == 6) cr_expect(fabs(step - 0.0258211128) < 1e-5, "g = %g: step 6 is %.9g, expected r_6", grads[k], step);
+            if (t == 555 || t == 2736) cr_expect(step < (t == 555 ? 0.5 : 0.9), "t = %d: step %.6g", t, step);
+            if (t == 556 || t == 2737) cr_expect(step >= (t == 556 ? 0.5 : 0.9), "t = %d: step %.6g", t, step);
+        }
         gd_optim_free(o);
         gd_param_free(&s.p);
     }
@@ -668,8 +863,9 @@ Test(lib_optim, add_group_rejects) {
 Test(lib_optim, set_lr_and_momentum) {
     model m;
     model_init(&m);
-    const gd_optim_kind kinds[] = {GD_SGD, GD_ADAM, GD_ADAMW, GD_RMSPROP, GD_ADAGRAD};
-    for (int k = 0; k < 5; k++) {
+    const gd_optim_kind kinds[] = {GD_SGD, GD_ADAM, GD_ADAMW, GD_RMSPROP, GD_ADAGRAD,
+                                   GD_NADAM, GD_RADAM, GD_ADAMAX, GD_ADADELTA};
+    for (int k = 0; k < 9; k++) {
         gd_hparams h0 = gd_optim_defaults(kinds[k]), h1 = h0;
         h0.lr = 0.1;
         h1.lr = 0.2;
@@ -687,9 +883,11 @@ Test(lib_optim, set_lr_and_momentum) {
         gd_optim_set_momentum(o, -1, 0.95);
         for (int g = 0; g < 2; g++) {
             const gd_hparams *h = gd_optim_group(o, g);
-            if (kinds[k] == GD_ADAM || kinds[k] == GD_ADAMW) cr_expect_eq(h->beta1, 0.95);
-            else if (kinds[k] == GD_ADAGRAD) cr_expect(h->momentum == 0 && h->beta1 == 0.9, "adagrad has none");
-            else cr_expect_eq(h->momentum, 0.95);
+            if (kinds[k] == GD_SGD || kinds[k] == GD_RMSPROP) cr_expect_eq(h->momentum, 0.95);
+            else if (kinds[k] == GD_ADAGRAD || kinds[k] == GD_ADADELTA)
+                cr_expect(h->momentum == 0 && h->beta1 == 0.9 && h->rho == 0.9, "%s has none",
+                          gd_optim_name(kinds[k]));
+            else cr_expect(h->beta1 == 0.95 && h->momentum == 0, "%s: beta1", gd_optim_name(kinds[k]));
         }
         gd_optim_set_momentum(o, 1, 0.9);
         if (kinds[k] == GD_SGD) cr_expect(gd_optim_group(o, 0)->momentum == 0.95 && gd_optim_group(o, 1)->momentum == 0.9);
@@ -709,6 +907,11 @@ static const char *round_trip_specs[] = {
     "adamw:lr=0.01",
     "rmsprop:lr=1e-3:centered=1:momentum=0.9",
     "adagrad:lr=0.1:lr_decay=0.01:initial_accumulator_value=0.1",
+    "nadam:lr=0.01:weight_decay=0.01:momentum_decay=0.01",   /* mu_product is state too */
+    "radam:lr=0.01",                                          /* saved at 7: rectified from 6 */
+    "adamax:lr=0.01:maximize=1",
+    "adadelta:rho=0.8:weight_decay=0.01",
+    "sgd:lr=0.01:momentum=0.5:maximize=1",
 };
 
 static gd_optim *two_groups(const char *spec, model *m) {
@@ -816,6 +1019,8 @@ Test(lib_optim, state_read_rejects) {
 
     memcpy(state, "GDOPTIM0", 8);                              /* another format version */
     expect_read_fails(o, state, size, "not a gd_optim state");
+    memcpy(state, "GDOPTIM1", 8);                              /* before NAdam & co */
+    expect_read_fails(o, state, size, "version 1");
 
     gd_param_free(&other);
     gd_optim_free(one);

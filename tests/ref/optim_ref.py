@@ -6,7 +6,9 @@ Run from the repository root with Debian's PyTorch (`make fixtures` does):
 It writes, deterministically (no randomness, no timestamps):
     tests/ref/optim/problem.tsv    the problem: X, Y, c and the initial W, b
     tests/ref/optim/defaults.tsv   every constructor default of SGD, Adam, AdamW, RMSprop,
-                                   Adagrad, read from the installed torch (not typed here)
+                                   Adagrad, NAdam, RAdam, Adamax and Adadelta (maximize
+                                   included where the class has it), read from the
+                                   installed torch (not typed here)
     tests/ref/optim/NAME.tsv       one optimizer configuration: W and b after steps
                                    1, 2, 3, 5, 10, 25, 50, 75 and 100
 
@@ -28,7 +30,8 @@ configuration in our spec grammar (gd_optim_parse) so the C test builds it from 
     # spec: adam:lr=0.01:amsgrad=1
 optionally per-group specs (torch parameter groups; W is group 0, b group 1):
     # group: W adamw:lr=0.01:weight_decay=0.1
-and hyperparameter changes made between steps (every group; "momentum" is Adam's beta1):
+and hyperparameter changes made between steps (every group; "momentum" is beta1 for the
+optimizers with betas, as OneCycleLR sets it):
     # change: 50 lr=0.02 momentum=0.5       (after update 50, before update 51)
 Numbers are written with 9 significant digits (float32 round-trips exactly) or repr()
 for doubles. The single-tensor implementations are used (foreach=False), as the C code
@@ -65,7 +68,9 @@ W0 = [[0.9, -1.3, 0.4, 1.7],
 B0 = [0.3, -0.9, 1.4]
 
 CLASSES = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-           "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}
+           "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad,
+           "nadam": torch.optim.NAdam, "radam": torch.optim.RAdam, "adamax": torch.optim.Adamax,
+           "adadelta": torch.optim.Adadelta}
 
 # name, kind, torch keyword arguments, per-group overrides (None: one group [W, b]),
 # changes {after_step: {"lr": .., "momentum": ..}}
@@ -102,6 +107,45 @@ CONFIGS = [
     ("adagrad_initial_accumulator_value", "adagrad", dict(lr=0.1, initial_accumulator_value=0.1),
      None, {}),
     ("adagrad_weight_decay", "adagrad", dict(lr=0.1, weight_decay=0.1), None, {}),
+    # maximize: the gradient negated before weight decay (torch 1.13: SGD, Adam, AdamW,
+    # RMSprop, Adagrad, Adamax, Adadelta). The parameters climb the loss; lrs small
+    # enough that 100 steps stay finite.
+    ("sgd_maximize", "sgd", dict(lr=0.002, momentum=0.5, weight_decay=0.1, maximize=True), None, {}),
+    ("adam_maximize", "adam", dict(lr=0.01, weight_decay=0.1, maximize=True), None, {}),
+    ("adamw_maximize", "adamw", dict(lr=0.01, weight_decay=0.1, maximize=True), None, {}),
+    ("rmsprop_maximize", "rmsprop", dict(lr=1e-3, weight_decay=0.1, maximize=True), None, {}),
+    ("adagrad_maximize", "adagrad", dict(lr=0.05, weight_decay=0.1, maximize=True), None, {}),
+    # NAdam (no maximize in torch 1.13)
+    ("nadam", "nadam", dict(), None, {}),
+    ("nadam_lr", "nadam", dict(lr=0.01), None, {}),
+    ("nadam_weight_decay", "nadam", dict(lr=0.01, weight_decay=0.1), None, {}),
+    ("nadam_betas", "nadam", dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6, momentum_decay=0.05),
+     None, {}),
+    ("nadam_set_lr_momentum", "nadam", dict(lr=0.01), None, {50: dict(lr=0.003, momentum=0.7)}),
+    ("nadam_groups", "nadam", dict(lr=0.01, weight_decay=0.1),
+     [dict(), dict(lr=0.05, weight_decay=0.0)], {}),
+    # RAdam (no maximize in torch 1.13): steps 1-5 plain momentum, then rectified
+    ("radam", "radam", dict(), None, {}),
+    ("radam_lr", "radam", dict(lr=0.01), None, {}),
+    ("radam_weight_decay", "radam", dict(lr=0.01, weight_decay=0.1), None, {}),
+    ("radam_betas", "radam", dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6), None, {}),
+    ("radam_set_lr_momentum", "radam", dict(lr=0.01), None, {50: dict(lr=0.003, momentum=0.7)}),
+    # Adamax
+    ("adamax", "adamax", dict(), None, {}),
+    ("adamax_lr", "adamax", dict(lr=0.01), None, {}),
+    ("adamax_weight_decay", "adamax", dict(lr=0.01, weight_decay=0.1), None, {}),
+    ("adamax_betas", "adamax", dict(lr=0.01, betas=(0.8, 0.95), eps=1e-6), None, {}),
+    ("adamax_maximize", "adamax", dict(lr=0.01, weight_decay=0.1, maximize=True), None, {}),
+    ("adamax_set_lr_momentum", "adamax", dict(lr=0.01), None, {50: dict(lr=0.003, momentum=0.7)}),
+    # Adadelta (its default lr 1 moves W by about 0.3 in 100 steps here). Not rho = 0.5
+    # with eps = 1e-4: there the trajectory is so sensitive that rounding once instead of
+    # twice (a torch without FMA kernels) moves it by 2e-3 after 100 steps
+    ("adadelta", "adadelta", dict(), None, {}),
+    ("adadelta_lr", "adadelta", dict(lr=3.0), None, {}),
+    ("adadelta_weight_decay", "adadelta", dict(weight_decay=0.1), None, {}),
+    ("adadelta_rho", "adadelta", dict(rho=0.8, eps=1e-5), None, {}),
+    ("adadelta_maximize", "adadelta", dict(weight_decay=0.1, maximize=True), None, {}),
+    ("adadelta_set_lr", "adadelta", dict(), None, {50: dict(lr=0.3)}),
 ]
 
 
@@ -180,7 +224,7 @@ def write_problem():
 
 
 # constructor arguments that are not hyperparameters of gd_hparams
-NOT_HPARAMS = {"self", "params", "foreach", "maximize", "capturable", "differentiable", "fused"}
+NOT_HPARAMS = {"self", "params", "foreach", "capturable", "differentiable", "fused"}
 
 
 def write_defaults():
