@@ -137,10 +137,11 @@ TEST_RUNS := $(if $(CH),$(CH_RUNS),$(RUNS))
 test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 
-bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep ## benchmarks: MLP training vs sgemm peak, checkpoint I/O, sweep speed-up
+bench: $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt ## benchmarks: MLP and GPT training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up
 	$(BIN)/bench-mlp
 	$(BIN)/bench-ckpt
 	$(BIN)/bench-sweep
+	$(BIN)/bench-gpt
 
 # The reference numbers tests compare against come from PyTorch through committed
 # scripts; the tests themselves never need Python.

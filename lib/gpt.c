@@ -299,6 +299,14 @@ double gd_gpt_loss(gd_gpt *m, const int *tokens, const int *targets, int B, int 
     return gd_xent_forward(s->probs, logits, targets, B * T, m->cfg.vocab);
 }
 
+/* gd_linear_backward with din WRITTEN (sgemm with beta = 0) rather than accumulated:
+ * for the scratch buffers below, which hold nothing else, this saves zeroing them. */
+static void gd__linear_backward_write(float *din, float *dw, float *db, const float *dout,
+                                      const float *in, const float *w, int N, int I, int O) {
+    gd_matmul(din, dout, w, N, I, O, 0, 0, 1.0f, 0.0f);      /* din = dout @ w */
+    gd_linear_backward(NULL, dw, db, dout, in, w, N, I, O);   /* dw += dout^T @ in, db += */
+}
+
 void gd_gpt_backward(gd_gpt *m) {
     struct gd__gpt_state *s = m->s;
     if (!s->has_loss) return;
@@ -309,9 +317,8 @@ void gd_gpt_backward(gd_gpt *m) {
     gd_fill(s->dlogits, 0.0f, (size_t)N * V);
     gd_xent_backward(s->dlogits, s->probs, s->targets, N, V);
     /* from logits = lnf @ wte^T: dlnf = dlogits @ wte, dwte += dlogits^T @ lnf */
-    gd_fill(s->dln, 0.0f, NC);
-    gd_linear_backward(s->dln, m->params[P_WTE].grad->data, NULL, s->dlogits, s->lnf,
-                       m->params[P_WTE].value->data, N, C, V);
+    gd__linear_backward_write(s->dln, m->params[P_WTE].grad->data, NULL, s->dlogits, s->lnf,
+                              m->params[P_WTE].value->data, N, C, V);
     /* from lnf = ln_f(x_L) */
     int f = gd__lnf(m);
     gd_fill(s->dres, 0.0f, NC);
@@ -326,24 +333,20 @@ void gd_gpt_backward(gd_gpt *m) {
         gd__block_acts *a = &s->blk[l];
         const float *x = l == 0 ? s->encoded : s->blk[l - 1].res3;
         /* from res3 = res2 + c_proj(GELU(c_fc(ln_2(res2)))) */
-        gd_fill(s->dfch_gelu, 0.0f, 4 * NC);
-        gd_linear_backward(s->dfch_gelu, G(m, l, P_MPROJ_W), G(m, l, P_MPROJ_B), s->dres,
+        gd__linear_backward_write(s->dfch_gelu, G(m, l, P_MPROJ_W), G(m, l, P_MPROJ_B), s->dres,
                            a->fch_gelu, W(m, l, P_MPROJ_W), N, 4 * C, C);
         gd_fill(s->dfch, 0.0f, 4 * NC);
         gd_gelu_backward(s->dfch, s->dfch_gelu, a->fch, N * 4 * C);
-        gd_fill(s->dln, 0.0f, NC);
-        gd_linear_backward(s->dln, G(m, l, P_FC_W), G(m, l, P_FC_B), s->dfch, a->ln2,
+        gd__linear_backward_write(s->dln, G(m, l, P_FC_W), G(m, l, P_FC_B), s->dfch, a->ln2,
                            W(m, l, P_FC_W), N, C, 4 * C);
         gd_layernorm_backward(s->dres, G(m, l, P_LN2_W), G(m, l, P_LN2_B), s->dln, a->res2,
                               W(m, l, P_LN2_W), a->ln2_mean, a->ln2_rstd, N, C);
         /* from res2 = x + c_proj(attention(c_attn(ln_1(x)))) */
-        gd_fill(s->datty, 0.0f, NC);
-        gd_linear_backward(s->datty, G(m, l, P_APROJ_W), G(m, l, P_APROJ_B), s->dres,
+        gd__linear_backward_write(s->datty, G(m, l, P_APROJ_W), G(m, l, P_APROJ_B), s->dres,
                            a->atty, W(m, l, P_APROJ_W), N, C, C);
         gd_fill(s->dqkv, 0.0f, 3 * NC);
         gd_attention_backward(s->dqkv, s->work, s->datty, a->qkv, a->att, B, T, C, NH);
-        gd_fill(s->dln, 0.0f, NC);
-        gd_linear_backward(s->dln, G(m, l, P_ATTN_W), G(m, l, P_ATTN_B), s->dqkv, a->ln1,
+        gd__linear_backward_write(s->dln, G(m, l, P_ATTN_W), G(m, l, P_ATTN_B), s->dqkv, a->ln1,
                            W(m, l, P_ATTN_W), N, C, 3 * C);
         gd_layernorm_backward(s->dres, G(m, l, P_LN1_W), G(m, l, P_LN1_B), s->dln, x,
                               W(m, l, P_LN1_W), a->ln1_mean, a->ln1_rstd, N, C);

@@ -160,25 +160,49 @@ void gd_encoder_backward(float *dwte, float *dwpe, const float *dout, const int 
         }
 }
 
+/* LayerNorm's row sums in float, as GD__BLOCK interleaved partial sums added together
+ * at the end: GCC vectorizes that (a single running sum it may not reorder). For
+ * C = 128 each partial sum has 16 terms. */
+static float gd__sum_row(const float *x, int n) {
+    float acc[GD__BLOCK] = {0};
+    int i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK)
+        for (int k = 0; k < GD__BLOCK; k++) acc[k] += x[i + k];
+    for (; i < n; i++) acc[0] += x[i];
+    float sum = 0.0f;
+    for (int k = 0; k < GD__BLOCK; k++) sum += acc[k];
+    return sum;
+}
+
+/* sum_c (x[c] - m)^2 */
+static float gd__sqdev_row(const float *x, float m, int n) {
+    float acc[GD__BLOCK] = {0};
+    int i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK)
+        for (int k = 0; k < GD__BLOCK; k++) acc[k] += (x[i + k] - m) * (x[i + k] - m);
+    for (; i < n; i++) acc[0] += (x[i] - m) * (x[i] - m);
+    float sum = 0.0f;
+    for (int k = 0; k < GD__BLOCK; k++) sum += acc[k];
+    return sum;
+}
+
 void gd_layernorm_forward(float *out, float *mean, float *rstd, const float *in,
                           const float *w, const float *b, int N, int C) {
     for (int i = 0; i < N; i++) {
         const float *x = in + (size_t)i * C;
         float *o = out + (size_t)i * C;
-        /* two passes in double: the mean, then the biased variance about it */
-        double m = 0.0;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
-        double v = 0.0;
-        for (int c = 0; c < C; c++) {
-            double d = x[c] - m;
-            v += d * d;
+        /* two passes: the mean, then the biased variance about it */
+        float m = gd__sum_row(x, C) / (float)C;
+        float v = gd__sqdev_row(x, m, C) / (float)C;
+        float s = 1.0f / sqrtf(v + GD_LN_EPS);
+        int c = 0;
+        for (; c + GD__BLOCK <= C; c += GD__BLOCK) {
+            float xb[GD__BLOCK]; /* loaded first: out may alias nothing, GCC cannot know */
+            for (int k = 0; k < GD__BLOCK; k++) xb[k] = (x[c + k] - m) * s * w[c + k] + b[c + k];
+            for (int k = 0; k < GD__BLOCK; k++) o[c + k] = xb[k];
         }
-        v /= C;
-        float s = (float)(1.0 / sqrt(v + (double)GD_LN_EPS));
-        float mf = (float)m;
-        for (int c = 0; c < C; c++) o[c] = (x[c] - mf) * s * w[c] + b[c];
-        mean[i] = mf;
+        for (; c < C; c++) o[c] = (x[c] - m) * s * w[c] + b[c];
+        mean[i] = m;
         rstd[i] = s;
     }
 }
@@ -191,36 +215,110 @@ void gd_layernorm_backward(float *din, float *dw, float *db, const float *dout,
         float m = mean[i], s = rstd[i];
         /* from out = xhat * w + b with xhat = (x - mean) rstd:
          * g = dout * w is the gradient w.r.t. xhat; its two means over the row */
-        double gmean = 0.0, gxmean = 0.0;
-        for (int c = 0; c < C; c++) {
-            float xhat = (x[c] - m) * s, g = d[c] * w[c];
-            gmean += g;
-            gxmean += (double)g * xhat;
+        float acc_g[GD__BLOCK] = {0}, acc_gx[GD__BLOCK] = {0};
+        int c = 0;
+        for (; c + GD__BLOCK <= C; c += GD__BLOCK)
+            for (int k = 0; k < GD__BLOCK; k++) {
+                float g = d[c + k] * w[c + k];
+                acc_g[k] += g;
+                acc_gx[k] += g * ((x[c + k] - m) * s);
+            }
+        for (; c < C; c++) {
+            float g = d[c] * w[c];
+            acc_g[0] += g;
+            acc_gx[0] += g * ((x[c] - m) * s);
         }
-        float gm = (float)(gmean / C), gxm = (float)(gxmean / C);
-        for (int c = 0; c < C; c++) {
-            float xhat = (x[c] - m) * s;
-            if (db) db[c] += d[c];                 /* from + b */
-            if (dw) dw[c] += d[c] * xhat;          /* from xhat * w */
+        float gm = 0.0f, gxm = 0.0f;
+        for (int k = 0; k < GD__BLOCK; k++) gm += acc_g[k], gxm += acc_gx[k];
+        gm /= (float)C, gxm /= (float)C;
+        if (db) { /* from + b */
+            for (c = 0; c + GD__BLOCK <= C; c += GD__BLOCK) {
+                float t[GD__BLOCK];
+                for (int k = 0; k < GD__BLOCK; k++) t[k] = db[c + k] + d[c + k];
+                for (int k = 0; k < GD__BLOCK; k++) db[c + k] = t[k];
+            }
+            for (; c < C; c++) db[c] += d[c];
+        }
+        if (dw) { /* from xhat * w */
+            for (c = 0; c + GD__BLOCK <= C; c += GD__BLOCK) {
+                float t[GD__BLOCK];
+                for (int k = 0; k < GD__BLOCK; k++) t[k] = dw[c + k] + d[c + k] * ((x[c + k] - m) * s);
+                for (int k = 0; k < GD__BLOCK; k++) dw[c + k] = t[k];
+            }
+            for (; c < C; c++) dw[c] += d[c] * ((x[c] - m) * s);
+        }
+        if (din) {
             /* through xhat = (x - mean) rstd, mean and rstd both depending on x:
              * dx = rstd (g - mean(g) - xhat mean(g xhat)) */
-            if (din) din[(size_t)i * C + c] += s * (d[c] * w[c] - gm - xhat * gxm);
+            float *dx = din + (size_t)i * C;
+            for (c = 0; c + GD__BLOCK <= C; c += GD__BLOCK) {
+                float t[GD__BLOCK];
+                for (int k = 0; k < GD__BLOCK; k++)
+                    t[k] = dx[c + k] + s * (d[c + k] * w[c + k] - gm - ((x[c + k] - m) * s) * gxm);
+                for (int k = 0; k < GD__BLOCK; k++) dx[c + k] = t[k];
+            }
+            for (; c < C; c++) dx[c] += s * (d[c] * w[c] - gm - ((x[c] - m) * s) * gxm);
         }
     }
+}
+
+/* An exp that GCC vectorizes at -O2 (in blocks of GD__BLOCK, as in tensor.c), for the
+ * softmax of the attention and for GELU: glibc's expf and tanhf are scalar calls, and
+ * tanhf alone took a quarter of a training step of the small GPT. It is Cephes' expf
+ * (S. L. Moshier, cephes/single/expf.c): exp(a) = 2^n exp(r) with n = round(a / ln 2)
+ * and r = a - n ln 2 (ln 2 in two parts, the first with few bits, so n times it is
+ * exact), exp(r) by a degree-7 polynomial on |r| <= ln(2)/2; relative error about 1e-7
+ * (the layers using it are held to double references in tests/lib/test_layers.c and to
+ * PyTorch in tests/lib/test_gpt.c). The argument is clamped to [-87, 87], where 2^n
+ * stays a normal float: beyond it the softmax term (<= e^-87 of the largest) and the
+ * sigmoid (0 or 1) are the same to float precision. */
+static inline float gd__expf(float a) {
+    /* |a| <= 87 through the bits: among floats of one sign the bit patterns are ordered
+     * as the values, and an integer select (unlike a float comparison, which may raise
+     * an FP exception) is one GCC turns into vector masks. 0x42ae0000 is 87.0f. */
+    int32_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int32_t mag = bits & 0x7fffffff;
+    mag = mag < 0x42ae0000 ? mag : 0x42ae0000;
+    bits = (int32_t)((uint32_t)bits & 0x80000000u) | mag;
+    memcpy(&a, &bits, sizeof a);
+    /* n = round(a / ln 2), by the 1.5 * 2^23 trick (round to nearest, no libm call) */
+    float n = (a * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float r = a - n * 0.693359375f;           /* ln 2 = 0.693359375 - 2.12194440e-4 */
+    r = r + n * 2.12194440e-4f;
+    float z = r * r;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * z + r + 1.0f;
+    /* times 2^n, built in the exponent bits */
+    bits = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
 }
 
 /* Row t of a causal score block: softmax over s <= t, zero above the diagonal. */
 static void gd__causal_softmax_row(float *a, int t, int T) {
     float amax = a[0];
     for (int s = 1; s <= t; s++) amax = a[s] > amax ? a[s] : amax;
-    float sum = 0.0f;
-    for (int s = 0; s <= t; s++) {
-        a[s] = expf(a[s] - amax);
-        sum += a[s];
+    /* exp(a - max) in blocks (vectorized), summed in GD__BLOCK partial sums */
+    float acc[GD__BLOCK] = {0};
+    int s = 0, n = t + 1;
+    for (; s + GD__BLOCK <= n; s += GD__BLOCK) {
+        float e[GD__BLOCK];
+        for (int k = 0; k < GD__BLOCK; k++) e[k] = gd__expf(a[s + k] - amax);
+        for (int k = 0; k < GD__BLOCK; k++) a[s + k] = e[k], acc[k] += e[k];
     }
+    for (; s < n; s++) acc[0] += a[s] = gd__expf(a[s] - amax);
+    float sum = 0.0f;
+    for (int k = 0; k < GD__BLOCK; k++) sum += acc[k];
     float inv = 1.0f / sum;
-    for (int s = 0; s <= t; s++) a[s] *= inv;
-    for (int s = t + 1; s < T; s++) a[s] = 0.0f;
+    for (s = 0; s < n; s++) a[s] *= inv;
+    for (s = n; s < T; s++) a[s] = 0.0f;
 }
 
 void gd_attention_forward(float *out, float *att, const float *qkv, int B, int T, int C,
@@ -342,47 +440,12 @@ void gd_attention_backward_naive(float *dqkv, const float *dout, const float *qk
             }
 }
 
+/* GELU computed from the identity
+ *     0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)) = sigmoid(2u),
+ * i.e. out = x sigmoid(2u), which has no cancellation for any sign of u, with the exp
+ * above (gd__expf). */
 #define GD__GELU_S 0.7978845608028654f /* sqrt(2 / pi) */
 #define GD__GELU_A 0.044715f
-
-/* GELU's speed. glibc's tanhf is a scalar call (through expm1f) and took a quarter of a
- * training step of the small GPT. So GELU is computed from the identity
- *     0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)) = sigmoid(2u),
- * i.e. out = x sigmoid(2u), which has no cancellation for any sign of u, with an exp of
- * our own that GCC vectorizes at -O2 (blocks of GD__BLOCK, as in tensor.c): Cephes'
- * expf (S. L. Moshier, cephes/single/expf.c): exp(a) = 2^n exp(r) with n = round(a / ln 2),
- * r = a - n ln 2 (ln 2 split in two parts so r is exact), exp(r) by a degree-7 polynomial
- * on |r| <= ln(2)/2, relative error about 1e-7 (GELU is tested against its double
- * formula in tests/lib/test_layers.c). The argument is clamped to [-87, 87], where 2^n stays a
- * normal float; outside it the sigmoid is 0 or 1 to float precision anyway. */
-static inline float gd__expf(float a) {
-    /* |a| <= 87 through the bits: among floats of one sign the bit patterns are ordered
-     * as the values, and an integer select (unlike a float comparison, which may raise
-     * an FP exception) is one GCC turns into vector masks. 0x42ae0000 is 87.0f. */
-    int32_t bits;
-    memcpy(&bits, &a, sizeof bits);
-    int32_t mag = bits & 0x7fffffff;
-    mag = mag < 0x42ae0000 ? mag : 0x42ae0000;
-    bits = (int32_t)((uint32_t)bits & 0x80000000u) | mag;
-    memcpy(&a, &bits, sizeof a);
-    /* n = round(a / ln 2), by the 1.5 * 2^23 trick (round to nearest, no libm call) */
-    float n = (a * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    float r = a - n * 0.693359375f;           /* ln 2 = 0.693359375 - 2.12194440e-4 */
-    r = r + n * 2.12194440e-4f;
-    float z = r * r;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * z + r + 1.0f;
-    /* times 2^n, built in the exponent bits */
-    bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 void gd_gelu_forward(float *out, const float *in, int n) {
     /* out = 0.5 x (1 + tanh(u)) = x / (1 + exp(-2u)),  u = sqrt(2/pi) (x + 0.044715 x^3) */
