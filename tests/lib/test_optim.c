@@ -1036,33 +1036,38 @@ Test(lib_optim, state_read_rejects) {
  * as it was, or loads (a flipped buffer value is still a state); none may crash or read
  * out of bounds (run under valgrind or -fsanitize=address to see the latter). */
 Test(lib_optim, state_read_survives_every_bit_flip) {
-    model m;
-    model_init(&m);
-    gd_optim *o = two_groups("rmsprop:lr=1e-3:centered=1:momentum=0.9", &m);
-    for (int t = 0; t < 3; t++) train_step(&m, o);
-    size_t size = gd_optim_state_size(o);
-    unsigned char *state = malloc(size), *flipped = malloc(size), *now = malloc(size);
-    gd_optim_state_write(o, state);
-    int refused = 0, loaded = 0;
-    for (size_t i = 0; i < size; i++)
-        for (int bit = 0; bit < 8; bit++) {
-            memcpy(flipped, state, size);
-            flipped[i] ^= (unsigned char)(1u << bit);
-            if (gd_optim_state_read(o, flipped, size) == 0) {
-                loaded++;
-                cr_assert_eq(gd_optim_state_read(o, state, size), 0);   /* back to the original */
-            } else {
-                refused++;
-                cr_assert(strchr(gd_error(), '\n') == NULL);
-                gd_optim_state_write(o, now);
-                cr_assert(memcmp(now, state, size) == 0, "byte %zu bit %d: refused but changed the state", i, bit);
+    /* RMSprop: three buffers per parameter; NAdam: two, and the group's mu_product */
+    static const char *specs[] = {"rmsprop:lr=1e-3:centered=1:momentum=0.9", "nadam:lr=0.01"};
+    for (int s = 0; s < 2; s++) {
+        model m;
+        model_init(&m);
+        gd_optim *o = two_groups(specs[s], &m);
+        for (int t = 0; t < 3; t++) train_step(&m, o);
+        size_t size = gd_optim_state_size(o);
+        unsigned char *state = malloc(size), *flipped = malloc(size), *now = malloc(size);
+        gd_optim_state_write(o, state);
+        int refused = 0, loaded = 0;
+        for (size_t i = 0; i < size; i++)
+            for (int bit = 0; bit < 8; bit++) {
+                memcpy(flipped, state, size);
+                flipped[i] ^= (unsigned char)(1u << bit);
+                if (gd_optim_state_read(o, flipped, size) == 0) {
+                    loaded++;
+                    cr_assert_eq(gd_optim_state_read(o, state, size), 0);   /* back to the original */
+                } else {
+                    refused++;
+                    cr_assert(strchr(gd_error(), '\n') == NULL);
+                    gd_optim_state_write(o, now);
+                    cr_assert(memcmp(now, state, size) == 0, "%s: byte %zu bit %d: refused but changed the state",
+                              specs[s], i, bit);
+                }
             }
-        }
-    cr_expect(refused > 0 && loaded > 0);
-    cr_log_info("%d flips refused, %d loaded", refused, loaded);
-    free(state);
-    free(flipped);
-    free(now);
-    gd_optim_free(o);
-    model_free(&m);
+        cr_expect(refused > 0 && loaded > 0);
+        cr_log_info("%s: %d flips refused, %d loaded", specs[s], refused, loaded);
+        free(state);
+        free(flipped);
+        free(now);
+        gd_optim_free(o);
+        model_free(&m);
+    }
 }
