@@ -554,7 +554,8 @@ static void gd__adagrad(gd__group *G) {
 /* https://pytorch.org/docs/stable/generated/torch.optim.NAdam.html (Dozat 2016,
  * "Incorporating Nesterov Momentum into Adam"): Adam whose step looks ahead along the
  * momentum, with a momentum schedule mu_t = beta1 (1 - 0.96^(t psi)/2), psi =
- * momentum_decay, that rises from beta1/2 towards beta1. torch 1.13's
+ * momentum_decay, that rises from beta1/2 towards beta1, slowly: with the default psi =
+ * 4e-3, mu_t reaches 0.75 beta1 at t = 4245. torch 1.13's
  * _single_tensor_nadam, operation for operation: no bias correction of m itself; instead
  * the gradient and m are weighted by (1 - mu_t)/(1 - mu_1..mu_t) and
  * mu_{t+1}/(1 - mu_1..mu_{t+1}), the products kept in float32 as torch's mu_product
