@@ -514,7 +514,7 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     v->opt = gd__getbytes(&r, len);
     v->opt_n = (size_t)len;
     if (r.bad) return -1;
-    if (v->kind > GD_ADAGRAD) return gd__bad(&r, "unknown optimizer kind");
+    if (v->kind >= GD_OPTIM_NKINDS) return gd__bad(&r, "unknown optimizer kind");
     if (gd__section_done(&r)) return -1;
 
     if (gd__section(&pl, &r, "SCHD")) return -1;

@@ -336,6 +336,24 @@ Test(lib_ckpt, resume_is_exact_adam_warmup_cosine, .init = tmp_init, .fini = tmp
     gd_images_free(&fm);
 }
 
+/* Every optimizer kind resumes exactly (the kinds added after the checkpoint format was
+ * written were once refused as "unknown optimizer kind"). */
+Test(lib_ckpt, resume_is_exact_for_every_optimizer_kind, .init = tmp_init, .fini = tmp_fini) {
+    fm_load();
+    for (int k = 0; k < GD_OPTIM_NKINDS; k++) {
+        gd_train_cfg c = gd_train_defaults();
+        c.dims[0] = 784, c.dims[1] = 16, c.dims[2] = 10;
+        c.optim = gd_optim_name((gd_optim_kind)k);         /* the kind's defaults */
+        c.batch_size = 100;
+        c.seed = 5;
+        c.train = &fm;
+        c.n_train = 600;
+        const long ks[] = {7};
+        exact_resume(&c, ks, 1, 12);
+    }
+    gd_images_free(&fm);
+}
+
 Test(lib_ckpt, resume_is_exact_sgd_nesterov_plateau_per_epoch, .init = tmp_init, .fini = tmp_fini) {
     fm_load();
     int train_idx[1000];
