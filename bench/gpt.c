@@ -6,8 +6,8 @@
  * (lr 3e-4, betas (0.9, 0.95), weight decay 0.1 on the Linear weights, 0 elsewhere:
  * gd_gpt_decays), one BLAS thread. A step is forward + loss, zero_grad + backward, and
  * the AdamW update; each timing is the best of --reps runs of --steps steps (after one
- * warm-up step), and repetitions are interleaved with the sgemm measurements so a noisy
- * machine slows them alike.
+ * warm-up step), in CPU seconds of the process (see now()), and repetitions are
+ * interleaved with the sgemm measurements so a noisy machine slows them alike.
  *
  * Printed: tokens/s, GFLOP/s, the machine's 1-thread sgemm peak (1024^3), the "GEMM floor"
  * (the time of exactly the sgemm calls one training step makes, alone, same shapes,
@@ -55,9 +55,12 @@
 #define TARGET_FLOOR 0.70        /* at least 70 % of the GEMM floor */
 #define TARGET_RSS_MB 300.0      /* peak RSS under 300 MB */
 
+/* Seconds of CPU time of this process: on an idle machine the same as wall-clock time
+ * (one thread), on a shared one without the time other processes had the core. The
+ * PyTorch side measures the same way (time.process_time). */
 static double now(void) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 

@@ -7,7 +7,8 @@ initialisation, AdamW (lr 3e-4, betas (0.9, 0.95), weight decay 0.1 on the Linea
 and 0 on biases, LayerNorm and embeddings, the single-tensor implementation), uniform
 random tokens with next-token targets, ONE thread. A step: forward + loss, zero_grad +
 backward, optimizer step. Prints, for bench/gpt.c to read:
-    step_s SECONDS   best over --reps timings of --steps steps (after one warm-up step)
+    step_s SECONDS   best over --reps timings of --steps steps (after one warm-up step), in
+                     CPU seconds of this process (time.process_time), as bench/gpt.c times
     rss_mb MB        this process's peak resident set size
     loss LOSS        the last step's loss
 Leaves out: data loading, evaluation, anything on the GPU.
@@ -128,9 +129,9 @@ def main():
     run(1)
     best, loss = float("inf"), float("nan")
     for _ in range(a.reps):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         loss = run(a.steps)
-        best = min(best, (time.perf_counter() - t0) / a.steps)
+        best = min(best, (time.process_time() - t0) / a.steps)
     print("step_s %.6f" % best)
     print("rss_mb %.1f" % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0))
     print("loss %.4f" % loss)
