@@ -300,7 +300,7 @@ double gd_gpt_loss(gd_gpt *m, const int *tokens, const int *targets, int B, int 
 }
 
 /* gd_linear_backward with din WRITTEN (sgemm with beta = 0) rather than accumulated:
- * for the scratch buffers below, which hold nothing else, this saves zeroing them. */
+ * the scratch buffers below hold nothing else, so they need no zeroing first. */
 static void gd__linear_backward_write(float *din, float *dw, float *db, const float *dout,
                                       const float *in, const float *w, int N, int I, int O) {
     gd_matmul(din, dout, w, N, I, O, 0, 0, 1.0f, 0.0f);      /* din = dout @ w */
