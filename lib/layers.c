@@ -317,7 +317,9 @@ static void gd__causal_softmax_row(float *a, int t, int T) {
     float sum = 0.0f;
     for (int k = 0; k < GD__BLOCK; k++) sum += acc[k];
     float inv = 1.0f / sum;
-    for (s = 0; s < n; s++) a[s] *= inv;
+    for (s = 0; s + GD__BLOCK <= n; s += GD__BLOCK)
+        for (int k = 0; k < GD__BLOCK; k++) a[s + k] *= inv;
+    for (; s < n; s++) a[s] *= inv;
     for (s = n; s < T; s++) a[s] = 0.0f;
 }
 
@@ -392,10 +394,21 @@ void gd_attention_backward(float *dqkv, float *work, const float *dout, const fl
             for (int t = 0; t < T; t++) {
                 const float *ar = a + (size_t)t * T;
                 float *dr = da + (size_t)t * T;
+                /* in blocks of GD__BLOCK (vectorized), the dot in partial sums */
+                float acc[GD__BLOCK] = {0};
+                int s = 0, n = t + 1;
+                for (; s + GD__BLOCK <= n; s += GD__BLOCK)
+                    for (int k = 0; k < GD__BLOCK; k++) acc[k] += ar[s + k] * dr[s + k];
+                for (; s < n; s++) acc[0] += ar[s] * dr[s];
                 float dot = 0.0f;
-                for (int s = 0; s <= t; s++) dot += ar[s] * dr[s];
-                for (int s = 0; s <= t; s++) dr[s] = ar[s] * (dr[s] - dot) * scale;
-                for (int s = t + 1; s < T; s++) dr[s] = 0.0f;
+                for (int k = 0; k < GD__BLOCK; k++) dot += acc[k];
+                for (s = 0; s + GD__BLOCK <= n; s += GD__BLOCK) {
+                    float g[GD__BLOCK];
+                    for (int k = 0; k < GD__BLOCK; k++) g[k] = ar[s + k] * (dr[s + k] - dot) * scale;
+                    for (int k = 0; k < GD__BLOCK; k++) dr[s + k] = g[k];
+                }
+                for (; s < n; s++) dr[s] = ar[s] * (dr[s] - dot) * scale;
+                for (s = n; s < T; s++) dr[s] = 0.0f;
             }
             /* from pre = q @ k^T (scaled):  dq += dpre @ k;  dk += dpre^T @ q */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, da, T, k, C3,
