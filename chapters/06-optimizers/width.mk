@@ -3,8 +3,8 @@
 # Every run is on Fashion-MNIST averaged to 7x7 pixels (--pool 4), from the seeds
 # SEED+0 .. SEED+4; each job is its own target so that make -j spreads them.
 
-# 6.5: MLP 49-H-10, Adam, constant lr 2^-10 .. 2^-3, batch 64, 100 steps; loss = mean of the last 25.
-WIDTH_W06 := --widths 64,128,256,512,1024,2048 --lrs 0.0009765625,0.001953125,0.00390625,0.0078125,0.015625,0.03125,0.0625,0.125 \
+# 6.5: MLP 49-H-10, Adam, constant lr 2^-9 .. 2^-2, batch 64, 100 steps; loss = mean of the last 25.
+WIDTH_W06 := --widths 64,128,256,512,1024,2048 --lrs 0.001953125,0.00390625,0.0078125,0.015625,0.03125,0.0625,0.125,0.25 \
        --steps 100 --tail 25 --batch-size 64 --pool 4 --base-width 64 --seed $(call seed,0) --seeds 5
 $(D06)/width-sp.tsv: $(BIN)/ch06-width $(CH06)/width.mk
 	$< $(WIDTH_W06) --param sp --out $@ > /dev/null

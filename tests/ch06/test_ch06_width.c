@@ -177,8 +177,10 @@ Test(ch06_width, sp_best_lr_falls_with_width) {
     cr_expect_lt(sl, -0.25, "SP: slope %g", sl);
 }
 
-/* "In muP the best lr stays put": over the widths the fitted best lr stays within a
- * factor of 2.5 (SP's moves at least twice as far), and the slope is within +-0.35. */
+/* "In muP the best lr nearly stays put, and what drift there is goes up": over the
+ * widths the fitted best lr stays within a factor of 3 (SP's spans at least twice that
+ * factor), the slope is within +-0.4, and the widest width's best lr is above the
+ * narrowest's (by a factor > 1.2). */
 Test(ch06_width, mup_best_lr_stays_put) {
     static sweep sp, mup;
     read_sweep(D06 "width-sp.tsv", &sp);
@@ -189,12 +191,14 @@ Test(ch06_width, mup_best_lr_stays_put) {
         lo = fmin(lo, b), hi = fmax(hi, b), slo = fmin(slo, c), shi = fmax(shi, c);
     }
     double range = exp2(hi - lo), sp_range = exp2(shi - slo);
-    cr_expect_leq(range, 2.5, "muP: best lr within a factor %g", range);
+    cr_expect_leq(range, 3.0, "muP: best lr within a factor %g", range);
+    double rise = exp2(fitted(&mup, mup.nw - 1) - fitted(&mup, 0));
+    cr_expect_gt(rise, 1.2, "muP: best lr at the widest / at the narrowest = %g", rise);
     cr_expect_geq(sp_range, 2 * range, "SP's best lr spans %g, muP's %g", sp_range, range);
     double text = t_num(D06 "numbers-width.tsv", "width_mup_range");
     cr_expect(fabs(text - range) <= 0.06 * range, "the text says %g, the runs give %g", text, range);
     double sl = trend(&mup);
-    cr_expect(fabs(sl) <= 0.35, "muP: slope %g", sl);
+    cr_expect(fabs(sl) <= 0.4, "muP: slope %g", sl);
 }
 
 /* "At the smallest lr the curves lie on top of each other in muP and spread apart in
