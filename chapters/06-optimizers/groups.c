@@ -21,6 +21,13 @@
 
 static const char *arm_name[NARMS] = {"all", "nobias", "first/10", "head/10"};
 
+/* A signed difference to 3 decimals, "0.000" rather than "-0.000" or "+0.000". */
+static const char *signed3(char *buf, size_t n, double x) {
+    if (fabs(x) < 0.0005) snprintf(buf, n, "0.000");
+    else snprintf(buf, n, "%+.3f", x);
+    return buf;
+}
+
 /* The parameter groups of arm a (the trainer's optimizer is new and empty). */
 static int build_groups(gd_trainer *tr, int a, const gd_hparams *hp) {
     gd_mlp *m = &tr->model;
@@ -129,6 +136,7 @@ int main(int argc, char **argv) {
             gd_trainer_free(tr);
         }
     free(tidx), free(vidx);
+    long D = train.dim;   /* inputs, for the parameter count below */
     gd_images_free(&train);
     gd_images_free(&test);
     if (t && gd_table_close(t) != 0) goto io_error;
@@ -141,7 +149,7 @@ int main(int argc, char **argv) {
         wc_kv(nt, "groups_seeds", "%ld", nseeds);
         long nb = hidden + GD_FMNIST_CLASSES;   /* the biases of the D-H-10 MLP */
         wc_kv(nt, "groups_nbias", "%ld", nb);
-        wc_kv(nt, "groups_nparams", "%ld", (long)train.dim * hidden + hidden * GD_FMNIST_CLASSES + nb);
+        wc_kv(nt, "groups_nparams", "%ld", D * hidden + hidden * GD_FMNIST_CLASSES + nb);
         /* per arm: medians and ranges; against 'all', the paired difference per seed */
         char md[4096];
         int len = snprintf(md, sizeof md,
@@ -154,24 +162,25 @@ int main(int argc, char **argv) {
             int lower = 0;
             for (long s = 0; s < nseeds; s++) d[s] = loss[a][s] - loss[0][s], lower += d[s] < 0;
             gd_stats ds = gd_stats_of(d, (int)nseeds);
-            char name[64];
+            char name[64], s1[16], s2[16], s3[16];
             snprintf(name, sizeof name, "groups_%s_loss", key[a]);
             wc_kv(nt, name, "%.3f", l.median);
             snprintf(name, sizeof name, "groups_%s_acc", key[a]);
             wc_kv(nt, name, "%.1f%%", 100 * c.median);
             if (a) {
                 snprintf(name, sizeof name, "groups_%s_diff", key[a]);
-                wc_kv(nt, name, "%+.3f", ds.median);
+                wc_kv(nt, name, "%s", signed3(s1, sizeof s1, ds.median));
                 snprintf(name, sizeof name, "groups_%s_diff_min", key[a]);
-                wc_kv(nt, name, "%+.3f", ds.min);
+                wc_kv(nt, name, "%s", signed3(s1, sizeof s1, ds.min));
                 snprintf(name, sizeof name, "groups_%s_diff_max", key[a]);
-                wc_kv(nt, name, "%+.3f", ds.max);
+                wc_kv(nt, name, "%s", signed3(s1, sizeof s1, ds.max));
                 snprintf(name, sizeof name, "groups_%s_lower", key[a]);
                 wc_kv(nt, name, "%d of %ld", lower, nseeds);
             }
             char paired[96] = "-", count[32] = "-";
             if (a) {
-                snprintf(paired, sizeof paired, "%+.3f (%+.3f to %+.3f)", ds.median, ds.min, ds.max);
+                snprintf(paired, sizeof paired, "%s (%s to %s)", signed3(s1, sizeof s1, ds.median),
+                         signed3(s2, sizeof s2, ds.min), signed3(s3, sizeof s3, ds.max));
                 snprintf(count, sizeof count, "%d of %ld", lower, nseeds);
             }
             len += snprintf(md + len, sizeof md - len, "| %s | %.3f (%.3f to %.3f) | %.1f%% | %s | %s |\n", arm_name[a],

@@ -2,7 +2,7 @@
  * parametrization and in muP (Chapter 6, section 6.5).
  *
  * Dimension letters: N batch, D inputs (pixels), H hidden units (the width), K = 10
- * classes. The model is D-H-K (or D-H-H-K with --hidden-layers 2), ReLU, trained with
+ * classes. The model is D-H-K (D-H-H-K with --hidden-layers 2, and so on), ReLU, trained with
  * Adam at a constant lr for --steps minibatches; a run's result is its mean training
  * loss over the last --tail steps (the quantity of Yang et al.'s Figure 1), or
  * "diverged" by the trainer's rule (train.h: a logged window's loss not finite or above
@@ -26,7 +26,7 @@
  * --from reads the --out tables of earlier runs and writes --numbers (the best lr per
  * width, its trend and what holds over the seeds) and --curves (loss against lr per
  * width: median and range over seeds), without training.
- * Leaves out: SGD's muP column, depth, muP's attention and embedding rules.
+ * Leaves out: SGD's muP column, scaling the depth, muP's attention and embedding rules.
  */
 #include "width-common.h"
 
@@ -416,8 +416,13 @@ int main(int argc, char **argv) {
         gd_table_meta(t, "program", "ch06-width");
         gd_table_meta(t, "model", "MLP %d-H%s-10, ReLU, Fashion-MNIST at %dx%d pixels (%ldx%ld average pool)",
                       train.dim, hidden == 2 ? "-H" : "", train.rows, train.cols, pool, pool);
-        gd_table_meta(t, "training", "%s, constant lr, batch %ld, %ld steps; loss: mean of the last %ld steps", canon,
-                      batch, steps, tail);
+        char *lr_at = strstr(canon, "lr=");   /* the spec without its lr: the lr is the row's */
+        if (lr_at) {
+            char *end = strchr(lr_at, ':');
+            memmove(lr_at, end ? end + 1 : lr_at + strlen(lr_at), strlen(end ? end + 1 : "") + 1);
+        }
+        gd_table_meta(t, "training", "%s with the row's lr (constant), batch %ld, %ld steps; loss: mean of the last %ld steps",
+                      canon, batch, steps, tail);
         gd_table_meta(t, "parametrization", "%s", mup ? "muP (Yang et al. 2022, Table 3, Adam), base width" : "SP (PyTorch's default)");
         if (mup) gd_table_meta(t, "base width", "%ld", base);
         gd_table_meta(t, "seeds", "%llu to %llu", (unsigned long long)first_seed,
