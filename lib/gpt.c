@@ -296,7 +296,7 @@ double gd_gpt_loss(gd_gpt *m, const int *tokens, const int *targets, int B, int 
     memcpy(s->targets, targets, (size_t)B * T * sizeof *targets);
     s->has_loss = 1;
     /* F.cross_entropy(logits.view(-1, V), targets.view(-1)): mean over B * T */
-    return gd_xent_forward(s->probs, logits, targets, B * T, m->cfg.vocab);
+    return gd_xent_forward_fast(s->probs, logits, targets, B * T, m->cfg.vocab);
 }
 
 /* gd_linear_backward with din WRITTEN (sgemm with beta = 0) rather than accumulated:

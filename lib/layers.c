@@ -502,6 +502,42 @@ void gd_gelu_backward(float *din, const float *dout, const float *in, int n) {
     }
 }
 
+double gd_xent_forward_fast(float *probs, const float *logits, const int *y, int N, int K) {
+    double loss = 0.0;
+    for (int i = 0; i < N; i++) {
+        const float *z = logits + (size_t)i * K;
+        float *p = probs + (size_t)i * K;
+        /* softmax with the max subtracted, so exp never overflows; the max in
+         * GD__BLOCK partial maxima (independent chains) */
+        float mx[GD__BLOCK];
+        for (int j = 0; j < GD__BLOCK; j++) mx[j] = z[0];
+        int k = 0;
+        for (; k + GD__BLOCK <= K; k += GD__BLOCK)
+            for (int j = 0; j < GD__BLOCK; j++) mx[j] = z[k + j] > mx[j] ? z[k + j] : mx[j];
+        for (; k < K; k++) mx[0] = z[k] > mx[0] ? z[k] : mx[0];
+        float zmax = mx[0];
+        for (int j = 1; j < GD__BLOCK; j++) zmax = mx[j] > zmax ? mx[j] : zmax;
+        /* e[k] = exp(z[k] - zmax) into p, in blocks (vectorized); the sum in partial sums */
+        float acc[GD__BLOCK] = {0};
+        k = 0;
+        for (; k + GD__BLOCK <= K; k += GD__BLOCK) {
+            float e[GD__BLOCK];
+            for (int j = 0; j < GD__BLOCK; j++) e[j] = gd__expf(z[k + j] - zmax);
+            for (int j = 0; j < GD__BLOCK; j++) p[k + j] = e[j], acc[j] += e[j];
+        }
+        for (; k < K; k++) acc[0] += p[k] = gd__expf(z[k] - zmax);
+        float sum = 0.0f;
+        for (int j = 0; j < GD__BLOCK; j++) sum += acc[j];
+        float inv = 1.0f / sum;
+        for (k = 0; k + GD__BLOCK <= K; k += GD__BLOCK)
+            for (int j = 0; j < GD__BLOCK; j++) p[k + j] *= inv;
+        for (; k < K; k++) p[k] *= inv;
+        /* -log softmax(z)_y = log sum_k exp(z_k - zmax) - (z_y - zmax) */
+        loss += log((double)sum) - ((double)z[y[i]] - zmax);
+    }
+    return loss / N;
+}
+
 void gd_residual_forward(float *out, const float *a, const float *b, int n) {
     for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
 }

@@ -124,9 +124,17 @@ void gd_residual_forward(float *out, const float *a, const float *b, int n);
 /* da += dout; db += dout (either may be NULL). */
 void gd_residual_backward(float *da, float *db, const float *dout, int n);
 
-/* The head and the loss need no layer of their own: the weight-tied head is
- * gd_linear_forward(logits, x, wte, NULL, B * T, C, V) (wte (V, C) as the weight), and
- * cross-entropy over the vocabulary is gd_xent_forward(probs, logits, targets, B * T, V),
- * the mean over all B * T positions, as F.cross_entropy on logits.view(-1, V). */
+/* Cross-entropy over a vocabulary: gd_xent_forward's softmax and mean loss, computed
+ * in float with the vectorized exp of the attention and GELU (gd_xent_forward, in
+ * double with libm's exp, is its specification; the tests hold this one to it). For a
+ * language model's N = B * T rows of K = V classes, where gd_xent_forward's exp was a
+ * third of a small GPT's training step. probs (N, K); the loss is summed in double.
+ * Its backward is gd_xent_backward. */
+double gd_xent_forward_fast(float *probs, const float *logits, const int *y, int N, int K);
+
+/* The weight-tied head needs no layer of its own: it is
+ * gd_linear_forward(logits, x, wte, NULL, B * T, C, V) (wte (V, C) as the weight); the
+ * loss is gd_xent_forward_fast(probs, logits, targets, B * T, V), the mean over all
+ * B * T positions, as F.cross_entropy on logits.view(-1, V). */
 
 #endif

@@ -223,19 +223,23 @@ Test(lib_layers_torch, encoder) {
 }
 
 Test(lib_layers_torch, cross_entropy_over_the_vocabulary) {
-    /* gd_xent with N = B * T rows and K = V classes is F.cross_entropy on
-     * logits.view(-1, V) */
+    /* gd_xent_forward and gd_xent_forward_fast with N = B * T rows and K = V classes are
+     * F.cross_entropy on logits.view(-1, V) */
     ref_file r = ref_load(REF "xent.tsv");
     const ref_arr *la = ref_get(&r, "logits");
     int N = la->shape[0] * la->shape[1], V = la->shape[2];
     float *logits = ref_f32(&r, "logits"), *probs = zeros((size_t)N * V);
     float *dlogits = zeros((size_t)N * V);
     int *targets = ref_int(&r, "targets");
-    double loss = gd_xent_forward(probs, logits, targets, N, V);
-    gd_xent_backward(dlogits, probs, targets, N, V);
     double want = ref_get(&r, "loss")->v[0];
-    cr_assert(fabs(loss - want) < TOL * want, "loss %.9g, torch %.9g", loss, want);
-    check_close("xent", dlogits, &r, "dlogits", (size_t)N * V);
+    for (int fast = 0; fast <= 1; fast++) { /* the double specification and the float one */
+        double loss = fast ? gd_xent_forward_fast(probs, logits, targets, N, V)
+                           : gd_xent_forward(probs, logits, targets, N, V);
+        memset(dlogits, 0, (size_t)N * V * sizeof *dlogits);
+        gd_xent_backward(dlogits, probs, targets, N, V);
+        cr_assert(fabs(loss - want) < TOL * want, "loss %.9g, torch %.9g", loss, want);
+        check_close(fast ? "xent (fast)" : "xent", dlogits, &r, "dlogits", (size_t)N * V);
+    }
     free(logits), free(probs), free(dlogits), free(targets);
     ref_free(&r);
 }

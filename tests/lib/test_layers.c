@@ -748,3 +748,31 @@ Test(lib_layers_tf, residual_forward_and_backward) {
     gd_residual_forward(a, a, b, 5); /* in place */
     cr_assert_eq(a[0], 1.25f);
 }
+
+/* cross-entropy over a vocabulary, fast (float, vectorized exp) against gd_xent_forward */
+Test(lib_layers_tf, xent_fast_matches_xent) {
+    /* K with and without a tail, logits of spread 3 and a row with a gap of 200 (its
+     * smaller exps underflow to 0 in both); the loss within 1e-6 relative, each
+     * probability within 1e-6 of the largest in its row (float32 exp and sums), and the
+     * rows still sum to 1 */
+    int Ks[] = {1, 7, 8, 100, 257};
+    gd_rng r;
+    gd_rng_seed(&r, 90);
+    for (int s = 0; s < 5; s++) {
+        int N = 13, K = Ks[s];
+        float *z = randn(&r, N * K, 3.0f), *p1 = zeros(N * K), *p2 = zeros(N * K);
+        int *y = malloc(N * sizeof *y);
+        for (int i = 0; i < N; i++) y[i] = (int)gd_rng_below(&r, (uint64_t)K);
+        z[0] += 200.0f; /* row 0: one logit far above the rest */
+        double l1 = gd_xent_forward(p1, z, y, N, K), l2 = gd_xent_forward_fast(p2, z, y, N, K);
+        cr_assert(fabs(l1 - l2) <= 1e-6 * fabs(l1) + 1e-7, "K %d: loss %.9g vs %.9g", K, l2, l1);
+        for (int i = 0; i < N; i++) {
+            double sum = 0, pmax = 0;
+            for (int k = 0; k < K; k++) sum += p2[i * K + k], pmax = fmax(pmax, p1[i * K + k]);
+            cr_assert(fabs(sum - 1.0) < 1e-5, "K %d row %d sums to %.9g", K, i, sum);
+            for (int k = 0; k < K; k++)
+                cr_assert(fabs(p1[i * K + k] - p2[i * K + k]) <= 1e-6 * pmax, "K %d p[%d,%d]", K, i, k);
+        }
+        free(z), free(p1), free(p2), free(y);
+    }
+}
