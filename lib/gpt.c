@@ -42,6 +42,7 @@ typedef struct gd__block_acts {
     float *ln2, *ln2_mean, *ln2_rstd;   /* ln_2(res2) */
     float *fch;                         /* (N, 4C) c_fc(ln_2(res2)) */
     float *fch_gelu;                    /* (N, 4C) GELU of it */
+    float *gelu_e;                      /* (N, 4C) GELU's exp(-2u), kept for its backward */
     float *mproj;                       /* (N, C) mlp.c_proj output */
     float *res3;                        /* (N, C) res2 + mlp(ln_2(res2)): the block's output */
 } gd__block_acts;
@@ -120,6 +121,7 @@ static size_t gd__layout(struct gd__gpt_state *s, float *base, const gd_gpt_conf
         a->ln2_rstd = gd__carve(&c, N);
         a->fch = gd__carve(&c, N * 4 * C);
         a->fch_gelu = gd__carve(&c, N * 4 * C);
+        a->gelu_e = gd__carve(&c, N * 4 * C);
         a->mproj = gd__carve(&c, N * C);
         a->res3 = gd__carve(&c, N * C);
     }
@@ -276,7 +278,7 @@ const float *gd_gpt_forward(gd_gpt *m, const int *tokens, int B, int T) {
         gd_layernorm_forward(a->ln2, a->ln2_mean, a->ln2_rstd, a->res2, W(m, l, P_LN2_W),
                              W(m, l, P_LN2_B), N, C);
         gd_linear_forward(a->fch, a->ln2, W(m, l, P_FC_W), W(m, l, P_FC_B), N, C, 4 * C);
-        gd_gelu_forward(a->fch_gelu, a->fch, N * 4 * C);
+        gd_gelu_forward_e(a->fch_gelu, a->gelu_e, a->fch, N * 4 * C);
         gd_linear_forward(a->mproj, a->fch_gelu, W(m, l, P_MPROJ_W), W(m, l, P_MPROJ_B), N,
                           4 * C, C);
         gd_residual_forward(a->res3, a->res2, a->mproj, N * C);
@@ -336,7 +338,7 @@ void gd_gpt_backward(gd_gpt *m) {
         gd__linear_backward_write(s->dfch_gelu, G(m, l, P_MPROJ_W), G(m, l, P_MPROJ_B), s->dres,
                            a->fch_gelu, W(m, l, P_MPROJ_W), N, 4 * C, C);
         gd_fill(s->dfch, 0.0f, 4 * NC);
-        gd_gelu_backward(s->dfch, s->dfch_gelu, a->fch, N * 4 * C);
+        gd_gelu_backward_e(s->dfch, s->dfch_gelu, a->fch, a->gelu_e, N * 4 * C);
         gd__linear_backward_write(s->dln, G(m, l, P_FC_W), G(m, l, P_FC_B), s->dfch, a->ln2,
                            W(m, l, P_FC_W), N, C, 4 * C);
         gd_layernorm_backward(s->dres, G(m, l, P_LN2_W), G(m, l, P_LN2_B), s->dln, a->res2,

@@ -61,10 +61,11 @@
  * activations, the softmax probabilities of the attention (B, NH, T, T) and of the head
  * (B, T, V)) is allocated once by gd_gpt_init for max_batch rows of block positions;
  * forward, loss and backward allocate nothing. That is, in floats,
- *     max_batch * block * (L (18 C + NH * block + 4) + 16 C + 3 V + 2) + block^2
- * (the attention's NH * block per position grows with the context), plus the
- * parameters and their gradients, 2 * gd_gpt_numel. For V 96, block 64, L 4, NH 4,
- * C 128, max_batch 32: 103 MB of activations, 6.5 MB of parameters and gradients.
+ *     max_batch * block * (L (22 C + NH * block + 4) + 16 C + 3 V + 2) + block^2
+ * (the attention's NH * block per position grows with the context; 4 C of the 22 C is
+ * GELU's exp kept for its backward), plus the parameters and their gradients,
+ * 2 * gd_gpt_numel. For V 96, block 64, L 4, NH 4, C 128, max_batch 32: 120 MB of
+ * activations, 6.5 MB of parameters and gradients.
  *
  * THE FILE (gd_gpt_save, version 1): little-endian, fixed width, floats as IEEE-754 bits:
  *   8 bytes magic "GDGPT\0\0\0", u32 version (1), u32 flags (0), u64 payload length P,

@@ -538,6 +538,36 @@ double gd_xent_forward_fast(float *probs, const float *logits, const int *y, int
     return loss / N;
 }
 
+void gd_gelu_forward_e(float *out, float *e, const float *in, int n) {
+    /* gd_gelu_forward, keeping e */
+    int i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK) {
+        float x[GD__BLOCK], eb[GD__BLOCK];
+        for (int k = 0; k < GD__BLOCK; k++) x[k] = in[i + k];
+        for (int k = 0; k < GD__BLOCK; k++)
+            eb[k] = gd__expf(-2.0f * GD__GELU_S * (x[k] + GD__GELU_A * x[k] * x[k] * x[k]));
+        for (int k = 0; k < GD__BLOCK; k++) out[i + k] = x[k] / (1.0f + eb[k]), e[i + k] = eb[k];
+    }
+    for (; i < n; i++) {
+        float x = in[i];
+        e[i] = gd__expf(-2.0f * GD__GELU_S * (x + GD__GELU_A * x * x * x));
+        out[i] = x / (1.0f + e[i]);
+    }
+}
+
+void gd_gelu_backward_e(float *din, const float *dout, const float *in, const float *e,
+                        int n) {
+    /* gd_gelu_backward with the forward's e */
+    int i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK) {
+        float t[GD__BLOCK];
+        for (int k = 0; k < GD__BLOCK; k++)
+            t[k] = din[i + k] + dout[i + k] * gd__gelu_grad(in[i + k], e[i + k]);
+        for (int k = 0; k < GD__BLOCK; k++) din[i + k] = t[k];
+    }
+    for (; i < n; i++) din[i] += dout[i] * gd__gelu_grad(in[i], e[i]);
+}
+
 void gd_residual_forward(float *out, const float *a, const float *b, int n) {
     for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
 }

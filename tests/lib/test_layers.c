@@ -776,3 +776,21 @@ Test(lib_layers_tf, xent_fast_matches_xent) {
         free(z), free(p1), free(p2), free(y);
     }
 }
+
+Test(lib_layers_tf, gelu_keeping_e_is_bitwise_the_same) {
+    /* the memory-for-time pair does the same float operations in the same order */
+    enum { n = 203 }; /* blocks and a tail */
+    gd_rng r;
+    gd_rng_seed(&r, 91);
+    float *x = randn(&r, n, 4.0f), *g = randn(&r, n, 1.0f);
+    float o1[n], o2[n], e[n], d1[n], d2[n];
+    for (int i = 0; i < n; i++) d1[i] = d2[i] = 0.5f; /* += onto something */
+    x[0] = 0.0f, x[1] = -30.0f, x[2] = 30.0f;      /* the clamp of the exp */
+    gd_gelu_forward(o1, x, n);
+    gd_gelu_forward_e(o2, e, x, n);
+    gd_gelu_backward(d1, g, x, n);
+    gd_gelu_backward_e(d2, g, x, e, n);
+    cr_assert(memcmp(o1, o2, sizeof o1) == 0, "forward differs");
+    cr_assert(memcmp(d1, d2, sizeof d1) == 0, "backward differs");
+    free(x), free(g);
+}
