@@ -43,6 +43,7 @@
 #define MAXG 32          /* optimizer x scale groups in a summary */
 #define MAXL 32          /* lrs per group */
 #define MAXS 32          /* seeds per lr */
+#define FLANK_LEVEL 1.5 /* a loss on every curve's slow side: between ln 10 (nothing learned) and the best */
 #define COLUMNS "name scale lr seed status diverged_at train_loss val_loss val_acc steps"
 
 /* ---------------------------------------------------------------------------------- */
@@ -268,6 +269,18 @@ static double vertex(const group *g) {
     return -Bc / (2 * A);
 }
 
+/* Where the median loss first falls below level, scanning up from the smallest lr: log10 lr,
+ * interpolated linearly in log10 lr between the two grid points around it (the curve's
+ * left flank, where a run is too slow rather than unstable); NaN if it is not crossed
+ * there. */
+static double flank(const group *g, double level) {
+    int i = 0;
+    while (i < g->nlr && g->med[i] > level) i++;
+    if (i == 0 || i == g->nlr) return NAN;
+    double x0 = log10(g->lr[i - 1]), x1 = log10(g->lr[i]), y0 = g->med[i - 1], y1 = g->med[i];
+    return x0 + (y0 - level) / (y0 - y1) * (x1 - x0);
+}
+
 static const char *display_name(const char *name) {
     static const char *map[][2] = {{"sgd", "SGD"},         {"momentum", "SGD + momentum 0.9"},
                                    {"nesterov", "Nesterov 0.9"}, {"adam", "Adam"},
@@ -404,6 +417,8 @@ static int summary(const char *from, const char *defaults, double margin, const 
         gd_table_kv(t, key, "%.3f", g->med[b_]);
         snprintf(key, sizeof key, "opt_%.32s_best_acc", g->name);
         gd_table_kv(t, key, "%.1f", 100 * g->med_acc[b_]);
+        snprintf(key, sizeof key, "opt_%.32s_loss_at_lowest_lr", g->name);   /* the grid's smallest lr */
+        gd_table_kv(t, key, "%.2f", g->med[0]);
         snprintf(key, sizeof key, "opt_%.32s_basin_lo", g->name);
         gd_table_kv(t, key, "%s", lo);
         snprintf(key, sizeof key, "opt_%.32s_basin_hi", g->name);
@@ -444,7 +459,15 @@ static int summary(const char *from, const char *defaults, double margin, const 
             gd_table_kv(t, "opt_highest_best_lr", "%s", a);
             gd_table_kv(t, "opt_best_span", "%.1f", log10(hi->lr[hi->best] / lo->lr[lo->best]));
             const group *sgd = scale1("sgd"), *mom = scale1("momentum");
-            if (sgd && mom) gd_table_kv(t, "opt_sgd_over_momentum", "%.3g", sgd->lr[sgd->best] / mom->lr[mom->best]);
+            if (sgd && mom) {
+                gd_table_kv(t, "opt_sgd_over_momentum", "%.3g", sgd->lr[sgd->best] / mom->lr[mom->best]);
+                /* the left flanks: where each curve falls below FLANK_LEVEL, and their ratio */
+                double fs = flank(sgd, FLANK_LEVEL), fm = flank(mom, FLANK_LEVEL);
+                gd_table_kv(t, "opt_flank_level", "%g", FLANK_LEVEL);
+                gd_table_kv(t, "opt_flank_sgd", "%.3g", pow(10, fs));
+                gd_table_kv(t, "opt_flank_momentum", "%.3g", pow(10, fm));
+                gd_table_kv(t, "opt_flank_ratio", "%.3g", pow(10, fs - fm));
+            }
             gd_table_kv(t, "opt_worst", "%s", display_name(worst->name));
             gd_table_kv(t, "opt_worst_gap", "%.2f", worst->med[worst->best] - second);
         }

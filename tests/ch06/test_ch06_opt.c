@@ -222,8 +222,8 @@ Test(ch06_opt, best_lr_and_basin_recomputed_and_inside_the_grid) {
 }
 
 /* "SGD has the highest best loss, 158 steps of plain SGD are not enough"; "Adam and AdamW
- * are indistinguishable here"; "momentum moves SGD's curve to the left"; "the best lrs
- * span ... decades"; "the basins are narrow". */
+ * are indistinguishable here"; "momentum moves SGD's curve to the left" (by about 10 on
+ * the slow side); "the best lrs span ... decades"; "the basins are narrow". */
 Test(ch06_opt, orderings_the_text_states) {
     double best[NOPT];
     for (int o = 0; o < NOPT; o++) {
@@ -237,8 +237,20 @@ Test(ch06_opt, orderings_the_text_states) {
     cr_expect_str_eq(worst, "SGD");
     free(worst);
     cr_expect_lt(fabs(best[3] - best[4]), 0.05, "Adam %g and AdamW %g differ", best[3], best[4]);
-    double sgd = num_key("opt_%s_best_lr", "sgd"), mom = num_key("opt_%s_best_lr", "momentum");
-    cr_expect_lt(mom, sgd, "momentum's best lr %g is not below SGD's %g", mom, sgd);
+    /* momentum's curve is SGD's moved left by about 1/(1-beta) = 10 on the slow side */
+    double ratio = t_num(NUM, "opt_flank_ratio");
+    cr_expect(ratio > 5 && ratio < 20, "flank ratio %g", ratio);
+    curve cs = runs("sgd"), cm = runs("momentum");
+    double level = t_num(NUM, "opt_flank_level"), x[2];
+    curve *cc[2] = {&cs, &cm};
+    for (int j = 0; j < 2; j++) {
+        int i = 0;
+        while (i < cc[j]->n && cc[j]->med[i] > level) i++;
+        cr_assert(i > 0 && i < cc[j]->n, "the level %g is not crossed on the slow side", level);
+        double x0 = log10(cc[j]->lr[i - 1]), x1 = log10(cc[j]->lr[i]), y0 = cc[j]->med[i - 1], y1 = cc[j]->med[i];
+        x[j] = x0 + (y0 - level) / (y0 - y1) * (x1 - x0);
+    }
+    cr_expect(fabs(log10(ratio) - (x[0] - x[1])) < 0.01, "flank ratio %g, recomputed %g", ratio, pow(10, x[0] - x[1]));
     cr_expect_geq(t_num(NUM, "opt_best_span"), 1.5);
     cr_expect_leq(t_num(NUM, "opt_widest_width"), 2.0);
 }
@@ -333,6 +345,11 @@ Test(ch06_opt, defaults_distances_are_log10_default_over_best) {
     cr_expect(fabs(far - t_num(NUM, "opt_defaults_far")) < 0.051);
     cr_expect(fabs(fabs(t_num(NUM, "opt_dist_sgd_PyTorch_2_3")) - far) < 0.051, "the farthest default is not SGD's");
     cr_expect_leq(t_num(NUM, "opt_dist_sgd_PyTorch_2_3"), -1.5);
+    /* "barely move the loss": SGD at its grid's smallest lr (above the default) still near ln 10 */
+    curve sg = runs("sgd");
+    cr_expect_geq(sg.lr[0], 1e-3, "SGD's grid starts below PyTorch 2.3's default");
+    cr_expect_gt(sg.med[0], 0.8 * log(10), "SGD at %g: median %g, not near ln 10", sg.lr[0], sg.med[0]);
+    cr_expect(fabs(t_num(NUM, "opt_sgd_loss_at_lowest_lr") - sg.med[0]) < 0.006);
     /* the adaptive defaults land nearer than SGD's, within 1.5 decades */
     cr_expect_lt(t_num(NUM, "opt_defaults_far_adaptive"), far);
     const char *adaptive[] = {"adam", "adamw", "rmsprop", "adagrad"}, *libs[] = {"PyTorch_1_13", "PyTorch_2_3", "Keras"};
