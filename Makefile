@@ -158,6 +158,7 @@ test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(FMNIST_OK) ## run the test
 	$(TEST_BIN) $(TEST_FILTER)
 
 bench: $(FMNIST_OK) $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt ## benchmarks: MLP and GPT training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up
+	@sh tools/deps.sh python3-torch   # the PyTorch side of the comparisons
 	$(BIN)/bench-mlp
 	$(BIN)/bench-ckpt
 	$(BIN)/bench-sweep
