@@ -34,5 +34,7 @@
 #include "monitor.h"
 #include "stats.h"
 #include "trainopt.h"
+#include "gpt.h"
+#include "text.h"
 
 #endif
