@@ -9,7 +9,7 @@ stats g using 6 nooutput; seeds = STATS_max
 set title sprintf('A 2-layer GPT on fortunes, 65,536 training bytes per run (%d seeds: median and range)', seeds)
 set logscale x
 set format x '10^{%L}'
-set xrange [5e-5:0.2]
+set xrange [5e-5:0.6]
 set xlabel 'peak learning rate'
 set ylabel 'validation loss (nats per byte)'
 set yrange [2.6:*]

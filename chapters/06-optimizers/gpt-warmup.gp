@@ -10,12 +10,14 @@ set xlabel 'minibatch (1 = the first; log scale)'
 set ylabel 'training loss (one minibatch)'
 set logscale x
 set xrange [1:steps]
-set yrange [2:8]
+set logscale y
+set yrange [2.5:25]
+set ytics (3, 4, 5, 7, 10, 15, 20)
 set arrow from 25, graph 0 to 25, graph 1 nohead linecolor rgb c_right dashtype 3
 set label 'warmup ends' at 25, graph 0.92 offset 0.5, 0 textcolor rgb c_right
 set key outside right vertical
 set rmargin 30
-do for [lr in '0.0316 0.1'] {
+do for [lr in '0.1 0.316'] {
     set title sprintf('peak lr %s', lr)
     plot f('nowu95', lr) using ($4+1):6 with lines linecolor rgb c_large linewidth 0.8 title 'cosine from step 0', \
          f('cos95', lr) using ($4+1):6 with lines linecolor rgb c_right linewidth 0.8 title 'warmup, then cosine', \

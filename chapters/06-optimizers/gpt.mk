@@ -18,9 +18,9 @@ GPTA06_const95 := --optim $(GPTW06)0.95 --sched warmup:T=24,constant --batch-siz
 GPTA06_b2 := --optim $(GPTW06)0.95 --sched warmup:T=96,cosine:T=928 --batch-size 2 --steps 1024
 # Peak lrs of each arm, half a decade apart (quarter-decade steps around the main arm's
 # best, and for batch 2, to resolve a factor of 2 against 4).
-GPTL06_cos95 := 0.0001 0.000316 0.001 0.00178 0.00316 0.00562 0.01 0.0316 0.1
+GPTL06_cos95 := 0.0001 0.000316 0.001 0.00178 0.00316 0.00562 0.01 0.0316 0.1 0.316
 GPTL06_cos999 := 0.00316 0.01 0.0316
-GPTL06_nowu95 := 0.01 0.0316 0.1
+GPTL06_nowu95 := 0.01 0.0316 0.1 0.316
 GPTL06_const95 := 0.00316
 GPTL06_b2 := 0.001 0.00178 0.00316 0.00562 0.01
 GPTARMS06 := cos95 cos999 nowu95 const95 b2
@@ -59,4 +59,4 @@ RUNS += $(GPTSUM06) $(D06)/numbers-gpt.tsv $(GPTSAMPLES06)
 N06 += $(D06)/numbers-gpt.tsv $(GPTSAMPLES06)
 
 $(eval $(call figure,ch06-gpt-lr,$(CH06)/gpt-lr.gp,$(D06)/gpt-grid.tsv $(GPTSUM06),$(D06)))
-$(eval $(call figure,ch06-gpt-warmup,$(CH06)/gpt-warmup.gp,$(D06)/gpt-curves-cos95-0.0316.tsv $(D06)/gpt-curves-nowu95-0.0316.tsv $(D06)/gpt-curves-cos95-0.1.tsv $(D06)/gpt-curves-nowu95-0.1.tsv,$(D06)))
+$(eval $(call figure,ch06-gpt-warmup,$(CH06)/gpt-warmup.gp,$(D06)/gpt-curves-cos95-0.1.tsv $(D06)/gpt-curves-nowu95-0.1.tsv $(D06)/gpt-curves-cos95-0.316.tsv $(D06)/gpt-curves-nowu95-0.316.tsv,$(D06)))

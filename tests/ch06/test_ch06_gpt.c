@@ -120,8 +120,9 @@ Test(ch06_gpt_cli, sampling_is_deterministic) {
  * The claims of §6.8, from the runs of this build. */
 
 /* The main arm's grid: lrs as gpt.mk writes them in the file names. */
-static const char *MAIN_LRS[] = {"0.0001", "0.000316", "0.001", "0.00178", "0.00316", "0.00562", "0.01", "0.0316", "0.1"};
-#define NMAIN 9
+static const char *MAIN_LRS[] = {"0.0001", "0.000316", "0.001", "0.00178", "0.00316", "0.00562", "0.01", "0.0316", "0.1",
+                                 "0.316"};
+#define NMAIN 10
 
 /* Index of the lr with the lowest median validation loss in the main arm. */
 static int main_best(double *best_median) {
@@ -158,7 +159,7 @@ Test(ch06_gpt, best_lr_is_clearly_below_the_unigram_baseline) {
 }
 
 /* "the best peak lr is N times the 3e-4": the best is at 1e-3 or above, and 3.2e-4 is far
- * from it (its median above the best by 0.3 nats); "at 1e-1 ... clearly worse" */
+ * from it (its median above the best by 0.3 nats); "at 1e-1 ... worse" (by 0.1 nats) */
 Test(ch06_gpt, best_lr_is_far_above_3e4_and_1e1_is_worse) {
     double bm;
     int best = main_best(&bm);
@@ -166,7 +167,10 @@ Test(ch06_gpt, best_lr_is_far_above_3e4_and_1e1_is_worse) {
     runs r = read_runs("cos95", "0.000316");
     cr_expect_gt(median_of(r.val, r.n), bm + 0.3);
     r = read_runs("cos95", "0.1");
-    cr_expect_gt(median_of(r.val, r.n), bm + 0.15, "1e-1: %.3f, best %.3f", median_of(r.val, r.n), bm);
+    cr_expect_gt(median_of(r.val, r.n), bm + 0.1, "1e-1: %.3f, best %.3f", median_of(r.val, r.n), bm);
+    /* "at 3.2e-1 ... no better than the unigram model" */
+    r = read_runs("cos95", "0.316");
+    cr_expect_gt(median_of(r.val, r.n), r.unigram[0] - 0.1, "3.2e-1: %.3f", median_of(r.val, r.n));
 }
 
 /* "a wide, noisy floor": more than one lr within 0.15 nats of the best median */
@@ -183,40 +187,39 @@ Test(ch06_gpt, the_floor_is_wide) {
     cr_expect_geq(lo, 0.2);
 }
 
-/* β2: "neither is better by more than the seeds' spread" (each at its best lr) */
-Test(ch06_gpt, beta2_makes_no_difference_beyond_the_seeds) {
+/* β2: "β2 = 0.999 does no better than 0.95" (each at its best lr; 0.1 nats of margin) */
+Test(ch06_gpt, beta2_0999_does_no_better) {
     const char *lrs999[] = {"0.00316", "0.01", "0.0316"};
-    double b95, b999 = INFINITY, spread999 = 0;
-    int best = main_best(&b95);
-    runs r95 = read_runs("cos95", MAIN_LRS[best]);
+    double b95, b999 = INFINITY;
+    main_best(&b95);
     for (int k = 0; k < 3; k++) {
         runs r = read_runs("cos999", lrs999[k]);
         double m = median_of(r.val, r.n);
-        if (m < b999) b999 = m, spread999 = t_max(r.val, r.n) - t_min(r.val, r.n);
+        if (m < b999) b999 = m;
     }
-    double spread = fmax(spread999, t_max(r95.val, r95.n) - t_min(r95.val, r95.n));
-    cr_expect_leq(fabs(b999 - b95), spread, "best medians %.3f (0.999) and %.3f (0.95), spread %.3f", b999, b95,
-                  spread);
+    cr_expect_geq(b999 - b95, -0.1, "best medians %.3f (0.999) and %.3f (0.95)", b999, b95);
 }
 
-/* Warmup: "without it, at 1e-1 the loss jumps above the first step's in 3 of 3 seeds, at
- * the latest at step 4; with the warmup, 0 of 3"; the text's counts are generated, the
- * claim tested: most seeds spike without warmup, all within what would be the warmup
- * (24 steps), and fewer with it. "At 1e-2 and 3.2e-2 no run spikes." "The spike heals":
- * with and without warmup end within 0.15 nats (median of the paired differences). */
-Test(ch06_gpt, no_warmup_spikes_at_1e1_early_and_heals) {
-    runs nw = read_runs("nowu95", "0.1"), w = read_runs("cos95", "0.1");
-    int snw = 0, sw = 0;
+/* Warmup. "Without it, at 3.2e-1 the loss of every run jumps above the first step's ... at
+ * the latest at step K; with the warmup, 0 of 3": every seed spikes without warmup,
+ * within the first 4 steps, and fewer with it. "With it the runs end at the level of the
+ * unigram baseline" (median within 0.1 nats). "At 1e-2 and 3.2e-2 no run spikes." "Where
+ * the runs learn, the spikes heal": at 1e-2, 3.2e-2 and 1e-1, with and without warmup
+ * end within 0.15 nats (median of the paired differences). */
+Test(ch06_gpt, no_warmup_spikes_at_once_at_3e1) {
+    runs nw = read_runs("nowu95", "0.316"), w = read_runs("cos95", "0.316");
+    int sw = 0;
     for (int i = 0; i < nw.n; i++) {
-        if (nw.spiked_at[i] >= 0) {
-            snw++;
-            cr_expect_leq(nw.spiked_at[i], 24, "seed %d spiked at step %ld", i, nw.spiked_at[i]);
-            cr_expect_gt(nw.peak[i], nw.first[i] + 0.5);
-        }
+        cr_expect(nw.spiked_at[i] >= 1 && nw.spiked_at[i] <= 4, "seed %d: spiked at step %ld", i, nw.spiked_at[i]);
+        cr_expect_gt(nw.peak[i], nw.first[i] + 0.5);
     }
     for (int i = 0; i < w.n; i++) sw += w.spiked_at[i] >= 0;
-    cr_expect_geq(snw, (nw.n + 1) / 2, "without warmup %d of %d spiked", snw, nw.n);
-    cr_expect_lt(sw, snw, "with warmup %d spiked, without %d", sw, snw);
+    cr_expect_lt(sw, nw.n, "with warmup %d of %d spiked", sw, w.n);
+    double mw = median_of(w.val, w.n);
+    cr_expect_leq(fabs(mw - w.unigram[0]), 0.1, "with warmup at 3.2e-1: %.3f, unigram %.3f", mw, w.unigram[0]);
+}
+
+Test(ch06_gpt, no_spikes_at_moderate_lrs_and_the_spikes_heal) {
     const char *lrs[] = {"0.01", "0.0316", "0.1"};
     for (int k = 0; k < 3; k++) {
         runs a = read_runs("nowu95", lrs[k]), b = read_runs("cos95", lrs[k]);
