@@ -2,14 +2,14 @@
 # the median over seeds (line) and the range from the best to the worst seed (band),
 # with the unigram baseline (a model that ignores the context) for reference.
 # Data: ch06-gpt --from ... --grid (arm lr median min max runs diverged unigram), one block
-# per arm in the order of gpt.mk's GPTARMS06: cos95 cos999 nowu95 const95 b2.
+# per arm in the order of gpt.mk's GPTARMS06: cos95 cos999 nowu95 const95 b2 sgd8 sgd2.
 g = data . '/gpt-grid.tsv'
 stats g using 8 nooutput; unigram = STATS_max
 stats g using 6 nooutput; seeds = STATS_max
 set title sprintf('A 2-layer GPT on fortunes, 65,536 training bytes per run (%d seeds: median and range)', seeds)
 set logscale x
 set format x '10^{%L}'
-set xrange [5e-5:0.6]
+set xrange [5e-5:0.8]
 set xlabel 'peak learning rate'
 set ylabel 'validation loss (nats per byte)'
 set yrange [2.6:*]
@@ -26,4 +26,8 @@ plot g index 0 using 2:4:5 with filledcurves linecolor rgb c_right notitle, \
      g index 3 using 2:3:4:5 with yerrorbars linetype 4 pointtype 5 title "warmup + constant", \
      g index 4 using 2:4:5 with filledcurves linecolor rgb c_extra notitle, \
      g index 4 using 2:3 with linespoints linetype 5 title "batch 2, 4 times the steps", \
+     g index 5 using 2:4:5 with filledcurves linecolor rgb c_other notitle, \
+     g index 5 using 2:3 with linespoints linetype 4 dashtype 2 title "SGD, momentum 0.9, batch 8", \
+     g index 6 using 2:4:5 with filledcurves linecolor rgb c_faint notitle, \
+     g index 6 using 2:3 with linespoints linecolor rgb '#555555' dashtype 2 title "SGD, batch 2", \
      unigram with lines linetype 6 title sprintf("unigram baseline (%.2f)", unigram)

@@ -336,7 +336,8 @@ static int seed_bests(const arm_stats *a, const run_result *res, int nres, doubl
 
 static int write_numbers(const char *path, const char *grid, const run_result *res, int nres,
                          const text_data *d, int have_data, const char *arms_s, double spike_gap,
-                         const gd_gpt_config *cfg, const char *sched_s, const gd_hparams *hp) {
+                         const gd_gpt_config *cfg, const char *sched_s, const gd_hparams *hp,
+                         const char *pairs_s) {
     gd_table *t = gd_table_open(path, "key value");
     if (!t) return -1;
     gd_table_meta(t, "program", "ch06-gpt");
@@ -482,20 +483,43 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
     }
     /* Every other arm against the first, seed by seed, at the lrs they share. */
     for (int a = 1; a < narms; a++) compare_arms(t, &arms[a], &arms[0], res, nres);
-    /* The batch-size rule: the best lrs (parabola vertices) of the first arm and of the
-     * last, and their ratio, against the ratio of their batch sizes. */
-    if (narms > 1 && arms[narms - 1].batch != arms[0].batch) {
-        const arm_stats *A = &arms[0], *Z = &arms[narms - 1];
+    /* The batch-size rules, for each --pairs A:Z (A the larger batch): the best lrs
+     * (parabola vertices) and their ratio against the ratio of the batch sizes; and seed
+     * by seed, in how many seeds A's best grid lr is above Z's. */
+    char plist[512];
+    snprintf(plist, sizeof plist, "%s", pairs_s ? pairs_s : "");
+    char *save = NULL;
+    for (char *p = strtok_r(plist, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(p, ':');
+        const arm_stats *A = NULL, *Z = NULL;
+        if (colon) {
+            *colon = '\0';
+            for (int a = 0; a < narms; a++) {
+                if (strcmp(arms[a].name, p) == 0) A = &arms[a];
+                if (strcmp(arms[a].name, colon + 1) == 0) Z = &arms[a];
+            }
+        }
+        if (!A || !Z || A->batch == Z->batch) {
+            gd_table_abort(t);
+            return gd_seterr("--pairs: '%s' is not two arms of different batch sizes", p);
+        }
         double ratio = best_fit(A) / best_fit(Z), kb = (double)A->batch / Z->batch;
-        kv(t, "batch_ratio", "%.3g", kb);
-        kv(t, "batch_sqrt", "%.3g", sqrt(kb));
-        kv(t, "batch_lr_ratio", "%.2g", ratio);
+        char name[128];
+#define KVP(what, fmt, ...) (snprintf(name, sizeof name, "%.31s_%.31s_%s", A->name, Z->name, what), kv(t, name, fmt, __VA_ARGS__))
+        KVP("batch_ratio", "%.3g", kb);
+        KVP("sqrt", "%.3g", sqrt(kb));
+        KVP("lr_ratio", "%.2g", ratio);
         /* what the measured ratio says: both rules want the larger batch's lr higher */
         double dsq = fabs(log(ratio / sqrt(kb))), dlin = fabs(log(ratio / kb));
-        kv(t, "batch_verdict", "%s",
-           ratio <= 1 ? "the opposite of both rules: the larger batch's best lr is not higher"
-           : dsq < dlin ? "nearer to the square-root rule than to the linear one"
-                        : "nearer to the linear rule than to the square-root one");
+        KVP("verdict", "%s",
+            ratio <= 1 ? "the opposite of both rules: the larger batch's best lr is not higher"
+            : dsq < dlin ? "nearer to the square-root rule than to the linear one"
+                         : "nearer to the linear rule than to the square-root one");
+        double ba[MAX_RUNS], bz[MAX_RUNS];
+        int na = seed_bests(A, res, nres, ba), nz = seed_bests(Z, res, nres, bz), higher = 0;
+        for (int i = 0; i < na && i < nz; i++) higher += ba[i] > bz[i];   /* seeds in the same order */
+        KVP("seeds_higher", "%d of %d", higher, na < nz ? na : nz);
+#undef KVP
     }
     /* The grid as a table: one row per lr, one column per arm (median and range). */
     char buf[8192];
@@ -558,7 +582,7 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
 int main(int argc, char **argv) {
     const char *optim_s = "adamw:betas=0.9/0.95:weight_decay=0.1", *sched_s = "warmup:T=20,cosine:T=180";
     const char *data_dir = NULL, *arm = "main", *summary = NULL, *curves = NULL, *numbers = NULL;
-    const char *from = NULL, *save = NULL, *arms = NULL, *grid = NULL;
+    const char *from = NULL, *save = NULL, *arms = NULL, *grid = NULL, *pairs = NULL;
     gd_floats lrs = {1, {1e-3}};
     double save_lr = 0, val_frac = 0.1, spike_gap = 0.5;
     long steps = 200, batch = 8, context = 32, layers = 2, heads = 4, width = 64, nval = 64;
@@ -588,6 +612,7 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("save-lr", &save_lr, "the peak lr of the run --save writes (one of --lr)", 0, 10, 0),
         GD_OPT_STRING("from", &from, "no training: read these --summary tables (comma-separated) and write --numbers"),
         GD_OPT_STRING("arms", &arms, "with --from: the arms to report, in this order (comma-separated)"),
+        GD_OPT_STRING("pairs", &pairs, "with --from: A:Z,... arms of two batch sizes (A larger) to hold to the scaling rules"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("grid", &grid, "with --numbers: also the validation loss per arm and lr (median, range) here"),
         GD_OPT_END};
@@ -668,7 +693,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: --from: no runs in %s\n", gd_prog(), from);
             return 1;
         }
-        if (write_numbers(numbers, grid, res, nres, &d, 1, arms, spike_gap, &cfg, sched_s, &hp) != 0) {
+        if (write_numbers(numbers, grid, res, nres, &d, 1, arms, spike_gap, &cfg, sched_s, &hp, pairs) != 0) {
             fprintf(stderr, "%s: --numbers: %s\n", gd_prog(), gd_error());
             return 1;
         }
@@ -790,7 +815,7 @@ int main(int argc, char **argv) {
         ct = NULL;
         if (e) goto io_error;
     }
-    if (numbers && write_numbers(numbers, grid, res, nres, &d, 1, arm, spike_gap, &cfg, sched_s, &hp) != 0) goto io_error;
+    if (numbers && write_numbers(numbers, grid, res, nres, &d, 1, arm, spike_gap, &cfg, sched_s, &hp, pairs) != 0) goto io_error;
     free_data(&d);
     gd_sched_free(sched);
     return 0;

@@ -16,6 +16,9 @@ GPTA06_nowu95 := --optim $(GPTW06)0.95 --sched cosine:T=256 --batch-size 8 --ste
 GPTA06_const95 := --optim $(GPTW06)0.95 --sched warmup:T=24,constant --batch-size 8 --steps 256
 # the same bytes in four times the steps: 1024 steps of 2 windows
 GPTA06_b2 := --optim $(GPTW06)0.95 --sched warmup:T=96,cosine:T=928 --batch-size 2 --steps 1024
+# SGD with momentum 0.9 (no weight decay) at the two batch sizes, for the linear rule
+GPTA06_sgd8 := --optim sgd:momentum=0.9 --sched warmup:T=24,cosine:T=232 --batch-size 8 --steps 256
+GPTA06_sgd2 := --optim sgd:momentum=0.9 --sched warmup:T=96,cosine:T=928 --batch-size 2 --steps 1024
 # Peak lrs of each arm, half a decade apart (quarter-decade steps around the main arm's
 # best, and for batch 2, to resolve a factor of 2 against 4).
 GPTL06_cos95 := 0.0001 0.000316 0.001 0.00178 0.00316 0.00562 0.01 0.0316 0.1 0.316
@@ -23,7 +26,9 @@ GPTL06_cos999 := 0.00316 0.01 0.0316
 GPTL06_nowu95 := 0.01 0.0316 0.1 0.316
 GPTL06_const95 := 0.00316
 GPTL06_b2 := 0.001 0.00178 0.00316 0.00562 0.01
-GPTARMS06 := cos95 cos999 nowu95 const95 b2
+GPTL06_sgd8 := 0.1 0.178 0.316 0.562
+GPTL06_sgd2 := 0.0316 0.0562 0.1 0.178
+GPTARMS06 := cos95 cos999 nowu95 const95 b2 sgd8 sgd2
 # Checkpoints for ch06-sample: too small, good, too large.
 GPTSAVE06 := cos95-0.0001 cos95-0.00316 cos95-0.1
 
@@ -53,7 +58,7 @@ GPTSPACE06 := $(GPTEMPTY06) $(GPTEMPTY06)
 $(D06)/numbers-gpt.tsv $(D06)/gpt-grid.tsv &: $(GPT06) $(GPTSUM06)
 	$< $(GPTM06) $(GPTA06_cos95) --from $(subst $(GPTSPACE06),$(GPTCOMMA06),$(strip $(GPTSUM06))) \
 	  --arms $(subst $(GPTSPACE06),$(GPTCOMMA06),$(strip $(GPTARMS06))) --numbers $(D06)/numbers-gpt.tsv \
-	  --grid $(D06)/gpt-grid.tsv
+	  --grid $(D06)/gpt-grid.tsv --pairs cos95:b2,sgd8:sgd2
 
 RUNS += $(GPTSUM06) $(D06)/numbers-gpt.tsv $(GPTSAMPLES06)
 N06 += $(D06)/numbers-gpt.tsv $(GPTSAMPLES06)
