@@ -6,7 +6,7 @@
 g = data . '/gpt-grid.tsv'
 stats g using 8 nooutput; unigram = STATS_max
 stats g using 6 nooutput; seeds = STATS_max
-set title sprintf('A 2-layer GPT on fortunes, 65,536 training bytes per run (%d seeds: median and range)', seeds)
+set title sprintf('A small GPT on fortunes: validation loss after the same bytes (%d seeds: median and range)', seeds)
 set logscale x
 set format x '10^{%L}'
 set xrange [5e-5:0.8]
@@ -18,16 +18,16 @@ set bmargin 7
 set key outside below horizontal maxcols 3
 set style fill transparent solid 0.18 noborder
 plot g index 0 using 2:4:5 with filledcurves linecolor rgb c_right notitle, \
-     g index 0 using 2:3 with linespoints linetype 2 title "warmup + cosine, β2 0.95, batch 8", \
+     g index 0 using 2:3 with linespoints linetype 2 title "AdamW, warmup + cosine, β2 0.95, batch 8", \
      g index 1 using 2:4:5 with filledcurves linecolor rgb c_small notitle, \
      g index 1 using 2:3 with linespoints linetype 1 title "warmup + cosine, β2 0.999", \
      g index 2 using 2:4:5 with filledcurves linecolor rgb c_large notitle, \
      g index 2 using 2:3 with linespoints linetype 3 title "cosine, no warmup", \
      g index 3 using 2:3:4:5 with yerrorbars linetype 4 pointtype 5 title "warmup + constant", \
      g index 4 using 2:4:5 with filledcurves linecolor rgb c_extra notitle, \
-     g index 4 using 2:3 with linespoints linetype 5 title "batch 2, 4 times the steps", \
+     g index 4 using 2:3 with linespoints linetype 5 title "AdamW, batch 2, 4 times the steps", \
      g index 5 using 2:4:5 with filledcurves linecolor rgb c_other notitle, \
      g index 5 using 2:3 with linespoints linetype 4 dashtype 2 title "SGD, momentum 0.9, batch 8", \
      g index 6 using 2:4:5 with filledcurves linecolor rgb c_faint notitle, \
-     g index 6 using 2:3 with linespoints linecolor rgb '#555555' dashtype 2 title "SGD, batch 2", \
+     g index 6 using 2:3 with linespoints linecolor rgb '#555555' dashtype 2 title "SGD, momentum 0.9, batch 2", \
      unigram with lines linetype 6 title sprintf("unigram baseline (%.2f)", unigram)
