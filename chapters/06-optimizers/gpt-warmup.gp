@@ -4,7 +4,7 @@
 height = 620
 f(arm, lr) = data . '/gpt-curves-' . arm . '-' . lr . '.tsv'
 stats f('cos95', '0.1') using 4 nooutput; steps = STATS_max + 1
-set multiplot layout 2,1 title sprintf('Training loss of every seed, %d steps of 8 windows (AdamW, β2 = 0.95)', steps)
+set multiplot layout 2,1 title sprintf('Training loss of every seed, %d steps (AdamW, β2 = 0.95)', steps)
 stats f('cos95', '0.1') using 6 every ::0::0 nooutput; first = STATS_max
 set xlabel 'minibatch (1 = the first; log scale)'
 set ylabel 'training loss (one minibatch)'
