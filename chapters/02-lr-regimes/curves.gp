@@ -19,8 +19,16 @@ do for [m in 'logreg mlp'] {
     # rows of the summary: one per run (lr-major, seeds inner), three learning rates
     nrun = int(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} END {print n}' %s", s)))
     K = nrun / 3
-    lr(i) = real(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $1; exit}' %s", i + 1, s)))
-    div(i) = int(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $10; exit}' %s", i + 1, s)))
+    # each run's lr and diverged_at, read once (a function calling awk inside `using`
+    # would run awk for every point: a minute of CPU)
+    array LR[nrun]
+    array DIV[nrun]
+    do for [i=1:nrun] {
+        LR[i] = real(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $1; exit}' %s", i, s)))
+        DIV[i] = int(system(sprintf("awk -F'\t' '!/^#/ && $1 != \"lr\" {n++} n == %d {print $10; exit}' %s", i, s)))
+    }
+    lr(i) = LR[i + 1]
+    div(i) = DIV[i + 1]
     # the highest loss a cross is drawn at (the loss that tripped the divergence rule)
     ymax = real(system(sprintf("awk -F'\t' '!/^#/ && $3 == \"diverged\" && $12 + 0 > m {m = $12 + 0} END {print m + 0}' %s", s)))
     set yrange [0.25:(ymax > 20 ? 2 * ymax : 40)]
