@@ -169,6 +169,10 @@ static int read_summary(const char *path, run_result *res, int nres, int max) {
 /* ------------------------------------------------------------------------------------
  * Numbers for the text. */
 
+/* Every key of --numbers starts with this and '_' (--key-prefix), so that two tables of
+ * the chapter (the grid's, the long run's) never share a key. */
+static const char *key_prefix = "gpt";
+
 static void kv(gd_table *t, const char *name, const char *fmt, ...) GD_PRINTF(3, 4);
 static void kv(gd_table *t, const char *name, const char *fmt, ...) {
     char key[128], value[8192];
@@ -176,7 +180,7 @@ static void kv(gd_table *t, const char *name, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(value, sizeof value, fmt, ap);
     va_end(ap);
-    snprintf(key, sizeof key, "gpt_%s", name);
+    snprintf(key, sizeof key, "%.20s_%s", key_prefix, name);
     gd_table_kv(t, key, "%s", value);
 }
 
@@ -614,6 +618,7 @@ int main(int argc, char **argv) {
         GD_OPT_STRING("arms", &arms, "with --from: the arms to report, in this order (comma-separated)"),
         GD_OPT_STRING("pairs", &pairs, "with --from: A:Z,... arms of two batch sizes (A larger) to hold to the scaling rules"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_STRING("key-prefix", &key_prefix, "the keys of --numbers start with this and '_'"),
         GD_OPT_STRING("grid", &grid, "with --numbers: also the validation loss per arm and lr (median, range) here"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -640,6 +645,12 @@ int main(int argc, char **argv) {
     for (const char *p = arm; *p; p++)
         if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9')) {
             fprintf(stderr, "%s: --arm: letters and digits only, got '%s'\n", gd_prog(), arm);
+            return 2;
+        }
+    for (const char *p = key_prefix; *p || p == key_prefix; p++)
+        if (!*p || strlen(key_prefix) > 20 ||
+            (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '_')) {
+            fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, digits or '_', got '%s'\n", gd_prog(), key_prefix);
             return 2;
         }
     if (strlen(arm) > 20) {

@@ -65,3 +65,29 @@ N06 += $(D06)/numbers-gpt.tsv $(GPTSAMPLES06)
 
 $(eval $(call figure,ch06-gpt-lr,$(CH06)/gpt-lr.gp,$(D06)/gpt-grid.tsv $(GPTSUM06),$(D06)))
 $(eval $(call figure,ch06-gpt-warmup,$(CH06)/gpt-warmup.gp,$(D06)/gpt-curves-cos95-0.1.tsv $(D06)/gpt-curves-nowu95-0.1.tsv $(D06)/gpt-curves-cos95-0.316.tsv $(D06)/gpt-curves-nowu95-0.316.tsv,$(D06)))
+
+# A longer run, for text a reader can recognise: a wider model (width 64) trained at peak
+# lr 3.2e-3 (in the grid's basin) for 2000 steps of 16 windows of 32 bytes (1,024,000
+# bytes: 16 times the bytes of the grid's runs), 3 seeds, one target each (so that make -j
+# spreads them); its own numbers (keys gptlong_*) and a sample from the first seed's model
+# at temperature 0.5, beside one from the grid's model at the same lr.
+GPTLONG06 := --layers 2 --heads 4 --width 64 --context 32 --val-windows 64 --split-seed $(call seed,0) \
+             --seeds 1 --optim $(GPTW06)0.95 --sched warmup:T=100,cosine:T=1900 \
+             --batch-size 16 --steps 2000 --arm long --lr 0.00316
+$(D06)/gpt-long-0.tsv $(D06)/gpt-model-long.bin &: $(GPT06) $(CH06)/gpt.mk
+	$< $(GPTLONG06) --seed $(call seed,0) --summary $(D06)/gpt-long-0.tsv --save $(D06)/gpt-model-long.bin --save-lr 0.00316 > /dev/null
+$(D06)/gpt-long-1.tsv: $(GPT06) $(CH06)/gpt.mk
+	$< $(GPTLONG06) --seed $(call seed,1) --summary $@ > /dev/null
+$(D06)/gpt-long-2.tsv: $(GPT06) $(CH06)/gpt.mk
+	$< $(GPTLONG06) --seed $(call seed,2) --summary $@ > /dev/null
+GPTLONGSUM06 := $(D06)/gpt-long-0.tsv $(D06)/gpt-long-1.tsv $(D06)/gpt-long-2.tsv
+$(D06)/numbers-gpt-long.tsv: $(GPT06) $(GPTLONGSUM06)
+	$< $(GPTLONG06) --seed $(call seed,0) --from $(subst $(GPTSPACE06),$(GPTCOMMA06),$(strip $(GPTLONGSUM06))) \
+	  --arms long --key-prefix gptlong --numbers $@
+GPTSAMPLE06 := --tokens 400 --temperature 0.5 --seed $(call seed,0) --prompt 'The '
+$(D06)/numbers-gpt-long-sample.tsv: $(BIN)/ch06-sample $(D06)/gpt-model-long.bin
+	$< --model $(D06)/gpt-model-long.bin $(GPTSAMPLE06) --key gptlong_sample --numbers $@ > /dev/null
+$(D06)/numbers-gpt-short-sample.tsv: $(BIN)/ch06-sample $(D06)/gpt-model-cos95-0.00316.bin
+	$< --model $(D06)/gpt-model-cos95-0.00316.bin $(GPTSAMPLE06) --key gptshort_sample --numbers $@ > /dev/null
+RUNS += $(GPTLONGSUM06) $(D06)/numbers-gpt-long.tsv $(D06)/numbers-gpt-long-sample.tsv $(D06)/numbers-gpt-short-sample.tsv
+N06 += $(D06)/numbers-gpt-long.tsv $(D06)/numbers-gpt-long-sample.tsv $(D06)/numbers-gpt-short-sample.tsv

@@ -66,6 +66,8 @@ Test(ch06_gpt_cli, help_and_bad_input) {
     t_assert_rejects(GPT " --optim adamw:betas=0.9/1.5", 2, "--optim");
     t_assert_rejects(GPT " --sched warmup:T=0", 2, "--sched");
     t_assert_rejects(GPT " --lr 0.01 --save /tmp/x.bin --save-lr 0.02", 2, "--save-lr");
+    t_assert_rejects(GPT " --key-prefix 'a b'", 2, "--key-prefix");
+    t_assert_rejects(GPT " --key-prefix ''", 2, "--key-prefix");
     t_assert_rejects(SAMPLE, 2, "--model");
     t_assert_rejects(SAMPLE " --model /nonexistent/model.bin", 2, "/nonexistent/model.bin");
 }
@@ -304,4 +306,66 @@ Test(ch06_gpt, samples_show_what_the_lr_learned) {
     cr_expect_lt(ms + 20, mg, "letters: 1e-4 %.0f%%, 3.2e-3 %.0f%%", ms, mg);
     cr_expect_geq(mg, 80);
     cr_expect_geq(ml, 80);
+}
+
+/* ---------------------------------------------------------------------------------
+ * The longer run (gpt-long-S.tsv, numbers-gpt-long.tsv). */
+
+#define LONG_NUMBERS D06 "numbers-gpt-long.tsv"
+
+/* "every seed at least X nats below the unigram baseline": at least 1 nat below it, and
+ * at least 0.5 nats below the grid's best median (it trains on 16 times the bytes). */
+Test(ch06_gpt, the_long_run_ends_far_below_the_unigram_baseline) {
+    double bm;
+    main_best(&bm);
+    double v[3], unigram = NAN;
+    for (int s = 0; s < 3; s++) {
+        char path[256];
+        snprintf(path, sizeof path, D06 "gpt-long-%d.tsv", s);
+        t_tsv *t = t_tsv_read(path);
+        cr_assert_eq(t->nrows, 1, "%s: one run", path);
+        v[s] = t_tsv_num(t, 0, t_tsv_col(t, "val_loss"));
+        unigram = t_tsv_num(t, 0, t_tsv_col(t, "unigram"));
+        t_tsv_free(t);
+        cr_expect_lt(v[s], unigram - 1.0, "seed %d: %.3f, unigram %.3f", s, v[s], unigram);
+    }
+    cr_expect_lt(median_of(v, 3), bm - 0.5, "long %.3f, the grid's best %.3f", median_of(v, 3), bm);
+    /* the numbers the text quotes are these runs' */
+    cr_expect_eq(t_num(LONG_NUMBERS, "gptlong_long_seeds"), 3);
+    cr_expect_lt(fabs(t_num(LONG_NUMBERS, "gptlong_long_best_val") - median_of(v, 3)), 6e-4);
+    cr_expect_gt(t_num(LONG_NUMBERS, "gptlong_long_best_below_unigram"), 1.0);
+}
+
+/* "(inside the grid's basin)": the long run's lr lies in the main arm's basin. */
+Test(ch06_gpt, the_long_runs_lr_is_in_the_grids_basin) {
+    double lr = t_num(LONG_NUMBERS, "gptlong_long_best_lr");
+    double lo = t_num(NUMBERS, "gpt_cos95_basin_lo"), hi = t_num(NUMBERS, "gpt_cos95_basin_hi");
+    cr_expect(lo <= lr * 1.0001 && lr <= hi * 1.0001, "lr %g, basin %g to %g", lr, lo, hi);
+}
+
+/* "recognisable English fragments": of the generated words of 3+ letters, the share that
+ * are words of the corpus, over 5 sampling seeds at temperature 0.5: the long run's
+ * median at least 50 %, and at least 20 points above the grid's model at the same lr. */
+static double words(const char *model, int seed) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, SAMPLE " --model " D06 "%s --seed %d --tokens 400 --temperature 0.5 "
+             "--prompt 'The ' --key k --numbers %%s > /dev/null", model, seed);
+    t_tsv *t = t_run_table(cmd);
+    int kc = t_tsv_col(t, "key"), vc = t_tsv_col(t, "value");
+    double x = NAN;
+    for (int i = 0; i < t->nrows; i++)
+        if (strcmp(t_tsv_cell(t, i, kc), "k_words") == 0) x = atof(t_tsv_cell(t, i, vc));
+    t_tsv_free(t);
+    return x;
+}
+
+Test(ch06_gpt, the_long_run_writes_words) {
+    double lw[5], sw[5];
+    for (int s = 0; s < 5; s++) {
+        lw[s] = words("gpt-model-long.bin", s);
+        sw[s] = words("gpt-model-cos95-0.00316.bin", s);
+    }
+    double ml = median_of(lw, 5), ms = median_of(sw, 5);
+    cr_expect_geq(ml, 50, "long run: %.0f%% words", ml);
+    cr_expect_geq(ml, ms + 20, "long %.0f%%, grid %.0f%%", ml, ms);
 }
