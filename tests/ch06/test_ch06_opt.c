@@ -283,6 +283,8 @@ Test(ch06_opt, momentum_at_the_same_effective_lr_lines_up_and_the_controls_do_no
             }
     }
     cr_expect_gt(checked, 100);
+    /* "as eta is here (below the upper end of SGD's basin in 6.1)" */
+    cr_expect_lt(t_num(NUM_MOM, "opt_mom_eta"), t_num(NUM, "opt_sgd_basin_hi"));
     cr_expect(fabs(100 * worst - t_num(NUM_MOM, "opt_mom_gap")) < 0.06, "gap %g %%, recomputed %g %%",
               t_num(NUM_MOM, "opt_mom_gap"), 100 * worst);
     t_tsv_free(t);
