@@ -429,7 +429,7 @@ Test(ch05_scaling, rule_holds_at_4_and_breaks_at_16) {
  * The programs: options, help, determinism. */
 Test(ch05_programs, bad_options_are_rejected) {
     t_assert_rejects(WARMUP " --optim adam:lr=0", 2, "--optim");
-    t_assert_rejects(WARMUP " --optim nadam", 2, "--optim");
+    t_assert_rejects(WARMUP " --optim lamb", 2, "--optim");
     t_assert_rejects(WARMUP " --sched cosine:T=0", 2, "--sched");
     t_assert_rejects(WARMUP " --warmup -1", 2, "--warmup");
     t_assert_rejects(WARMUP " --warmup 2.5", 2, "--warmup");
