@@ -52,7 +52,8 @@
  * With these weights the logits are near 0 and the loss at init is close to ln V.
  *
  * WEIGHT DECAY GROUPS (gd_gpt_decays): minGPT's configure_optimizers rule, which nanoGPT
- * also used until 2023 (e.g. commit eba36e8): weights of the Linear layers (c_attn,
+ * also used until May 2023 (its model.py at commit 196160b; commit 7fe4a09, "simplify
+ * configure_optimizers by a lot", replaced it): weights of the Linear layers (c_attn,
  * c_proj, c_fc) decay; biases, LayerNorm weights and the embeddings (wte, wpe) do not --
  * the tied head is wte, so it is not decayed either. (nanoGPT's current version decays
  * every parameter with 2 or more dimensions, embeddings included.)
