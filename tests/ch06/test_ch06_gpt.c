@@ -282,17 +282,23 @@ Test(ch06_gpt, sgd_follows_the_batch_adam_does_not) {
 
 /* The samples: the model at 1e-4 writes far fewer letters, spaces and newlines than the
  * models at 3.2e-3 and 1e-1 (which write mostly those), over 5 sampling seeds. */
-static double letters(const char *model, int seed) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, SAMPLE " --model " D06 "%s --seed %d --tokens 240 --prompt 'The ' --key k "
-             "--numbers %%s > /dev/null", model, seed);
+/* One of ch06-sample's measures (KEY_letters, KEY_words) of a sample from a saved model. */
+static double sample_measure(const char *model, int seed, int tokens, double temperature, const char *what) {
+    char cmd[512], key[32];
+    snprintf(cmd, sizeof cmd, SAMPLE " --model " D06 "%s --seed %d --tokens %d --temperature %g --prompt 'The ' "
+             "--key k --numbers %%s > /dev/null", model, seed, tokens, temperature);
+    snprintf(key, sizeof key, "k_%s", what);
     t_tsv *t = t_run_table(cmd);
     int kc = t_tsv_col(t, "key"), vc = t_tsv_col(t, "value");
     double x = NAN;
     for (int i = 0; i < t->nrows; i++)
-        if (strcmp(t_tsv_cell(t, i, kc), "k_letters") == 0) x = atof(t_tsv_cell(t, i, vc));
+        if (strcmp(t_tsv_cell(t, i, kc), key) == 0) x = atof(t_tsv_cell(t, i, vc));
     t_tsv_free(t);
     return x;
+}
+
+static double letters(const char *model, int seed) {
+    return sample_measure(model, seed, 240, 0.8, "letters");
 }
 
 Test(ch06_gpt, samples_show_what_the_lr_learned) {
@@ -347,16 +353,7 @@ Test(ch06_gpt, the_long_runs_lr_is_in_the_grids_basin) {
  * are words of the corpus, over 5 sampling seeds at temperature 0.5: the long run's
  * median at least 50 %, and at least 20 points above the grid's model at the same lr. */
 static double words(const char *model, int seed) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, SAMPLE " --model " D06 "%s --seed %d --tokens 400 --temperature 0.5 "
-             "--prompt 'The ' --key k --numbers %%s > /dev/null", model, seed);
-    t_tsv *t = t_run_table(cmd);
-    int kc = t_tsv_col(t, "key"), vc = t_tsv_col(t, "value");
-    double x = NAN;
-    for (int i = 0; i < t->nrows; i++)
-        if (strcmp(t_tsv_cell(t, i, kc), "k_words") == 0) x = atof(t_tsv_cell(t, i, vc));
-    t_tsv_free(t);
-    return x;
+    return sample_measure(model, seed, 400, 0.5, "words");
 }
 
 Test(ch06_gpt, the_long_run_writes_words) {
