@@ -72,10 +72,9 @@ static inline void t_free(t_result *r) {
     free(r->err);
 }
 
-/* Run cmd_fmt with "%s" replaced by a fresh temporary file's path, require exit 0, and
- * return what the program wrote into that file (malloc'd). */
-static inline char *t_run_file(const char *cmd_fmt) {
-    char path[] = "/tmp/gdtest-file-XXXXXX";
+/* Run cmd_fmt with "%s" replaced by a fresh temporary file's path (written into path,
+ * which holds a mkstemp template) and require exit 0. The caller reads and unlinks it. */
+static inline void t__run_into(const char *cmd_fmt, char *path) {
     int fd = mkstemp(path);
     cr_assert(fd >= 0);
     close(fd);
@@ -84,6 +83,13 @@ static inline char *t_run_file(const char *cmd_fmt) {
     t_result r = t_run(cmd);
     cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
     t_free(&r);
+}
+
+/* Run cmd_fmt with "%s" replaced by a fresh temporary file's path, require exit 0, and
+ * return what the program wrote into that file (malloc'd). */
+static inline char *t_run_file(const char *cmd_fmt) {
+    char path[] = "/tmp/gdtest-file-XXXXXX";
+    t__run_into(cmd_fmt, path);
     char *text = t_slurp(path);
     unlink(path);
     cr_assert_not_null(text);
@@ -211,14 +217,7 @@ static inline double t_num(const char *path, const char *key) {
  * path, require exit 0, and return the table the program wrote there. */
 static inline t_tsv *t_run_table(const char *cmd_fmt) {
     char path[] = "/tmp/gdtest-table-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    close(fd);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, cmd_fmt, path);
-    t_result r = t_run(cmd);
-    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
-    t_free(&r);
+    t__run_into(cmd_fmt, path);
     t_tsv *t = t_tsv_read(path);
     unlink(path);
     return t;
