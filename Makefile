@@ -132,15 +132,44 @@ include $(wildcard chapters/*/rules.mk)
 $(RUNS): | $(FMNIST_OK)
 
 # ---------------------------------------------------------------------------
+# Experiments: experiments/NAME/ reproduces a published result (README side by side with
+# the source, programs, rules.mk). Their full runs take minutes to tens of minutes, so
+# they are not part of `make`: `make experiments` runs them all, `make experiment
+# EXP=NAME` one. A full run writes its results under $(EXPDIR)/NAME/results/ (in the
+# default build: experiments/NAME/results/, committed with the command, seeds and
+# arithmetic in each table's header), then its figures and the numbers in its README
+# (the same `figure` and `numbers` macros as the chapters; another build writes them
+# under $(BUILD)/). The programs are built by `make`, and each experiment's quick mode
+# (a small budget, under $(BUILD)/exp-quick/NAME/) runs in `make test`, so the code
+# keeps working; the tests also check each README's claims against the committed
+# results. In rules.mk: full-run targets go to EXP_RUNS, quick ones to EXP_QUICK.
+# experiments/NAME/PROG.c -> $(BIN)/exp-PROG.
+EXPERIMENTS := $(sort $(patsubst %/,%,$(dir $(wildcard experiments/*/rules.mk))))
+EXPDIR := $(if $(PUBLISH),experiments,$(BUILD)/experiments)
+EQUICK := $(BUILD)/exp-quick
+$(foreach src,$(wildcard experiments/*/*.c),\
+  $(eval $(call program,$(BIN)/exp-$(basename $(notdir $(src))),$(src))))
+CH_FIGURES := $(FIGURES)
+CH_READMES := $(READMES)
+CH_FRESH := $(FRESH)
+include $(wildcard experiments/*/rules.mk)
+EXP_FIGURES := $(filter-out $(CH_FIGURES),$(FIGURES))
+EXP_READMES := $(filter-out $(CH_READMES),$(READMES))
+FIGURES := $(CH_FIGURES)
+READMES := $(CH_READMES)
+FRESH := $(CH_FRESH)
+$(EXP_RUNS) $(EXP_QUICK): | $(FMNIST_OK)
+
+# ---------------------------------------------------------------------------
 TEST_SRC := $(sort $(wildcard tests/*/*.c))
 TEST_BIN := $(BIN)/gdtest
-TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib,$(CH)),lib,ch$(CH))*/*')
+TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp,$(CH)),$(CH),ch$(CH))*/*')
 
 $(TEST_BIN): $(TEST_SRC) tests/common.h $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -DGD_BUILD_DIR='"$(BUILD)"' -DGD_SEED_BASE=$(SEED) -o $@ $(TEST_SRC) $(LIB) -lcriterion $(LDLIBS)
 
-.PHONY: all programs runs figures chapter test bench fixtures clean help
+.PHONY: all programs runs figures chapter test bench fixtures clean help experiments experiment
 
 all: programs runs figures $(READMES) ## build everything, run every chapter program, make every figure
 programs: $(PROGRAMS) ## build the library and every program
@@ -151,9 +180,18 @@ figures: $(FIGURES) ## regenerate every figure in figures/
 CH_RUNS = $(filter $(BUILD)/ch$(CH)/%,$(RUNS))
 chapter: $(PROGRAMS) $(CH_RUNS) $(filter $(FIGDIR)/ch$(CH)-%,$(FIGURES)) $(filter $(BUILD)/$(CH)-%,$(READMES)) ## one chapter's runs, figures and text (CH=04)
 
-# `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's.
+# `make experiments`: every experiment's full run, figures and README numbers (not part
+# of `make`; see experiments/README.md for how long each takes). `make experiment
+# EXP=cohen-eos`: one of them.
+experiments: $(PROGRAMS) $(EXP_RUNS) $(EXP_FIGURES) $(EXP_READMES) ## the experiments' full runs (long; not part of make)
+EXP_ONE = $(filter $(EXPDIR)/$(EXP)/% $(BUILD)/$(EXP).%,$(EXP_RUNS) $(EXP_READMES)) $(filter $(FIGDIR)/exp-$(EXP)-%,$(EXP_FIGURES))
+experiment: $(PROGRAMS) $(EXP_ONE) ## one experiment's full run (EXP=NAME)
+	@$(if $(EXP),,echo "make experiment: say which, e.g. EXP=cohen-eos (ls experiments/)" >&2; exit 2)
+
+# `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's; `CH=exp` the
+# experiments' (their quick modes and the claims of their committed results).
 # With CH=NN only that chapter's runs are needed; CH=lib needs none.
-TEST_RUNS := $(if $(CH),$(CH_RUNS),$(RUNS))
+TEST_RUNS := $(if $(CH),$(if $(filter exp,$(CH)),$(EXP_QUICK),$(CH_RUNS)),$(RUNS) $(EXP_QUICK))
 test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(FMNIST_OK) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 

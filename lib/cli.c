@@ -14,6 +14,12 @@ static const char *gd__prog = "program";
 
 const char *gd_prog(void) { return gd__prog; }
 
+/* The command line as parsed: the program's name and its arguments (not owned). */
+static int gd__argc;
+static char **gd__argv;
+int gd_cli_argc(void) { return gd__argc; }
+char **gd_cli_argv(void) { return gd__argv; }
+
 int gd_parse_double(const char *s, double *out) {
     char *end;
     errno = 0;
@@ -138,6 +144,8 @@ int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts) {
         const char *slash = strrchr(argv[0], '/');
         gd__prog = slash ? slash + 1 : argv[0];
     }
+    gd__argc = argc;
+    gd__argv = argv;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {

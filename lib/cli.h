@@ -71,5 +71,9 @@ int gd_parse_long(const char *s, long *out);
 
 /* The program's name for messages: basename of argv[0], set by gd_cli_parse. */
 const char *gd_prog(void);
+/* The argv given to the last gd_cli_parse (argc 0 before any): for tables that record
+ * the command that wrote them (gd_table_provenance, out.h). */
+int gd_cli_argc(void);
+char **gd_cli_argv(void);
 
 #endif

@@ -1,5 +1,6 @@
 /* out.c -- atomic TSV/CSV writer; see out.h. */
 #include "out.h"
+#include "cli.h"
 #include "tensor.h"
 
 #include <errno.h>
@@ -98,6 +99,32 @@ void gd_table_meta(gd_table *t, const char *key, const char *fmt, ...) {
     vfprintf(t->f, fmt, ap);
     va_end(ap);
     fputc('\n', t->f);
+}
+
+void gd_table_provenance(gd_table *t) {
+    if (t->header_done) return;
+    fputs("# command: ", t->f);
+    fputs(gd_prog(), t->f);
+    char **argv = gd_cli_argv();
+    for (int i = 1; i < gd_cli_argc(); i++) {
+        const char *a = argv[i];
+        /* quote for sh unless the word is plain (letters, digits and -_.,:=/+@%) */
+        int plain = a[0] != '\0';
+        for (const char *c = a; *c && plain; c++)
+            plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                    strchr("-_.,:=/+@%", *c) != NULL;
+        fputc(' ', t->f);
+        if (plain) { fputs(a, t->f); continue; }
+        fputc('\'', t->f);
+        for (const char *c = a; *c; c++) {
+            if (*c == '\'') fputs("'\\''", t->f);
+            else if (*c == '\n') fputs("\\n", t->f);   /* one line, always */
+            else fputc(*c, t->f);
+        }
+        fputc('\'', t->f);
+    }
+    fputc('\n', t->f);
+    if (strcmp(t->columns, "key value") != 0) gd_table_meta(t, "blas", "%s", gd_blas_info());
 }
 
 /* Print s with every run of spaces replaced by one separator. */

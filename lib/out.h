@@ -31,6 +31,11 @@ typedef struct gd_table gd_table;
 gd_table *gd_table_open(const char *path, const char *columns);
 /* Add "# key: value" before the header. Only before the first row. */
 void gd_table_meta(gd_table *t, const char *key, const char *fmt, ...) GD_PRINTF(3, 4);
+/* Record how the table was made, for results that are committed (experiments/): a
+ * "# command: PROG ARGS" line (the program's name, not its path, and the arguments
+ * given to gd_cli_parse, each quoted for sh when it needs it) and "# blas: ..." (the
+ * arithmetic). Only before the first row. */
+void gd_table_provenance(gd_table *t);
 /* Write one row: printf-style; each run of spaces in the result becomes one separator. */
 void gd_table_row(gd_table *t, const char *fmt, ...) GD_PRINTF(2, 3);
 /* For a two-column `key value` table (the numbers a chapter quotes): write key, a

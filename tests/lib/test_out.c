@@ -400,3 +400,36 @@ Test(lib_out, fifo_is_written_in_place, .timeout = 20) {
     assert_file_is(copy, "x\ty\n3\t4\n");
     cr_assert_eq(count_entries(tmpdir), 2, "a temporary file was left behind");
 }
+
+/* ------------------------------------------------------------------------------- */
+/* gd_table_provenance: the command line as parsed (program's name, args quoted for sh
+ * when they need it) and the arithmetic, so that a committed result says how to remake it. */
+#include "cli.h"
+#include "tensor.h"
+
+Test(lib_out_provenance, records_the_parsed_command_and_the_blas) {
+    const char *s = NULL;
+    gd_opt opts[] = {GD_OPT_STRING("spec", &s, "a spec"), GD_OPT_END};
+    char *argv[] = {"/some/dir/exp-demo", "--spec", "a b'c", "--spec=x:y=1", NULL};
+    cr_assert_eq(gd_cli_parse(4, argv, "demo", opts), GD_CLI_OK);
+    char dir[] = "/tmp/gdtest-prov-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/t.tsv", dir);
+    gd_table *t = gd_table_open(path, "a b");
+    cr_assert_not_null(t);
+    gd_table_provenance(t);
+    gd_table_row(t, "1 2");
+    cr_assert_eq(gd_table_close(t), 0);
+    FILE *f = fopen(path, "r");
+    char text[512] = {0};
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char want[512];
+    snprintf(want, sizeof want, "# command: exp-demo --spec 'a b'\\''c' --spec=x:y=1\n# blas: %s\na\tb\n1\t2\n",
+             gd_blas_info());
+    cr_expect_str_eq(text, want);
+    unlink(path);
+    rmdir(dir);
+}
