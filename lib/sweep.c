@@ -102,7 +102,19 @@ void gd_sweep_free(gd_sweep *sw) {
     gd__free_strings(sw->optim, sw->n_optim);
     gd__free_strings(sw->sched, sw->n_sched);
     free(sw->seeds);
+    free(sw->task);
     memset(sw, 0, sizeof *sw);
+}
+
+int gd_sweep_set_task(gd_sweep *sw, const char *task) {
+    char *copy = NULL;
+    if (task) {
+        if (!*task || strchr(task, '\n')) return gd_seterr("a task is one non-empty line, got '%s'", task);
+        if (!(copy = strdup(task))) return gd_seterr("out of memory");
+    }
+    free(sw->task);
+    sw->task = copy;
+    return 0;
 }
 
 static int gd__cmp_double(const void *a, const void *b) {
@@ -432,7 +444,9 @@ char *gd_sweep_header(const gd_sweep *sw) {
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
     if (!f) return gd_seterr("out of memory"), NULL;
-    fprintf(f, "# program: sweep\n# lr: ");
+    fprintf(f, "# program: sweep\n");
+    if (sw->task) fprintf(f, "# task: %s\n", sw->task);
+    fprintf(f, "# lr: ");
     for (int i = 0; i < sw->n_lr; i++) fprintf(f, "%s%s", i ? "," : "", sw->lr_text[i]);
     fprintf(f, "\n# optim: ");
     for (int i = 0; i < sw->n_optim; i++) fprintf(f, "%s%s", i ? ";" : "", sw->optim[i]);
@@ -447,11 +461,17 @@ char *gd_sweep_header(const gd_sweep *sw) {
             sw->train_subset, sw->n_val);
     gd__shortest(num, sizeof num, sw->diverge_factor);
     fprintf(f, "# diverge_factor: %s\n# points: %ld\n", num, gd_sweep_npoints(sw));
-    fprintf(f, "# about: one row per training run of an MLP (ReLU) on Fashion-MNIST: the training images "
-               "minus val held out (split seed %d), the first train_subset of them if > 0; "
-               "id = ((optim * n_sched + sched) * n_lr + lr) * n_seeds + seed index; "
-               "seed: initial weights and data order, the same for every lr, optim and sched\n",
-            GD_SWEEP_SPLIT_SEED);
+    if (sw->task)
+        fprintf(f, "# about: one row per training run of the task above (the model, epochs, batch_size, "
+                   "train_subset and val lines are what the task says they are); "
+                   "id = ((optim * n_sched + sched) * n_lr + lr) * n_seeds + seed index; "
+                   "seed: initial weights and data order, the same for every lr, optim and sched\n");
+    else
+        fprintf(f, "# about: one row per training run of an MLP (ReLU) on Fashion-MNIST: the training images "
+                   "minus val held out (split seed %d), the first train_subset of them if > 0; "
+                   "id = ((optim * n_sched + sched) * n_lr + lr) * n_seeds + seed index; "
+                   "seed: initial weights and data order, the same for every lr, optim and sched\n",
+                GD_SWEEP_SPLIT_SEED);
     fprintf(f, "# columns: train_loss: mean minibatch loss of the last logged window (steps/10 updates, from 1 "
                "to 50); val_loss, val_acc: "
                "the held-out images after the last update (nan if diverged or val 0); "
@@ -503,6 +523,7 @@ static int gd__from_header(gd_sweep *sw, const char *text, char *v, size_t size)
                                               gd_sweep_set_seeds, gd_sweep_set_model};
     for (int i = 0; i < 5; i++)
         if (gd__meta(text, axes[i], v, size) != 0 || set[i](sw, v) != 0) return gd__wrap("%s: %s", axes[i]);
+    if (gd__meta(text, "task", v, size) == 0 && gd_sweep_set_task(sw, v) != 0) return gd__wrap("%s: %s", "task");
     const char *nums[] = {"epochs", "batch_size", "train_subset", "val", "diverge_factor"};
     double x[5];
     for (int i = 0; i < 5; i++)
@@ -1064,7 +1085,9 @@ static void gd__worker(gd_sweep_table *t, const gd_sweep_data *d, long id, int m
     gd__msg m;
     memset(&m, 0, sizeof m);
     m.id = id;
-    if (gd_sweep_run_point(t->sw, d, id, &m.r) != 0 || gd_sweep_table_append(t, &m.r) != 0) {
+    int ran = t->run_point ? t->run_point(t->sw, id, &m.r, t->point_ctx) : gd_sweep_run_point(t->sw, d, id, &m.r);
+    if (ran == 0) m.r.id = id;
+    if (ran != 0 || gd_sweep_table_append(t, &m.r) != 0) {
         m.failed = 1;
         snprintf(m.error, sizeof m.error, "%s", gd_error());
     }

@@ -50,6 +50,12 @@
  *   gd_sweep_table_close(&t);                            // sorted rewrite, unlock
  *   gd_sweep_data_free(&d); gd_sweep_free(&sw);
  *
+ * OTHER MODELS. A caller that trains something else (tools/lrtune.c: a GPT, a quadratic)
+ * sets sw.task (gd_sweep_set_task: one line saying what is trained, recorded as
+ * "# task: ...") and, after gd_sweep_table_open, t.run_point and t.point_ctx: each
+ * worker then calls run_point for its point. Everything else (ids, shards, resuming,
+ * merging) is the same.
+ *
  * Errors as everywhere in gd: -1 (or NULL) and a one-line reason in gd_error().
  * Ownership: gd_sweep_init/_free, gd_sweep_table_open/_close (or _abort),
  * gd_sweep_data_init/_free, gd_sweep_rows_init/_free come in pairs. The library never
@@ -85,6 +91,10 @@ typedef struct gd_sweep {
     long train_subset;    /* train on this many of the images not held out (0: all) */
     long n_val;           /* held-out training images, evaluated at the end (10000) */
     double diverge_factor;/* 10: see train.h */
+    char *task;           /* NULL: the MLP above. Otherwise what a caller's own point runner
+                             trains (gd_sweep_table.run_point), one line recorded in the
+                             table as "# task: ..." (after "# program:"), so that a table of
+                             one task never accepts rows of another. tools/lrtune.c uses it. */
 } gd_sweep;
 
 void gd_sweep_init(gd_sweep *sw);
@@ -96,6 +106,8 @@ int gd_sweep_set_lr(gd_sweep *sw, const char *text);
 int gd_sweep_set_optim(gd_sweep *sw, const char *text);
 int gd_sweep_set_sched(gd_sweep *sw, const char *text);
 int gd_sweep_set_seeds(gd_sweep *sw, const char *text);
+/* The task line (see gd_sweep.task): one line of text, no newline; NULL clears it. */
+int gd_sweep_set_task(gd_sweep *sw, const char *task);
 /* "784-128-10": 784 inputs (28x28 pixels), 10 outputs (classes). */
 int gd_sweep_set_model(gd_sweep *sw, const char *dims);
 /* Every axis set and every setting in range; 0 or -1. */
@@ -179,6 +191,13 @@ typedef struct gd_sweep_table {
     int fd;               /* O_APPEND, flock'ed; inherited by the workers */
     int created;          /* 1: this open made the file */
     gd_sweep_rows done;   /* the rows there were when it was opened */
+    /* NULL (as opened): each worker of gd_sweep_run trains its point with
+     * gd_sweep_run_point (the MLP). Set after opening, for a sweep with a task: the
+     * worker calls run_point(sw, id, r, point_ctx) instead, which fills r (diverged_at,
+     * train_loss, val_loss, val_acc, steps) and returns 0, or -1 with a reason in
+     * gd_error(); gd_sweep_run's d may then be NULL. */
+    int (*run_point)(const gd_sweep *sw, long id, gd_sweep_result *r, void *point_ctx);
+    void *point_ctx;
 } gd_sweep_table;
 
 /* Create path (header only), or resume it if it exists: it must be a table of the same
