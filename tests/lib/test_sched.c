@@ -138,7 +138,7 @@ Test(lib_sched, agrees_with_every_pytorch_fixture) {
     struct dirent *e;
     int n = 0;
     double worst = 0;
-    char worst_name[128] = "";
+    char worst_name[sizeof e->d_name] = "";
     static fixture f;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
