@@ -21,10 +21,12 @@
  *      to min_lr, the lr at the lowest smoothed loss (rounded up); if that is more than
  *      --max-points (5) lrs, the --max-points of them centred on the steep suggestion;
  *      at least 3. Every run uses the schedule sized to the budget (--sched, with the
- *      warmup of step 4), --seeds seeds each.
+ *      warmup of step 4), --seeds seeds each. Then the refinement (refine.tsv): the two
+ *      quarter-decade lrs on either side of the best of those (--no-refine skips it).
  *   4. the recommendation (recommend.tsv, a "key value" numbers table; summary.tsv, one
- *      row per lr): the peak lr with the lowest median validation loss over the seeds
- *      (a diverged run counts as +inf), the optimizer, the warmup and the schedule.
+ *      row per lr of both sweeps): the peak lr with the lowest median validation loss
+ *      over the seeds (a diverged run counts as +inf), the optimizer, the warmup and the
+ *      schedule.
  *      The warmup is Ma & Yarats's 2/(1-beta2) updates for the Adam family, one
  *      twentieth of the budget for the others, and never more than a tenth of the
  *      budget (--warmup overrides it). lrtune.gp draws the evidence (range test and
@@ -50,18 +52,20 @@
  * the sweep points with id % N == K into DIR/sweep-shard-K-of-N.tsv and stops there; the
  * same command without --shard is the merge step: it merges every DIR/sweep-shard-*.tsv
  * into DIR/sweep.tsv (gd_sweep_merge, which `build/bin/sweep merge` also runs), runs
- * whatever points are still missing, and writes the recommendation -- byte for byte
- * what one unsharded run writes. --grid LR-LIST replaces steps 2 and 3's grid (and the
- * overfit check) by a grid of its own: the "full sweep" that Chapter 8 compares the
- * recipe against.
+ * whatever points are still missing, then the refinement (a few runs, not sharded: it
+ * needs the whole coarse sweep), and writes the recommendation -- byte for byte what one
+ * unsharded run writes. --grid LR-LIST replaces steps 2 and 3's grids (and the overfit
+ * check) by a grid of its own: the "full sweep" that Chapter 8 compares the recipe
+ * against.
  *
  * COST. Every table counts the work it took in examples (rows of a batch through a
  * forward and backward pass: images, windows, or one full batch for quad) and updates,
  * deterministic counts; CPU seconds go to stderr only.
  *
  * Leaves out: tuning the optimizer's other hyperparameters (momentum, betas, weight
- * decay are taken as given), a second, finer sweep around the best lr, and choosing
- * among schedules (the schedule is an input: "the one you will use").
+ * decay are taken as given), widening the grid when the best lies at its edge (it says
+ * so: recommend.tsv's edge), and choosing among schedules (the schedule is an input:
+ * "the one you will use"). LeNet is not a task yet.
  */
 #include "gd.h"
 #include "sweep.h"
@@ -91,6 +95,8 @@
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
+static int quiet;   /* --quiet: errors only on stderr */
+#define note(...) (quiet ? (void)0 : (void)fprintf(stderr, __VA_ARGS__))
 
 /* printf into a malloc'd string (user text is never copied into a fixed buffer); exits
  * on no memory, the one failure a program cannot report usefully. */
@@ -719,11 +725,12 @@ static int range_run(const task *tk, const char *optim_nolr, uint64_t seed, rang
 
 /* The half-decade lattice: 10^(k/2) rounded to 3 significant digits, as lib/sweep.h
  * rounds its LO:HI:PER_DECADE ranges (so that it is part of the quarter-decade grids). */
-static double lattice(int k) {
+static double quarter(int j) {   /* 10^(j/4), rounded */
     char text[32];
-    snprintf(text, sizeof text, "%.3g", pow(10.0, k / 2.0));
+    snprintf(text, sizeof text, "%.3g", pow(10.0, j / 4.0));
     return strtod(text, NULL);
 }
+static double lattice(int k) { return quarter(2 * k); }
 
 static void grid_from_range(const range_test *rt, long max_points, char *buf, size_t size) {
     int klo = (int)floor(2 * log10(rt->valley) + 1e-9), khi = (int)ceil(2 * log10(rt->min_lr) - 1e-9);
@@ -787,50 +794,72 @@ static double median_inf(double *v, int n) {
 
 #define MAX_LRS 256             /* lrs in a sweep */
 
+/* The sweeps' rows per lr: the coarse sweep's and the refinement's, sorted by lr. */
 typedef struct {
     int n_lr;
     double lr[MAX_LRS];
+    char lr_text[MAX_LRS][40];      /* as the sweep table writes it */
+    const char *stage[MAX_LRS];     /* "coarse", "refine" or "grid" (--grid) */
     int runs[MAX_LRS], diverged[MAX_LRS];
     double median[MAX_LRS], min[MAX_LRS], max[MAX_LRS];
     int best;                       /* index of the recommended lr, -1 if every median is inf */
-    long examples, updates;         /* what the sweep cost */
+    long examples, updates;         /* what the sweeps cost */
 } sweep_summary;
 
-static int summarise(const gd_sweep *sw, const gd_sweep_rows *rows, const task *tk, sweep_summary *ss) {
-    memset(ss, 0, sizeof *ss);
-    if (sw->n_lr > MAX_LRS) return gd_seterr("more than %d lrs", MAX_LRS);
-    ss->n_lr = sw->n_lr;
-    ss->best = -1;
+/* Add the lrs of a finished sweep table to ss (kept sorted by lr; best recomputed). */
+static int add_summary(sweep_summary *ss, const gd_sweep *sw, const char *path, const task *tk, const char *stage) {
+    gd_sweep_rows rows;
+    if (gd_sweep_rows_init(&rows, sw) != 0) return -1;
+    if (gd_sweep_rows_read(&rows, sw, path) != 0) return gd_sweep_rows_free(&rows), -1;
+    if (ss->n_lr + sw->n_lr > MAX_LRS) return gd_sweep_rows_free(&rows), gd_seterr("more than %d lrs", MAX_LRS);
     for (int i = 0; i < sw->n_lr; i++) {
         double v[1024];
-        int n = 0;
-        ss->lr[i] = sw->lr[i];
-        ss->min[i] = INFINITY, ss->max[i] = -INFINITY;
+        int n = 0, k = ss->n_lr++;
+        ss->lr[k] = sw->lr[i];
+        snprintf(ss->lr_text[k], sizeof ss->lr_text[k], "%s", sw->lr_text[i]);
+        ss->stage[k] = stage;
+        ss->diverged[k] = 0;
+        ss->min[k] = INFINITY, ss->max[k] = -INFINITY;
         for (int s = 0; s < sw->n_seeds && n < 1024; s++) {
             long id = (long)i * sw->n_seeds + s;   /* one optimizer, one schedule */
             gd_sweep_result r;
-            if (!rows->row[id]) return gd_seterr("point %ld is missing from the sweep", id);
-            char line[4096];
-            snprintf(line, sizeof line, "%s", rows->row[id]);
+            if (!rows.row[id]) return gd_sweep_rows_free(&rows), gd_seterr("point %ld is missing from %s", id, path);
+            char *line = xfmt("%s", rows.row[id]);
             line[strcspn(line, "\n")] = '\0';
-            if (gd_sweep_parse_row(sw, line, &r) != 0) return -1;
-            ss->diverged[i] += r.diverged_at >= 0;
+            int bad = gd_sweep_parse_row(sw, line, &r);
+            free(line);
+            if (bad) return gd_sweep_rows_free(&rows), -1;
+            ss->diverged[k] += r.diverged_at >= 0;
             ss->updates += r.steps;
-            ss->examples += r.steps * tk->batch + (r.diverged_at < 0 ? (tk->kind == TASK_MLP ? tk->split.n_val
-                                                                       : tk->kind == TASK_GPT ? tk->text.nval : 0)
-                                                                     : 0);
+            long val = tk->kind == TASK_MLP ? tk->split.n_val : tk->kind == TASK_GPT ? tk->text.nval : 0;
+            ss->examples += r.steps * tk->batch + (r.diverged_at < 0 ? val : 0);
             double x = r.diverged_at >= 0 ? NAN : r.val_loss;
             if (isfinite(x)) {
-                if (x < ss->min[i]) ss->min[i] = x;
-                if (x > ss->max[i]) ss->max[i] = x;
+                if (x < ss->min[k]) ss->min[k] = x;
+                if (x > ss->max[k]) ss->max[k] = x;
             }
             v[n++] = x;
         }
-        ss->runs[i] = n;
-        ss->median[i] = median_inf(v, n);
-        if (!isfinite(ss->min[i])) ss->min[i] = ss->max[i] = NAN;
-        if (isfinite(ss->median[i]) && (ss->best < 0 || ss->median[i] < ss->median[ss->best])) ss->best = i;
+        ss->runs[k] = n;
+        ss->median[k] = median_inf(v, n);
+        if (!isfinite(ss->min[k])) ss->min[k] = ss->max[k] = NAN;
     }
+    gd_sweep_rows_free(&rows);
+    /* sort by lr (insertion: a handful of entries), then the best median */
+    for (int i = 1; i < ss->n_lr; i++)
+        for (int j = i; j > 0 && ss->lr[j] < ss->lr[j - 1]; j--) {
+#define SWAP(T, a) do { T tmp_ = ss->a[j]; ss->a[j] = ss->a[j - 1]; ss->a[j - 1] = tmp_; } while (0)
+            SWAP(double, lr); SWAP(const char *, stage); SWAP(int, runs); SWAP(int, diverged);
+            SWAP(double, median); SWAP(double, min); SWAP(double, max);
+#undef SWAP
+            char t[40];
+            memcpy(t, ss->lr_text[j], sizeof t);
+            memcpy(ss->lr_text[j], ss->lr_text[j - 1], sizeof t);
+            memcpy(ss->lr_text[j - 1], t, sizeof t);
+        }
+    ss->best = -1;
+    for (int i = 0; i < ss->n_lr; i++)
+        if (isfinite(ss->median[i]) && (ss->best < 0 || ss->median[i] < ss->median[ss->best])) ss->best = i;
     return 0;
 }
 
@@ -852,7 +881,7 @@ static int write_text_file(const char *path, const char *text) {
 }
 
 /* A gnuplot script that draws the range test and the sweep from the tables in dir. */
-static int write_plot(const char *dir, const sweep_summary *ss, const range_test *rt, int have_range) {
+static int write_plot(const char *dir, const sweep_summary *ss, const range_test *rt, int have_range, int refined) {
     char *buf = NULL;
     size_t size = 0;
     FILE *f = open_memstream(&buf, &size);
@@ -873,8 +902,12 @@ static int write_plot(const char *dir, const sweep_summary *ss, const range_test
     if (ss->best >= 0)
         fprintf(f, "set arrow 3 from %.6g, graph 0 to %.6g, graph 1 nohead lc rgb 'red'\n", ss->lr[ss->best],
                 ss->lr[ss->best]);
-    fprintf(f, "plot '%s/sweep.tsv' using 2:($6 eq \"ok\" ? $9 : 1/0) with points pt 7 ps 0.5 title 'a seed', \\\n"
-               "     '%s/summary.tsv' using 1:4 with linespoints lw 2 title 'median (red: recommended)'\n", dir, dir);
+    fprintf(f, "plot '%s/sweep.tsv' using 2:(strcol(6) eq 'ok' ? $9 : 1/0) with points pt 7 ps 0.5 title 'a seed', \\\n",
+            dir);
+    if (refined)
+        fprintf(f, "     '%s/refine.tsv' using 2:(strcol(6) eq 'ok' ? $9 : 1/0) with points pt 7 ps 0.5 notitle, \\\n",
+                dir);
+    fprintf(f, "     '%s/summary.tsv' using 1:4 with linespoints lw 2 title 'median (red: recommended)'\n", dir);
     fprintf(f, "unset multiplot\n");
     if (fclose(f) != 0) return free(buf), gd_seterr("out of memory");
     char *path = xfmt("%s/lrtune.gp", dir);
@@ -935,10 +968,10 @@ static void progress(const gd_sweep_event *ev, void *ctx) {
         fprintf(stderr, "%s: sweep [%ld/%ld] lr %s seed %llu: FAILED: %s\n", gd_prog(), ev->done, ev->todo,
                 p->lr_text, (unsigned long long)p->seed, ev->error);
     else if (ev->r.diverged_at >= 0)
-        fprintf(stderr, "%s: sweep [%ld/%ld] lr %s seed %llu: diverged at step %ld\n", gd_prog(), ev->done, ev->todo,
+        note("%s: sweep [%ld/%ld] lr %s seed %llu: diverged at step %ld\n", gd_prog(), ev->done, ev->todo,
                 p->lr_text, (unsigned long long)p->seed, ev->r.diverged_at);
     else
-        fprintf(stderr, "%s: sweep [%ld/%ld] lr %s seed %llu: validation loss %.4f\n", gd_prog(), ev->done, ev->todo,
+        note("%s: sweep [%ld/%ld] lr %s seed %llu: validation loss %.4f\n", gd_prog(), ev->done, ev->todo,
                 p->lr_text, (unsigned long long)p->seed, ev->r.val_loss);
 }
 
@@ -950,6 +983,96 @@ static double cpu_seconds(void) {
            b.ru_utime.tv_usec * 1e-6;
 }
 
+/* Merge DIR/sweep-shard-*-of-*.tsv (and table, if it exists) into table. */
+static int merge_shards(const char *dir, const char *table) {
+    char *pattern = xfmt("%s/sweep-shard-*-of-*.tsv", dir);
+    glob_t g;
+    int found = glob(pattern, 0, NULL, &g) == 0;
+    free(pattern);
+    if (!found) return 0;
+    char **in = malloc((g.gl_pathc + 1) * sizeof *in);
+    if (!in) return globfree(&g), gd_seterr("out of memory");
+    int n_in = 0;
+    if (access(table, F_OK) == 0) in[n_in++] = (char *)table;
+    for (size_t i = 0; i < g.gl_pathc; i++) in[n_in++] = g.gl_pathv[i];
+    long missing, np;
+    int rc = gd_sweep_merge(table, in, n_in, &missing, &np);
+    free(in);
+    globfree(&g);
+    if (rc != 0) return -1;
+    note("%s: merged the shards into %s: %ld of %ld points\n", gd_prog(), table, np - missing, np);
+    return 0;
+}
+
+/* The grid of one sweep stage. */
+static int sweep_setup(gd_sweep *sw, const task *tk, const char *lrs, const char *optim, const char *sched,
+                       const char *seeds) {
+    gd_sweep_init(sw);
+    sw->batch_size = tk->batch, sw->train_subset = tk->kind == TASK_MLP ? tk->train_subset : 0;
+    sw->n_val = tk->kind == TASK_MLP ? tk->n_val : 0;
+    sw->epochs = 1;
+    if (gd_sweep_set_lr(sw, lrs) != 0 || gd_sweep_set_optim(sw, optim) != 0 || gd_sweep_set_sched(sw, sched) != 0 ||
+        gd_sweep_set_seeds(sw, seeds) != 0 || gd_sweep_set_task(sw, tk->line) != 0 || gd_sweep_check(sw) != 0)
+        return -1;
+    return 0;
+}
+
+typedef struct {
+    const char *dir, *optim;
+    uint64_t seed;
+    const sanity *san;
+    const range_test *rt;
+    int have_range;
+} checks_out;
+
+/* Run the points of a stage (its shard) that are not yet in table. With checks, the
+ * checks' tables are written once the table is known to be ours (same task and grid,
+ * not in use). 0, or the exit status (interrupted: 128 + signal; failed: 1). */
+static int run_stage(gd_sweep *sw, const char *table, task *tk, long workers, long shard_k, long shard_n,
+                     const checks_out *checks) {
+    const char *prog = gd_prog();
+    gd_sweep_table t;
+    if (gd_sweep_table_open(&t, sw, table) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, gd_error());
+        return 1;
+    }
+    if (checks && write_checks(checks->dir, tk, checks->optim, checks->seed, checks->san, checks->rt,
+                               checks->have_range) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, gd_error());
+        gd_sweep_table_abort(&t);
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    gd_sweep_run_cfg cfg = {(int)(workers > 0 ? workers : gd_sweep_cores()), shard_k, shard_n, progress, NULL,
+                            &stop_signal};
+    t.run_point = run_point;   /* the task's runs, not sweep's MLP */
+    t.point_ctx = tk;
+    note("%s: sweep: lrs %s%s: %ld points%s, %ld already in %s\n", prog, sw->lr_text[0],
+         sw->n_lr > 1 ? " ..." : "", gd_sweep_npoints(sw), shard_n > 1 ? " (this shard: id % N == K)" : "", t.done.n,
+         table);
+    gd_sweep_summary sum;
+    int run_rc = gd_sweep_run(&t, NULL, &cfg, &sum);
+    if (run_rc != 0 && !sum.interrupted && sum.failed == 0) fprintf(stderr, "%s: %s\n", prog, gd_error());
+    if (gd_sweep_table_close(&t) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, gd_error());
+        run_rc = -1;
+    }
+    if (sum.interrupted) {
+        fprintf(stderr, "%s: interrupted: run the same command again to continue\n", prog);
+        return 128 + stop_signal;
+    }
+    if (run_rc != 0) {
+        fprintf(stderr, "%s: %ld point%s failed: run the same command again to retry them\n", prog, sum.failed,
+                sum.failed == 1 ? "" : "s");
+        return 1;
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------
  * main. */
 
@@ -959,7 +1082,7 @@ int main(int argc, char **argv) {
     long steps = 400, batch = 0, seeds = 3, max_points = 5, warmup = -1, workers = 0;
     long train_subset = 5000, n_val = 2000, val_windows = 64;
     uint64_t seed = 0;
-    int force = 0;
+    int force = 0, no_refine = 0;
     gd_opt opts[] = {
         GD_OPT_STRING("model", &model, "mlp[:dims=784-64-10], gpt[:layers=2:heads=4:width=32:context=32] or "
                                        "quad[:d=20:L=19:mu=1] (see the top of tools/lrtune.c)"),
@@ -983,6 +1106,8 @@ int main(int argc, char **argv) {
         GD_OPT_STRING("data", &data, "Fashion-MNIST (mlp) or fortunes (gpt) directory (default: the package's)"),
         GD_OPT_STRING("key-prefix", &prefix, "prefix of the keys in recommend.tsv"),
         GD_OPT_FLAG("force", &force, "go on when a sanity check fails"),
+        GD_OPT_FLAG("quiet", &quiet, "no progress on stderr, only errors"),
+        GD_OPT_FLAG("no-refine", &no_refine, "skip the refinement (the two quarter-decade lrs beside the best)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Chapter 8's recipe for the learning rate: sanity checks, the range test, a short "
@@ -1062,7 +1187,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     gd_blas_threads(1);
-    int status = 1;
+    int status = 1, refine = !no_refine;
     char *path = NULL, *table = NULL, *lrs = NULL;
 
     /* 1. sanity: the loss at init and the gradient check */
@@ -1071,7 +1196,7 @@ int main(int argc, char **argv) {
     san.overfit_ok = -1;
     san.overfit_start = san.overfit_end = san.overfit_lr = NAN;
     char *spec1 = xfmt("%s:lr=1e-3", optim);   /* no update is made: any lr */
-    fprintf(stderr, "%s: %s\n", prog, tk.line);
+    note("%s: %s\n", prog, tk.line);
     int init_rc = sanity_init(&tk, spec1, seed, &san);
     free(spec1);
     if (init_rc != 0) {
@@ -1087,7 +1212,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: range test: %s\n", prog, gd_error());
             goto out;
         }
-        fprintf(stderr, "%s: range test: %d steps%s; valley %.3g, steep %.3g, minimum %.3g, lowest loss at %.3g\n",
+        note("%s: range test: %d steps%s; valley %.3g, steep %.3g, minimum %.3g, lowest loss at %.3g\n",
                 prog, rt.n, rt.stopped ? " (stopped: loss > 4x best)" : "", rt.valley, rt.steep, rt.minimum, rt.min_lr);
         if (sanity_overfit(&tk, optim, rt.steep, seed, &san) != 0) {
             fprintf(stderr, "%s: sanity checks: %s\n", prog, gd_error());
@@ -1102,7 +1227,7 @@ int main(int argc, char **argv) {
     } else {
         lrs = xfmt("%s", grid);
     }
-    fprintf(stderr, "%s: sanity: loss at init %.4f (ln C %.4f): %s; gradient check %.2g: %s; overfit one batch "
+    note("%s: sanity: loss at init %.4f (ln C %.4f): %s; gradient check %.2g: %s; overfit one batch "
                     "%.4f -> %.4f: %s\n", prog, san.init_loss, san.ln_c, pass_text(san.init_ok), san.grad_err,
             pass_text(san.grad_ok), san.overfit_start, san.overfit_end, pass_text(san.overfit_ok));
     if ((san.init_ok == 0 || san.grad_ok == 0 || san.overfit_ok == 0) && !force) {
@@ -1111,115 +1236,59 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    /* 3. the sweep: a lib/sweep.h table with the task line */
-    gd_sweep sw;
+    /* 3. the sweep: lib/sweep.h tables with the task line; the coarse one can be sharded */
+    gd_sweep sw, sw2;
     gd_sweep_init(&sw);
-    sw.batch_size = batch, sw.train_subset = tk.kind == TASK_MLP ? train_subset : 0;
-    sw.n_val = tk.kind == TASK_MLP ? n_val : 0;
-    sw.epochs = 1;
-    if (gd_sweep_set_lr(&sw, lrs) != 0 || gd_sweep_set_optim(&sw, optim) != 0 || gd_sweep_set_sched(&sw, sched) != 0 ||
-        gd_sweep_set_seeds(&sw, seeds_text) != 0 || gd_sweep_set_task(&sw, tk.line) != 0 || gd_sweep_check(&sw) != 0) {
+    gd_sweep_init(&sw2);
+    sweep_summary ss;
+    memset(&ss, 0, sizeof ss);
+    ss.best = -1;
+    char *table2 = NULL, *refine_lrs = NULL;
+    const checks_out checks = {dir, optim, seed, &san, &rt, !grid};
+    if (sweep_setup(&sw, &tk, lrs, optim, sched, seeds_text) != 0) {
         fprintf(stderr, "%s: the sweep: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
     table = shard_n > 1 ? xfmt("%s/sweep-shard-%ld-of-%ld.tsv", dir, shard_k, shard_n)
                         : xfmt("%s/sweep.tsv", dir);
-    if (shard_n == 1) {   /* the merge step: fold in the shards' tables, if there are any */
-        char *pattern = xfmt("%s/sweep-shard-*-of-*.tsv", dir);
-        glob_t g;
-        int found = glob(pattern, 0, NULL, &g) == 0;
-        free(pattern);
-        if (found) {
-            char **in = malloc((g.gl_pathc + 1) * sizeof *in);
-            int n_in = 0;
-            if (!in) {
-                fprintf(stderr, "%s: out of memory\n", prog);
-                exit(1);
-            }
-            if (access(table, F_OK) == 0) in[n_in++] = table;
-            for (size_t i = 0; i < g.gl_pathc; i++) in[n_in++] = g.gl_pathv[i];
-            long missing, np;
-            int mrc = gd_sweep_merge(table, in, n_in, &missing, &np);
-            free(in);
-            globfree(&g);
-            if (mrc != 0) {
-                fprintf(stderr, "%s: merging the shards: %s\n", prog, gd_error());
-                gd_sweep_free(&sw);
-                goto out;
-            }
-            fprintf(stderr, "%s: merged the shards into %s: %ld of %ld points\n", prog, table, np - missing, np);
-        }
+    if (shard_n == 1 && merge_shards(dir, table) != 0) {   /* the merge step */
+        fprintf(stderr, "%s: merging the shards: %s\n", prog, gd_error());
+        goto out_sweep;
     }
-    gd_sweep_table t;
-    if (gd_sweep_table_open(&t, &sw, table) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
-    }
-    /* the table is ours (same task and grid, not in use): now the checks' tables */
-    if (write_checks(dir, &tk, optim, seed, &san, &rt, !grid) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_table_abort(&t);
-        gd_sweep_free(&sw);
-        goto out;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    gd_sweep_run_cfg cfg = {(int)(workers > 0 ? workers : gd_sweep_cores()), shard_k, shard_n, progress, NULL,
-                            &stop_signal};
-    t.run_point = run_point;   /* the task's runs, not sweep's MLP */
-    t.point_ctx = &tk;
-    fprintf(stderr, "%s: sweep: lrs %s, %s, schedule %s, seeds %s: %ld points%s, %ld already in %s\n", prog, lrs,
-            optim, sched, seeds_text, gd_sweep_npoints(&sw), shard_n > 1 ? " (this shard: id % N == K)" : "",
-            t.done.n, table);
-    gd_sweep_summary sum;
-    int run_rc = gd_sweep_run(&t, NULL, &cfg, &sum);
-    if (run_rc != 0 && !sum.interrupted && sum.failed == 0) fprintf(stderr, "%s: %s\n", prog, gd_error());
-    if (gd_sweep_table_close(&t) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, gd_error());
-        run_rc = -1;
-    }
-    if (sum.interrupted) {
-        fprintf(stderr, "%s: interrupted: run the same command again to continue\n", prog);
-        status = 128 + stop_signal;
-        gd_sweep_free(&sw);
-        goto out;
-    }
-    if (run_rc != 0) {
-        fprintf(stderr, "%s: %ld point%s failed: run the same command again to retry them\n", prog, sum.failed,
-                sum.failed == 1 ? "" : "s");
-        gd_sweep_free(&sw);
-        goto out;
-    }
+    if ((status = run_stage(&sw, table, &tk, workers, shard_k, shard_n, &checks)) != 0) goto out_sweep;
     if (shard_n > 1) {
-        fprintf(stderr, "%s: shard %ld/%ld done (%s); run the command without --shard to merge and recommend\n", prog,
-                shard_k, shard_n, table);
-        gd_sweep_free(&sw);
-        status = 0;
-        goto out;
+        note("%s: shard %ld/%ld done (%s); run the command without --shard to merge and recommend\n", prog,
+             shard_k, shard_n, table);
+        goto out_sweep;
+    }
+    status = 1;
+    if (add_summary(&ss, &sw, table, &tk, grid ? "grid" : "coarse") != 0) {
+        fprintf(stderr, "%s: %s\n", prog, gd_error());
+        goto out_sweep;
+    }
+    /* 3b. the refinement: the quarter-decade lrs on either side of the coarse best */
+    if (refine && !grid && ss.best >= 0) {
+        int j = (int)lround(4 * log10(ss.lr[ss.best]));   /* even: a half-decade point */
+        refine_lrs = xfmt("%.3g,%.3g", quarter(j - 1), quarter(j + 1));
+        table2 = xfmt("%s/refine.tsv", dir);
+        if (sweep_setup(&sw2, &tk, refine_lrs, optim, sched, seeds_text) != 0) {
+            fprintf(stderr, "%s: the refinement: %s\n", prog, gd_error());
+            goto out_sweep;
+        }
+        if ((status = run_stage(&sw2, table2, &tk, workers, 0, 1, NULL)) != 0) goto out_sweep;
+        status = 1;
+        if (add_summary(&ss, &sw2, table2, &tk, "refine") != 0) {
+            fprintf(stderr, "%s: %s\n", prog, gd_error());
+            goto out_sweep;
+        }
     }
 
     /* 4. the summary and the recommendation */
-    gd_sweep_rows rows;
-    sweep_summary ss;
-    if (gd_sweep_rows_init(&rows, &sw) != 0 || gd_sweep_rows_read(&rows, &sw, table) != 0 ||
-        summarise(&sw, &rows, &tk, &ss) != 0) {
-        fprintf(stderr, "%s: %s: %s\n", prog, table, gd_error());
-        gd_sweep_rows_free(&rows);
-        gd_sweep_free(&sw);
-        goto out;
-    }
-    gd_sweep_rows_free(&rows);
     free(path), path = xfmt("%s/summary.tsv", dir);
-    gd_table *tsum = gd_table_open(path, "lr runs diverged median min max");
+    gd_table *tsum = gd_table_open(path, "lr runs diverged median min max stage");
     if (!tsum) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
     gd_table_meta(tsum, "program", "lrtune");
     gd_table_meta(tsum, "task", "%s", tk.line);
@@ -1227,31 +1296,30 @@ int main(int argc, char **argv) {
     gd_table_meta(tsum, "sched", "%s", sched);
     gd_table_meta(tsum, "seeds", "%s", seeds_text);
     gd_table_meta(tsum, "columns", "validation loss after the budget over the seeds: median (a diverged run counts "
-                  "as inf), min and max of the runs that did not diverge");
-    printf("%-10s %5s %9s %10s %10s %10s\n", "lr", "runs", "diverged", "median", "min", "max");
+                  "as inf), min and max of the runs that did not diverge; stage: coarse (sweep.tsv), refine "
+                  "(refine.tsv) or grid (--grid)");
+    printf("%-10s %5s %9s %10s %10s %10s  %s\n", "lr", "runs", "diverged", "median", "min", "max", "stage");
     for (int i = 0; i < ss.n_lr; i++) {
-        gd_table_row(tsum, "%s %d %d %.6g %.6g %.6g", sw.lr_text[i], ss.runs[i], ss.diverged[i], ss.median[i],
-                     ss.min[i], ss.max[i]);
-        printf("%-10s %5d %9d %10.5g %10.5g %10.5g%s\n", sw.lr_text[i], ss.runs[i], ss.diverged[i], ss.median[i],
-               ss.min[i], ss.max[i], i == ss.best ? "  <- recommended" : "");
+        gd_table_row(tsum, "%s %d %d %.6g %.6g %.6g %s", ss.lr_text[i], ss.runs[i], ss.diverged[i], ss.median[i],
+                     ss.min[i], ss.max[i], ss.stage[i]);
+        printf("%-10s %5d %9d %10.5g %10.5g %10.5g  %s%s\n", ss.lr_text[i], ss.runs[i], ss.diverged[i], ss.median[i],
+               ss.min[i], ss.max[i], ss.stage[i], i == ss.best ? "  <- recommended" : "");
     }
     if (gd_table_close(tsum) != 0) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
     if (ss.best < 0) {
         fprintf(stderr, "%s: every lr of the sweep diverged in most seeds: no recommendation (try a lower grid)\n", prog);
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
     int edge = ss.n_lr > 1 && (ss.best == 0 || ss.best == ss.n_lr - 1);
+    const char *best = ss.lr_text[ss.best];
     free(path), path = xfmt("%s/recommend.tsv", dir);
     gd_table *tr = gd_table_open(path, "key value");
     if (!tr) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
     gd_table_meta(tr, "program", "lrtune");
     gd_table_meta(tr, "task", "%s", tk.line);
@@ -1260,17 +1328,19 @@ int main(int argc, char **argv) {
     const char *P = prefix;
     char *key = NULL;
 #define KV(name, ...) (free(key), key = xfmt("%s_%s", P, name), gd_table_kv(tr, key, __VA_ARGS__))
-    KV("optim", "%s:lr=%s", optim, sw.lr_text[ss.best]);
-    KV("peak_lr", "%s", sw.lr_text[ss.best]);
+    KV("optim", "%s:lr=%s", optim, best);
+    KV("peak_lr", "%s", best);
     KV("warmup", "%ld", W);
     KV("sched", "%s", sched);
     KV("best_median", "%.5g", ss.median[ss.best]);
     KV("best_min", "%.5g", ss.min[ss.best]);
     KV("best_max", "%.5g", ss.max[ss.best]);
     KV("best_diverged", "%d", ss.diverged[ss.best]);
+    KV("best_stage", "%s", ss.stage[ss.best]);
     KV("seeds", "%ld", seeds);
     KV("edge", "%s", edge ? "yes" : "no");
     KV("grid", "%s", lrs);
+    KV("refine", "%s", refine_lrs ? refine_lrs : "none");
     KV("n_lr", "%d", ss.n_lr);
     KV("valley", "%.3g", rt.valley);
     KV("steep", "%.3g", rt.steep);
@@ -1283,31 +1353,34 @@ int main(int argc, char **argv) {
     KV("overfit_start", "%.4f", san.overfit_start);
     KV("overfit_end", "%.4f", san.overfit_end);
     KV("sanity", "%s", san.init_ok != 0 && san.grad_ok != 0 && san.overfit_ok != 0 ? "pass" : "FAIL");
-    long checks = san.examples + rt.examples;
-    KV("cost_checks", "%ld", checks);
+    long checks_cost = san.examples + rt.examples;
+    KV("cost_checks", "%ld", checks_cost);
     KV("cost_sweep", "%ld", ss.examples);
-    KV("cost_total", "%ld", checks + ss.examples);
+    KV("cost_total", "%ld", checks_cost + ss.examples);
     KV("updates_sweep", "%ld", ss.updates);
     KV("updates_total", "%ld", ss.updates + (long)rt.n + (san.overfit_ok >= 0 ? OVERFIT_STEPS : 0));
 #undef KV
     free(key);
-    if (gd_table_close(tr) != 0 || write_plot(dir, &ss, &rt, !grid) != 0) {
+    if (gd_table_close(tr) != 0 || write_plot(dir, &ss, &rt, !grid, refine_lrs != NULL) != 0) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        gd_sweep_free(&sw);
-        goto out;
+        goto out_sweep;
     }
-    printf("recommendation: --optim %s:lr=%s --sched %s (peak lr %s, warmup %ld of %ld updates)\n", optim,
-           sw.lr_text[ss.best], sched, sw.lr_text[ss.best], W, steps);
+    printf("recommendation: --optim %s:lr=%s --sched %s (peak lr %s, warmup %ld of %ld updates)\n", optim, best,
+           sched, best, W, steps);
     printf("evidence: median validation loss %.5g over %ld seeds (range %.5g to %.5g); %s/summary.tsv, "
            "%s/sweep.tsv; figure: gnuplot %s/lrtune.gp\n", ss.median[ss.best], seeds, ss.min[ss.best],
            ss.max[ss.best], dir, dir, dir);
     if (edge)
         printf("warning: the best lr is at the %s end of the grid: the best may lie beyond it (--grid to widen)\n",
                ss.best == 0 ? "low" : "high");
-    gd_sweep_free(&sw);
     status = 0;
+out_sweep:
+    gd_sweep_free(&sw);
+    gd_sweep_free(&sw2);
+    free(table2);
+    free(refine_lrs);
 out:
-    fprintf(stderr, "%s: %.1f CPU-seconds\n", prog, cpu_seconds());
+    note("%s: %.1f CPU-seconds\n", prog, cpu_seconds());
     free(path);
     free(table);
     free(lrs);

@@ -81,8 +81,9 @@ static char *renamed(const char *s, const char *from, const char *to) {
 /* Every table of sub a and sub b is the same, byte for byte (lrtune.gp, which names its
  * directory, once the names are swapped). */
 static void same_tables(const char *dir, const char *a, const char *b) {
-    const char *names[] = {"sanity.tsv", "range.tsv", "sweep.tsv", "summary.tsv", "recommend.tsv", "lrtune.gp"};
-    for (int i = 0; i < 6; i++) {
+    const char *names[] = {"sanity.tsv", "range.tsv", "sweep.tsv", "refine.tsv", "summary.tsv", "recommend.tsv",
+                           "lrtune.gp"};
+    for (int i = 0; i < 7; i++) {
         char *x = file(dir, a, names[i]), *y = file(dir, b, names[i]);
         if (strcmp(names[i], "lrtune.gp") == 0) {
             char *z = renamed(y, b, a);
@@ -238,8 +239,13 @@ Test(tools_lrtune, mlp_sanity_checks_pass, .timeout = 120) {
     double lr = rec_num(d, "m", "lrtune_peak_lr"), best = rec_num(d, "m", "lrtune_best_median");
     snprintf(path, sizeof path, "%s/m/summary.tsv", d);
     t = t_tsv_read(path);
-    int cl = t_tsv_col(t, "lr"), cm = t_tsv_col(t, "median");
-    cr_expect_eq(t->nrows, 3, "--max-points 3");
+    int cl = t_tsv_col(t, "lr"), cm = t_tsv_col(t, "median"), cs = t_tsv_col(t, "stage"), coarse = 0, fine = 0;
+    for (int i = 0; i < t->nrows; i++) {
+        coarse += strcmp(t_tsv_cell(t, i, cs), "coarse") == 0;
+        fine += strcmp(t_tsv_cell(t, i, cs), "refine") == 0;
+    }
+    cr_expect_eq(coarse, 3, "--max-points 3");
+    cr_expect_eq(fine, 2, "the refinement: the two quarter-decade lrs beside the coarse best");
     for (int i = 0; i < t->nrows; i++) {
         /* (recommend.tsv rounds to 5 digits, summary.tsv to 6) */
         cr_expect_geq(t_tsv_num(t, i, cm), best * (1 - 1e-4), "the recommended median is the lowest");
