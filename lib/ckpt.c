@@ -9,8 +9,8 @@
  * bytes) and checked against the trainer; only then is the trainer changed, so a refused
  * load changes nothing.
  *
- * Leaves out: compression, other model types than gd_mlp, reading checkpoints written
- * by a future version (refused with a line that says so).
+ * Leaves out: compression, other model types than gd_mlp and gd_lenet, reading
+ * checkpoints written by a future version (refused with a line that says so).
  */
 #include "ckpt.h"
 #include "err.h"
@@ -32,7 +32,7 @@
 #define GD__HEADER 24                    /* magic, version, flags, payload length */
 #define GD__TRAILER 4                    /* CRC-32 */
 #define GD__MAX_DIM 1000000              /* a layer size, as gd_parse_dims allows */
-#define GD__MAX_PARAMS (2 * GD_TRAIN_MAXLAYERS)
+#define GD__MAX_PARAMS (2 * GD_TRAIN_MAXLAYERS)   /* >= GD_LENET_NPARAMS */
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define GD__LITTLE 1                     /* arrays of f32 / i32 are copied as they are */
@@ -135,17 +135,23 @@ static char *gd__sched_spec(const gd_sched *s) {
 /* Everything but the trailer's CRC. spec: the schedule's canonical spec or NULL. */
 static void gd__serialise(gd__w *w, const gd_trainer *tr, gd_optim_kind kind, const char *spec,
                           double best_metric) {
-    const gd_mlp *m = &tr->model;
+    const gd_mlp *m = &tr->model;       /* for LeNet, a view of its parameters (train.h) */
     gd__putbytes(w, GD__MAGIC, 8);
-    gd__put32(w, GD_CKPT_VERSION);
+    gd__put32(w, tr->lenet ? GD_CKPT_VERSION : 1);   /* the MLP's files stay version 1 */
     gd__put32(w, 0);                      /* flags */
     gd__put64(w, 0);                      /* payload length, patched below */
     size_t payload = w->n;
 
     size_t s = gd__begin(w, "MODL");
-    gd__put32(w, (uint32_t)m->nlayers);
-    gd__put32(w, (uint32_t)m->act);
-    for (int l = 0; l <= m->nlayers; l++) gd__put32(w, (uint32_t)m->dims[l]);
+    if (tr->lenet) {                      /* version 2: the kind, then LeNet's architecture */
+        gd__put32(w, GD_CKPT_LENET);
+        gd__put32(w, (uint32_t)tr->lenet->arch.act);
+        gd__put32(w, (uint32_t)tr->lenet->arch.pool);
+    } else {
+        gd__put32(w, (uint32_t)m->nlayers);
+        gd__put32(w, (uint32_t)m->act);
+        for (int l = 0; l <= m->nlayers; l++) gd__put32(w, (uint32_t)m->dims[l]);
+    }
     gd__put32(w, (uint32_t)m->nparams);
     for (int p = 0; p < m->nparams; p++) {
         const gd_tensor *v = m->params[p].value;
@@ -328,8 +334,8 @@ static unsigned char *gd__read_checked(const char *path, size_t *size) {
         gd_seterr("%s: not a checkpoint (wrong magic; expected \"GDCKPT\\0\\0\")", path);
         goto fail;
     }
-    if (got >= 12 && gd__rd32(head + 8) != GD_CKPT_VERSION) {
-        gd_seterr("%s: checkpoint version %lu, this program reads version %d", path,
+    if (got >= 12 && gd__rd32(head + 8) != 1 && gd__rd32(head + 8) != GD_CKPT_VERSION) {
+        gd_seterr("%s: checkpoint version %lu, this program reads versions 1 and %d", path,
                   (unsigned long)gd__rd32(head + 8), GD_CKPT_VERSION);
         goto fail;
     }
@@ -388,8 +394,10 @@ fail:
 
 /* A checkpoint's contents: numbers, and pointers into the file's bytes for arrays. */
 typedef struct {
-    int nlayers, act, dims[GD_TRAIN_MAXLAYERS + 1], nparams;
-    int ndim[GD__MAX_PARAMS], shape[GD__MAX_PARAMS][2];
+    int model;                       /* GD_CKPT_MLP or GD_CKPT_LENET */
+    int nlayers, act, dims[GD_TRAIN_MAXLAYERS + 1], nparams;   /* the MLP's */
+    int lenet_act, lenet_pool;       /* LeNet's */
+    int ndim[GD__MAX_PARAMS], shape[GD__MAX_PARAMS][GD_MAXDIM];
     const unsigned char *values[GD__MAX_PARAMS];
     size_t numel[GD__MAX_PARAMS], total;
     uint32_t kind;
@@ -473,12 +481,21 @@ static int gd__section_done(gd__r *sec) {
     return 0;
 }
 
+static int gd__parse_lenet(gd__view *v, gd__r *r);
+static int gd__parse_rest(gd__view *v, gd__r *pl);
+
 /* Parse and check everything that can be checked without a trainer. */
 static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char *path) {
     memset(v, 0, sizeof *v);
     gd__r pl = {buf + GD__HEADER, buf + n - GD__TRAILER, path, "", 0}, r;
 
     if (gd__section(&pl, &r, "MODL")) return -1;
+    if (gd__rd32(buf + 8) == 2) {         /* version 2 starts with the model's kind */
+        uint32_t kind = gd__get32(&r);
+        if (r.bad) return -1;
+        if (kind == GD_CKPT_LENET) return gd__parse_lenet(v, &r) || gd__parse_rest(v, &pl);
+        if (kind != GD_CKPT_MLP) return gd__bad(&r, "unknown model kind");
+    }
     v->nlayers = (int)gd__get32(&r);
     v->act = (int)gd__get32(&r);
     if (r.bad) return -1;
@@ -507,8 +524,44 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
         if (!(v->values[p] = gd__getbytes(&r, 4 * (uint64_t)v->numel[p]))) return -1;
     }
     if (gd__section_done(&r)) return -1;
+    return gd__parse_rest(v, &pl);
+}
 
-    if (gd__section(&pl, &r, "OPTM")) return -1;
+/* Version 2's MODL body after the kind, for LeNet: u32 act, u32 pool, u32 nparams, then
+ * per parameter u32 ndim, u32 shape[ndim], f32 values; the shapes must be LeNet's. */
+static int gd__parse_lenet(gd__view *v, gd__r *r) {
+    static const int shapes[GD_LENET_NPARAMS][5] = {   /* ndim, shape */
+        {4, 6, 1, 5, 5}, {1, 6}, {4, 16, 6, 5, 5}, {1, 16}, {2, 120, 400},
+        {1, 120},        {2, 84, 120}, {1, 84}, {2, 10, 84}, {1, 10}};
+    v->model = GD_CKPT_LENET;
+    v->lenet_act = (int)gd__get32(r);
+    v->lenet_pool = (int)gd__get32(r);
+    v->nparams = (int)gd__get32(r);
+    if (r->bad) return -1;
+    if (v->lenet_act != GD_LENET_SIGMOID && v->lenet_act != GD_LENET_RELU) return gd__bad(r, "unknown activation");
+    if (v->lenet_pool != GD_LENET_AVG && v->lenet_pool != GD_LENET_MAX) return gd__bad(r, "unknown pooling");
+    if (v->nparams != GD_LENET_NPARAMS) return gd__bad(r, "the number of parameters is not LeNet's");
+    for (int p = 0; p < v->nparams; p++) {
+        v->ndim[p] = (int)gd__get32(r);
+        if (r->bad) return -1;
+        if (v->ndim[p] != shapes[p][0]) return gd__bad(r, "a parameter has the wrong number of dimensions");
+        v->numel[p] = 1;
+        for (int d = 0; d < v->ndim[p]; d++) {
+            v->shape[p][d] = (int)gd__get32(r);
+            if (r->bad) return -1;
+            if (v->shape[p][d] != shapes[p][d + 1]) return gd__bad(r, "a parameter's shape is not LeNet's");
+            v->numel[p] *= (size_t)v->shape[p][d];
+        }
+        v->total += v->numel[p];
+        if (!(v->values[p] = gd__getbytes(r, 4 * (uint64_t)v->numel[p]))) return -1;
+    }
+    return gd__section_done(r);
+}
+
+/* The sections after MODL, the same in both versions. */
+static int gd__parse_rest(gd__view *v, gd__r *pl) {
+    gd__r r;
+    if (gd__section(pl, &r, "OPTM")) return -1;
     v->kind = gd__get32(&r);
     uint64_t len = gd__get64(&r);
     v->opt = gd__getbytes(&r, len);
@@ -517,7 +570,7 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     if (v->kind >= GD_OPTIM_NKINDS) return gd__bad(&r, "unknown optimizer kind");
     if (gd__section_done(&r)) return -1;
 
-    if (gd__section(&pl, &r, "SCHD")) return -1;
+    if (gd__section(pl, &r, "SCHD")) return -1;
     uint32_t present = gd__get32(&r), per_epoch = gd__get32(&r);
     len = gd__get32(&r);
     v->spec = (const char *)gd__getbytes(&r, len);
@@ -534,7 +587,7 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     v->per_epoch = (int)per_epoch;
     if (gd__section_done(&r)) return -1;
 
-    if (gd__section(&pl, &r, "DATA")) return -1;
+    if (gd__section(pl, &r, "DATA")) return -1;
     uint32_t batch = gd__get32(&r), n_train = gd__get32(&r), pos = gd__get32(&r);
     int64_t epoch = (int64_t)gd__get64(&r), step = (int64_t)gd__get64(&r);
     double lr_scale = gd__getf64(&r);
@@ -554,7 +607,7 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     v->lr_scale = lr_scale;
     if (gd__section_done(&r)) return -1;
 
-    if (gd__section(&pl, &r, "RNG ")) return -1;
+    if (gd__section(pl, &r, "RNG ")) return -1;
     for (int i = 0; i < 4; i++) v->s[i] = gd__get64(&r);
     uint32_t has_spare = gd__get32(&r);
     v->spare = gd__getf64(&r);
@@ -564,11 +617,11 @@ static int gd__parse(gd__view *v, const unsigned char *buf, size_t n, const char
     v->has_spare = (int)has_spare;
     if (gd__section_done(&r)) return -1;
 
-    if (gd__section(&pl, &r, "METR")) return -1;
+    if (gd__section(pl, &r, "METR")) return -1;
     v->best = gd__getf64(&r);
     if (gd__section_done(&r)) return -1;
 
-    if (pl.p != pl.end) return gd__bad(&pl, "bytes after the last section");
+    if (pl->p != pl->end) return gd__bad(pl, "bytes after the last section");
     return 0;
 }
 
@@ -577,6 +630,7 @@ static void gd__info(gd_ckpt_info *info, const gd__view *v, size_t bytes) {
     info->step = v->step;
     info->epoch = v->epoch;
     info->best_metric = v->best;
+    info->model = v->model;
     info->nlayers = v->nlayers;
     memcpy(info->dims, v->dims, sizeof v->dims);
     info->numel = v->total;
@@ -605,13 +659,32 @@ static void gd__dims_str(char *s, size_t size, int nlayers, const int *dims, int
     if (k < size) snprintf(s + k, size - k, " %s", act == GD_ACT_TANH ? "tanh" : "relu");
 }
 
+/* "784-128-10 relu" or "lenet act=relu pool=max" */
+static void gd__model_str(char *s, size_t size, int model, int nlayers, const int *dims, int act, int lenet_act,
+                          int lenet_pool) {
+    if (model == GD_CKPT_LENET)
+        snprintf(s, size, "lenet act=%s pool=%s", lenet_act == GD_LENET_RELU ? "relu" : "sigmoid",
+                 lenet_pool == GD_LENET_MAX ? "max" : "avg");
+    else
+        gd__dims_str(s, size, nlayers, dims, act);
+}
+
 /* The checkpoint fits this trainer: everything but the optimizer's and schedule's
  * bytes, which their own read functions check. */
 static int gd__fits(const gd__view *v, const gd_trainer *tr, const char *path, gd_optim_kind kind,
                     const char *spec) {
     const gd_mlp *m = &tr->model;
-    int same = v->nlayers == m->nlayers && v->act == (int)m->act && v->nparams == m->nparams;
-    for (int l = 0; same && l <= v->nlayers; l++) same = v->dims[l] == m->dims[l];
+    if (v->model != (tr->lenet ? GD_CKPT_LENET : GD_CKPT_MLP) ||
+        (tr->lenet && (v->lenet_act != (int)tr->lenet->arch.act || v->lenet_pool != (int)tr->lenet->arch.pool))) {
+        char a[160], b[160];
+        gd__model_str(a, sizeof a, v->model, v->nlayers, v->dims, v->act, v->lenet_act, v->lenet_pool);
+        if (tr->lenet) gd__model_str(b, sizeof b, GD_CKPT_LENET, 0, NULL, 0, tr->lenet->arch.act, tr->lenet->arch.pool);
+        else gd__model_str(b, sizeof b, GD_CKPT_MLP, m->nlayers, m->dims, m->act, 0, 0);
+        return gd_seterr("%s: the checkpoint's model is %s, the trainer's %s", path, a, b);
+    }
+    int same = v->nparams == m->nparams;
+    for (int l = 0; same && !tr->lenet && l <= v->nlayers; l++)
+        same = v->nlayers == m->nlayers && v->act == (int)m->act && v->dims[l] == m->dims[l];
     for (int p = 0; same && p < v->nparams; p++) {
         const gd_tensor *t = m->params[p].value;
         same = t->ndim == v->ndim[p] && t->size == v->numel[p];

@@ -22,8 +22,8 @@
  *   if (rc == 0 && gd_ckpt_load(tr, path, &best) != 0) die(gd_error());
  *   // rc == 1: nothing to resume from (gd_error() says why, e.g. which files were bad)
  *
- * Loading is for a trainer built with the same config: the same layer sizes and
- * activation, optimizer kind, schedule (canonical spec and sched_per_epoch), batch size
+ * Loading is for a trainer built with the same config: the same model (the MLP's layer
+ * sizes and activation, or LeNet's activation and pooling), optimizer kind, schedule (canonical spec and sched_per_epoch), batch size
  * and training set (the same indices, in any order). Anything else is refused, and so
  * is any damage: a file truncated at any length, any flipped bit, a wrong magic or
  * version. A refused load changes nothing in the trainer.
@@ -33,18 +33,23 @@
  * either the old file or the new one at PATH, never a mixture. A failed write leaves
  * the old file untouched and removes the temporary one.
  *
- * THE FORMAT (version 1). Every field is little-endian and fixed-width; floats are
+ * THE FORMAT (versions 1 and 2). Every field is little-endian and fixed-width; floats are
  * IEEE-754 bit patterns (f32 parameters, f64 metrics), so a save/load round trip is
  * bitwise.
  *
  *   header   8 bytes  magic "GDCKPT\0\0"
- *            u32      version (1)
+ *            u32      version (1: the MLP; 2: a model kind first in MODL)
  *            u32      flags (0)
  *            u64      payload length P
  *   payload  P bytes  sections, in this order, each: 4-byte tag, u64 length, body
  *     "MODL"   u32 nlayers, u32 act (0 relu, 1 tanh), u32 dims[nlayers + 1],
  *              u32 nparams, then per parameter: u32 ndim, u32 shape[ndim],
  *              f32 values[product of shape]   (weight (out, in), bias (out), ...)
+ *              In version 2, MODL starts with u32 kind: 0 (the MLP, then the body
+ *              above) or 1 (LeNet, lenet.h: then u32 act (0 sigmoid, 1 relu), u32 pool
+ *              (0 avg, 1 max), u32 nparams (10), and per parameter u32 ndim, u32
+ *              shape[ndim], f32 values, in the order of lenet.h: "0.weight" (6, 1, 5,
+ *              5), "0.bias", ..., "11.bias"; the init is not recorded, the values are).
  *     "OPTM"   u32 kind (gd_optim_kind), u64 n, n bytes of gd_optim_state_write
  *     "SCHD"   u32 present (0: constant lr), u32 per_epoch, u32 n, n bytes of the
  *              canonical spec (gd_sched_format, no NUL), u64 m, m bytes of
@@ -55,6 +60,10 @@
  *     "RNG "   u64 s[4], u32 has_spare, f64 spare      (gd_rng, the data order's)
  *     "METR"   f64 best_metric                (NaN: none yet)
  *   trailer  u32      CRC-32 (zlib's crc32) of every byte before it, header included
+ *
+ * The MLP's checkpoints are written as version 1, byte for byte what they were before
+ * version 2 existed, so every older checkpoint and every older reader still agree;
+ * LeNet's are written as version 2, which an older reader refuses by its version.
  *
  * The optimizer's and the schedule's state are stored as the bytes their own modules
  * write (optim.h, sched.h); those modules check them again when they are read.
@@ -80,7 +89,8 @@
 #include <stddef.h>
 #include "train.h"
 
-#define GD_CKPT_VERSION 1
+#define GD_CKPT_VERSION 2          /* the newest this library reads and writes (LeNet's) */
+enum { GD_CKPT_MLP = 0, GD_CKPT_LENET = 1 };   /* MODL's model kind (version 2) */
 
 typedef enum { GD_CKPT_MIN, GD_CKPT_MAX } gd_ckpt_mode;   /* lower or higher metric is better */
 
@@ -88,7 +98,8 @@ typedef enum { GD_CKPT_MIN, GD_CKPT_MAX } gd_ckpt_mode;   /* lower or higher met
 typedef struct gd_ckpt_info {
     long step, epoch;
     double best_metric;                  /* NaN: none */
-    int nlayers;
+    int model;                           /* GD_CKPT_MLP or GD_CKPT_LENET */
+    int nlayers;                         /* the MLP's (0 for LeNet) */
     int dims[GD_TRAIN_MAXLAYERS + 1];
     size_t numel;                        /* scalar parameters */
     size_t bytes;                        /* size of the file */

@@ -20,6 +20,8 @@
 #include "rng.h"
 #include "tensor.h"
 #include "layers.h"
+#include "conv.h"
+#include "lenet.h"
 #include "gradcheck.h"
 #include "model.h"
 #include "optim.h"

@@ -577,3 +577,19 @@ void gd_residual_backward(float *da, float *db, const float *dout, int n) {
     if (da) for (int i = 0; i < n; i++) da[i] += dout[i];
     if (db) for (int i = 0; i < n; i++) db[i] += dout[i];
 }
+
+void gd_sigmoid_forward(float *out, const float *in, int n) {
+    /* out = 1 / (1 + exp(-x)), in blocks (vectorized); x is loaded first, so in place works */
+    int i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK) {
+        float e[GD__BLOCK];
+        for (int k = 0; k < GD__BLOCK; k++) e[k] = gd__expf(-in[i + k]);
+        for (int k = 0; k < GD__BLOCK; k++) out[i + k] = 1.0f / (1.0f + e[k]);
+    }
+    for (; i < n; i++) out[i] = 1.0f / (1.0f + gd__expf(-in[i]));
+}
+
+void gd_sigmoid_backward(float *din, const float *dout, const float *out, int n) {
+    /* from out = sigmoid(in): d sigmoid(x)/dx = sigmoid(x) (1 - sigmoid(x)) */
+    for (int i = 0; i < n; i++) din[i] += dout[i] * out[i] * (1.0f - out[i]);
+}

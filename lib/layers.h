@@ -35,6 +35,13 @@ void gd_tanh_forward(float *out, const float *in, int n);
 /* din += dout * (1 - out^2); pass the forward OUTPUT. */
 void gd_tanh_backward(float *din, const float *dout, const float *out, int n);
 
+/* Sigmoid (nn.Sigmoid): out = 1 / (1 + exp(-in)), with the vectorized exp of the
+ * transformer layers below (relative error about 1e-7; tested against the double
+ * formula in tests/lib/test_conv.c). in-place (out == in) is allowed. */
+void gd_sigmoid_forward(float *out, const float *in, int n);
+/* din += dout * out * (1 - out); pass the forward OUTPUT. */
+void gd_sigmoid_backward(float *din, const float *dout, const float *out, int n);
+
 /* Softmax + cross-entropy, fused (as nn.CrossEntropyLoss with mean reduction).
  * probs (N, K) = softmax(logits); returns mean_i -log probs[i, y[i]] in double.
  * Labels y (N) must lie in [0, K). */

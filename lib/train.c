@@ -50,10 +50,52 @@ int gd_parse_dims(const char *s, int *dims, int max_layers) {
     return n - 1;
 }
 
+static gd_trainer *gd__trainer_new(const gd_train_cfg *cfg, int mlp);
+
+int gd_train_model_is_mlp(const char *spec) {
+    if (!spec || strcmp(spec, "mlp") == 0) return 1;
+    gd_lenet_arch a;
+    if (strncmp(spec, "lenet", 5) == 0) return gd_lenet_parse(spec, &a) == 0 ? 0 : -1;
+    return gd_seterr("unknown model '%s' (mlp, lenet, lenet:act=relu:pool=max)", spec);
+}
+
+/* The model's pieces, whichever it is. */
+static int gd__classes(const gd_trainer *tr) {
+    return tr->lenet ? GD_LENET_CLASSES : tr->cfg.dims[tr->cfg.nlayers];
+}
+static const float *gd__logits(const gd_trainer *tr) {
+    return tr->lenet ? tr->lenet->logits : tr->model.out[tr->model.nlayers - 1];
+}
+static const float *gd__probs(const gd_trainer *tr) { return tr->lenet ? tr->lenet->probs : tr->model.probs; }
+static double gd__loss(gd_trainer *tr, const float *X, const int *y, int B) {
+    return tr->lenet ? gd_lenet_loss(tr->lenet, X, y, B) : gd_mlp_loss(&tr->model, X, y, B);
+}
+
+/* LeNet in tr->lenet, and tr->model a view of its parameters (train.h). */
+static int gd__lenet_new(gd_trainer *tr, const gd_train_cfg *cfg) {
+    gd_lenet_arch a;
+    if (gd_lenet_parse(cfg->model, &a) != 0) return -1;
+    if (cfg->train->rows != GD_LENET_SIDE || cfg->train->cols != GD_LENET_SIDE)
+        return gd_seterr("trainer: LeNet takes %dx%d images, these are %dx%d", GD_LENET_SIDE, GD_LENET_SIDE,
+                         cfg->train->rows, cfg->train->cols);
+    if (!(tr->lenet = malloc(sizeof *tr->lenet))) return gd_seterr("trainer: out of memory");
+    if (gd_lenet_init(tr->lenet, &a, tr->max_batch, cfg->seed) != 0) {
+        free(tr->lenet);
+        tr->lenet = NULL;
+        return -1;
+    }
+    tr->model.nparams = tr->lenet->nparams;
+    tr->model.params = tr->lenet->params;
+    return 0;
+}
+
 gd_trainer *gd_trainer_new(const gd_train_cfg *cfg) {
     if (!cfg->train) return gd_seterr("trainer: no training images"), NULL;
     if (cfg->batch_size < 1) return gd_seterr("trainer: batch size %d (must be >= 1)", cfg->batch_size), NULL;
     if (!(cfg->epochs > 0)) return gd_seterr("trainer: epochs must be > 0"), NULL;
+    int mlp = gd_train_model_is_mlp(cfg->model);
+    if (mlp < 0) return NULL;
+    if (!mlp) return gd__trainer_new(cfg, 0);
     if (cfg->nlayers < 1 || cfg->nlayers > GD_TRAIN_MAXLAYERS)
         return gd_seterr("trainer: %d layers (1 to %d)", cfg->nlayers, GD_TRAIN_MAXLAYERS), NULL;
     if (cfg->dims[0] != cfg->train->dim)
@@ -62,6 +104,10 @@ gd_trainer *gd_trainer_new(const gd_train_cfg *cfg) {
     if (cfg->dims[cfg->nlayers] != GD_FMNIST_CLASSES)
         return gd_seterr("trainer: the model has %d outputs, the data %d classes", cfg->dims[cfg->nlayers],
                          GD_FMNIST_CLASSES), NULL;
+    return gd__trainer_new(cfg, 1);
+}
+
+static gd_trainer *gd__trainer_new(const gd_train_cfg *cfg, int mlp) {
     gd_optim_kind kind;
     gd_hparams hp;
     if (gd_optim_parse(cfg->optim, &kind, &hp) != 0) return NULL;
@@ -75,12 +121,14 @@ gd_trainer *gd_trainer_new(const gd_train_cfg *cfg) {
     tr->steps_per_epoch = (tr->n_train + cfg->batch_size - 1) / cfg->batch_size;
     tr->max_batch = cfg->batch_size > GD__EVAL_BATCH ? cfg->batch_size : GD__EVAL_BATCH;
     if (cfg->sched && !(tr->sched = gd_sched_parse(cfg->sched))) goto fail;
-    if (gd_mlp_init(&tr->model, cfg->nlayers, cfg->dims, cfg->act, tr->max_batch, cfg->seed) != 0) goto fail;
+    if (mlp ? gd_mlp_init(&tr->model, cfg->nlayers, cfg->dims, cfg->act, tr->max_batch, cfg->seed) != 0
+            : gd__lenet_new(tr, cfg) != 0)
+        goto fail;
     if (!(tr->opt = gd_optim_new(kind, &hp))) goto fail;
     /* one group, as torch.optim.X(model.parameters()) */
     if (gd_optim_add_group(tr->opt, tr->model.params, tr->model.nparams, NULL) < 0) goto fail;
     tr->order = malloc((size_t)tr->n_train * sizeof *tr->order);
-    tr->X = malloc((size_t)tr->max_batch * cfg->dims[0] * sizeof *tr->X);
+    tr->X = malloc((size_t)tr->max_batch * cfg->train->dim * sizeof *tr->X);
     tr->y = malloc((size_t)tr->max_batch * sizeof *tr->y);
     if (cfg->collapse_window < 0) {
         gd_seterr("trainer: collapse window %d (must be >= 0)", cfg->collapse_window);
@@ -106,7 +154,12 @@ fail:
 
 void gd_trainer_free(gd_trainer *tr) {
     if (!tr) return;
-    gd_mlp_free(&tr->model);
+    if (tr->lenet) {
+        gd_lenet_free(tr->lenet);
+        free(tr->lenet);
+    } else {
+        gd_mlp_free(&tr->model);
+    }
     gd_optim_free(tr->opt);
     gd_sched_free(tr->sched);
     free(tr->order);
@@ -172,10 +225,11 @@ double gd_trainer_step(gd_trainer *tr) {
             gd_optim_set_lr(tr->opt, g, (tr->sched ? gd_optim_lr(tr->opt, g) : gd_optim_initial_lr(tr->opt, g)) *
                                             tr->lr_scale);
     gd_optim_zero_grad(tr->opt);
-    double loss = gd_mlp_loss(&tr->model, tr->X, tr->y, B);
+    double loss = gd__loss(tr, tr->X, tr->y, B);
     if (c->collapse_window > 0)   /* does the output still depend on the input? (train.h) */
-        gd__flat_push(tr, gd__flat(tr->model.out[tr->model.nlayers - 1], B, c->dims[c->nlayers]));
-    gd_mlp_backward(&tr->model, tr->y, B);
+        gd__flat_push(tr, gd__flat(gd__logits(tr), B, gd__classes(tr)));
+    if (tr->lenet) gd_lenet_backward(tr->lenet, tr->y, B);
+    else gd_mlp_backward(&tr->model, tr->y, B);
     gd_optim_step(tr->opt);
     tr->step++;
     return loss;
@@ -192,7 +246,7 @@ void gd_trainer_eval_ece(gd_trainer *tr, const gd_images *ds, const int *idx, in
     if (n <= 0) n = ds->n;
     double total = 0.0;
     long correct = 0;
-    int K = tr->cfg.dims[tr->cfg.nlayers];
+    int K = gd__classes(tr);
     /* ECE (Guo et al. 2017): per confidence bin ((b-1)/15, b/15], images, correct ones, summed confidence */
     long bin_n[GD__ECE_BINS] = {0}, bin_correct[GD__ECE_BINS] = {0};
     double bin_conf[GD__ECE_BINS] = {0};
@@ -207,11 +261,11 @@ void gd_trainer_eval_ece(gd_trainer *tr, const gd_images *ds, const int *idx, in
             for (int b = 0; b < B; b++) seq[b] = i + b;
             gd_images_batch(tr->X, tr->y, ds, seq, B);
         }
-        total += gd_mlp_loss(&tr->model, tr->X, tr->y, B) * B;
-        correct += gd_count_correct(tr->model.out[tr->model.nlayers - 1], tr->y, B, K);
+        total += gd__loss(tr, tr->X, tr->y, B) * B;
+        correct += gd_count_correct(gd__logits(tr), tr->y, B, K);
         if (ece)
             for (int b = 0; b < B; b++) {
-                const float *p = tr->model.probs + (size_t)b * K, *z = tr->model.out[tr->model.nlayers - 1] + (size_t)b * K;
+                const float *p = gd__probs(tr) + (size_t)b * K, *z = gd__logits(tr) + (size_t)b * K;
                 int arg = gd_argmax(z, K);   /* the predicted class, as gd_count_correct counts it */
                 double conf = p[arg];
                 int bin = (int)ceil(conf * GD__ECE_BINS) - 1;

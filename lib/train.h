@@ -1,6 +1,7 @@
-/* train.h -- one training run of an MLP classifier, the loop every chapter shares.
+/* train.h -- one training run of a classifier, the loop every chapter shares.
  *
- * A trainer owns a model (gd_mlp), an optimizer and a schedule built from text specs,
+ * A trainer owns a model (the MLP of cfg.dims, gd_mlp; or LeNet, gd_lenet, when
+ * cfg.model says so: see "The model" below), an optimizer and a schedule built from text specs,
  * and walks the training images in minibatches, reshuffled every epoch from the seed.
  * Chapters that only need curves call gd_trainer_run; chapters that do something
  * between steps (a range test, backing off on a spike) drive gd_trainer_step and
@@ -47,6 +48,15 @@
  * largest softmax probability), ECE = sum over bins of (n_bin / n) |accuracy_bin -
  * mean confidence_bin|, from 0 (calibrated) to 1.
  *
+ * The model: cfg.model NULL or "mlp" is the MLP of cfg.nlayers, cfg.dims and cfg.act
+ * (model.h), exactly as before the option existed. "lenet", "lenet:act=relu:pool=max"
+ * (any spec of gd_lenet_parse, lenet.h) is d2l's LeNet on the 28x28 images, whatever
+ * cfg.dims says. Whichever it is, tr->model.params[0 .. tr->model.nparams) are the
+ * model's parameters (for LeNet, tr->model is only that: a view of tr->lenet's
+ * parameters, nothing else set), so code that walks the parameters (early stopping,
+ * checkpoints, hashes) works for both; code that runs the MLP's layers itself needs
+ * the MLP (tr->lenet == NULL).
+ *
  * Progress goes to stderr: a line that rewrites itself on a terminal; otherwise a plain
  * line at most every 10 seconds, and none for a run that is quicker than that.
  */
@@ -55,6 +65,7 @@
 
 #include <stdint.h>
 #include "data.h"
+#include "lenet.h"
 #include "model.h"
 #include "optim.h"
 #include "sched.h"
@@ -83,9 +94,10 @@ typedef struct gd_train_cfg {
     double diverge_factor;           /* windowed loss above this times the first batch's: diverged */
     const char *label;               /* for progress lines */
     int collapse_window;             /* steps the collapse rule looks back over (0: off) */
+    const char *model;               /* NULL or "mlp": the MLP of dims; "lenet[:...]" (lenet.h) */
 } gd_train_cfg;
 
-/* 784-128-10 ReLU, "sgd:lr=0.1", batch 128, 1 epoch, seed 0, eval once per epoch,
+/* The MLP 784-128-10 ReLU, "sgd:lr=0.1", batch 128, 1 epoch, seed 0, eval once per epoch,
  * log every 50 steps, diverged above 10x the first loss, collapse window 50. Set train
  * (and val) yourself. */
 gd_train_cfg gd_train_defaults(void);
@@ -113,7 +125,8 @@ typedef struct gd_train_log {
 
 typedef struct gd_trainer {
     gd_train_cfg cfg;
-    gd_mlp model;
+    gd_mlp model;                    /* the MLP; for LeNet only params and nparams (see above) */
+    gd_lenet *lenet;                 /* LeNet (cfg.model "lenet..."), else NULL */
     gd_optim *opt;
     gd_sched *sched;                 /* NULL: constant */
     gd_rng rng;                      /* data order */
@@ -121,7 +134,7 @@ typedef struct gd_trainer {
     int n_train, pos;                /* next index into order */
     long step, epoch;
     long steps_per_epoch;
-    float *X;                        /* (batch, D) */
+    float *X;                        /* (batch, D): D = 784 pixels */
     int *y;                          /* (batch) */
     int max_batch;
     double lr_scale;                 /* every lr is multiplied by this after the schedule (1; a
@@ -149,6 +162,10 @@ void gd_trainer_collapse_reset(gd_trainer *tr);
 /* Train for cfg.epochs, logging into log (initialised here). 0, or -1 on no memory. */
 int gd_trainer_run(gd_trainer *tr, gd_train_log *log);
 void gd_train_log_free(gd_train_log *log);
+
+/* 1 if spec names the MLP (NULL or "mlp"), 0 if LeNet (a valid gd_lenet_parse spec);
+ * -1 with the reason in gd_error() for anything else. */
+int gd_train_model_is_mlp(const char *spec);
 
 /* Parse "784-128-10" into dims; returns the number of linear layers or -1. */
 int gd_parse_dims(const char *s, int *dims, int max_layers);

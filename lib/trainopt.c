@@ -7,17 +7,23 @@
 #include <stdio.h>
 
 gd_train_opts gd_train_opts_defaults(void) {
-    gd_train_opts to = {"784-128-10", "sgd:lr=0.1", NULL, NULL, 128, 0, 1};
+    gd_train_opts to = {"784-128-10", "sgd:lr=0.1", NULL, NULL, 128, 0, 1, "mlp"};
     return to;
 }
 
 int gd_train_opts_apply(const gd_train_opts *to, gd_train_cfg *cfg, int min_layers) {
+    int mlp = gd_train_model_is_mlp(to->model);
+    if (mlp < 0) {
+        fprintf(stderr, "%s: --model: %s\n", gd_prog(), gd_error());
+        return -1;
+    }
+    cfg->model = to->model;
     int n = gd_parse_dims(to->dims, cfg->dims, GD_TRAIN_MAXLAYERS);
     if (n < 0) {
         fprintf(stderr, "%s: --dims: %s\n", gd_prog(), gd_error());
         return -1;
     }
-    if (n < min_layers) {
+    if (mlp && n < min_layers) {
         fprintf(stderr, "%s: --dims: needs at least %d linear layers (a hidden layer), got '%s'\n", gd_prog(),
                 min_layers, to->dims);
         return -1;

@@ -1,7 +1,7 @@
 /* trainopt.h -- the options every training program shares, checked in one place.
  *
- * Every program that trains an MLP on Fashion-MNIST takes the same handful of options:
- * the model (--dims), the optimizer and schedule specs (--optim, --sched: optim.h,
+ * Every program that trains a classifier on Fashion-MNIST takes the same handful of
+ * options: the model (--model: the MLP of --dims, or LeNet), the optimizer and schedule specs (--optim, --sched: optim.h,
  * sched.h), the minibatch size, the data directory, and its seeds (--seed, the first;
  * --seeds, how many). This module declares them once and checks them before anything
  * slow happens, so each program's main() lists only what is its own:
@@ -40,13 +40,16 @@ typedef struct gd_train_opts {
     long batch_size;
     uint64_t seed;         /* the first seed */
     long seeds;            /* repetitions: seeds seed, seed + 1, ..., seed + seeds - 1 */
+    const char *model;     /* "mlp" (of dims), "lenet", "lenet:act=relu:pool=max" (train.h) */
 } gd_train_opts;
 
-/* 784-128-10, "sgd:lr=0.1", no schedule, batch 128, seed 0, 1 seed. */
+/* The MLP 784-128-10, "sgd:lr=0.1", no schedule, batch 128, seed 0, 1 seed. */
 gd_train_opts gd_train_opts_defaults(void);
 
-/* --dims --optim --sched --batch-size --data */
+/* --model --dims --optim --sched --batch-size --data */
 #define GD_TRAIN_OPTS_MODEL(to)                                                                   \
+    GD_OPT_STRING("model", &(to)->model, "mlp (the MLP of --dims), or d2l's LeNet: lenet, "      \
+                  "lenet:act=relu:pool=max, ...:init=torch (lib/lenet.h; --dims is then unused)"), \
     GD_OPT_STRING("dims", &(to)->dims, "layer sizes of the MLP, input to output, e.g. 784-128-10"), \
     GD_OPT_STRING("optim", &(to)->optim, "optimizer spec (lib/optim.h), e.g. sgd:lr=0.1:momentum=0.9"), \
     GD_OPT_STRING("sched", &(to)->sched, "schedule spec (lib/sched.h), e.g. warmup:T=100,cosine:T=900"), \
@@ -58,9 +61,9 @@ gd_train_opts gd_train_opts_defaults(void);
     GD_OPT_SEED("seed", &(to)->seed, "the first seed (initial weights and data order)"),          \
     GD_OPT_INT("seeds", &(to)->seeds, "runs per setting, with seeds seed, seed+1, ...", 1, 1000)
 
-/* Check the specs and fill cfg's dims, optimizer, schedule, batch size and seed (the
+/* Check the specs and fill cfg's model, dims, optimizer, schedule, batch size and seed (the
  * first). min_layers: the fewest linear layers the program accepts (1: logistic
- * regression is fine; 2: it needs a hidden layer). 0, or -1 after one line on stderr. */
+ * regression is fine; 2: it needs a hidden layer); LeNet has five. 0, or -1 after one line on stderr. */
 int gd_train_opts_apply(const gd_train_opts *to, gd_train_cfg *cfg, int min_layers);
 
 /* Load Fashion-MNIST from to->data. 0, or -1 after one line on stderr naming the file. */

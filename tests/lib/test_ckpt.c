@@ -475,7 +475,7 @@ Test(lib_ckpt, refuses_wrong_magic_version_flags, .init = tmp_init, .fini = tmp_
         uint32_t value;
         const char *word;
     } cases[] = {{0, 0x4b504447u, "not a checkpoint"},     /* "GDPK..." */
-                 {8, 2, "checkpoint version 2, this program reads version 1"},
+                 {8, 3, "checkpoint version 3, this program reads versions 1 and 2"},
                  {8, 0, "checkpoint version 0"},
                  {12, 1, "unknown flags 0x1"}};
     for (int i = 0; i < 4; i++) {
