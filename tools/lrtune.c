@@ -1113,7 +1113,7 @@ int main(int argc, char **argv) {
                           "Chapter 8's recipe for the learning rate: sanity checks, the range test, a short "
                           "multi-seed sweep with the schedule sized to the budget, and a recommendation (optimizer, "
                           "peak lr, warmup, schedule) with its evidence in --dir (sanity.tsv, range.tsv, sweep.tsv, "
-                          "summary.tsv, recommend.tsv, lrtune.gp). Resumable (run the same command again) and "
+                          "refine.tsv, summary.tsv, recommend.tsv, lrtune.gp). Resumable (run the same command again) and "
                           "shardable (--shard K/N, then the same command without --shard merges).",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;

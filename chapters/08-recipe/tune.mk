@@ -3,8 +3,8 @@
 # 64) on the fortunes, 256 updates of batch 8, AdamW with its chapter-6 settings -- and
 # the same task swept in full: every quarter decade from 1e-4 to 1, the same seeds
 # SEED+0 .. SEED+2. Outputs under $(D08)/tune-*, figures ch08-tune-*.
-# Each lrtune target starts from an empty sweep table (rm first): lrtune resumes a
-# table it finds, which must not keep rows of an older build. The full sweep runs as
+# Each lrtune target starts from empty sweep tables (rm first): lrtune resumes the
+# tables it finds, which must not keep rows of an older build. The full sweep runs as
 # two shards (two targets, so that make -j2 uses both cores) and the merge step (the
 # same command without --shard), as a reader with two machines would.
 TUNE08 := $(BIN)/lrtune
@@ -15,7 +15,7 @@ TUNEFULL08 := $(TUNEM08) --grid 1e-4:1:4 --key-prefix tune_full --dir $(D08)/tun
 
 # The recipe: sanity checks, range test, the short sweep, the recommendation.
 $(D08)/tune-recipe/recommend.tsv $(D08)/tune-recipe/summary.tsv $(D08)/tune-recipe/range.tsv &: $(TUNE08) $(CH08)/tune.mk
-	@mkdir -p $(D08)/tune-recipe && rm -f $(D08)/tune-recipe/sweep*.tsv
+	@rm -rf $(D08)/tune-recipe && mkdir -p $(D08)/tune-recipe
 	$< $(TUNEM08) --key-prefix tune_recipe --dir $(D08)/tune-recipe > /dev/null
 # The full sweep: two shards, then the merge step.
 $(D08)/tune-full/sweep-shard-%-of-2.tsv: $(TUNE08) $(CH08)/tune.mk
