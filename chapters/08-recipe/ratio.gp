@@ -1,0 +1,21 @@
+# Figure 8.1: the update-to-weight ratio ||dW|| / ||W|| of the first layer's weight at every
+# step, every seed: plain SGD at a too-low lr (the crawl), SGD with momentum at a good lr
+# (the crawl's fix is plain SGD at 0.1; the stuck row's fix, momentum at 0.1), Adam at a
+# high constant lr, and the dead network (momentum at lr 1). The dashed line: CS231n's
+# "somewhere around 1e-3".
+# Data: ch08-symptoms --curves: case arm seed step lr loss gnorm ratio, one block per run.
+load 'figures/style.gp'
+f(c) = data . '/recipe-' . c . '-curves.tsv'
+set title 'The update-to-weight ratio of the first layer, 5 seeds each'
+set logscale y
+set format y '10^{%L}'
+set yrange [1e-7:1]
+set xlabel 'step'
+set ylabel '||ΔW|| / ||W||'
+set key bottom right font ',10'
+pos(x) = x > 0 ? x : 1/0
+plot f('crawl') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 1 linewidth 0.8 title 'SGD, lr 3e-3 (crawl)', \
+     f('crawl') using 4:(strcol(2) eq 'fixed' ? pos($8) : 1/0) with lines linetype 2 linewidth 0.8 title 'SGD, lr 0.1', \
+     f('plateau') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 4 linewidth 0.8 title 'Adam, lr 3e-2', \
+     f('stuck') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 3 linewidth 0.8 title 'momentum, lr 1 (dead)', \
+     1e-3 with lines linetype 6 title 'CS231n: about 1e-3'
