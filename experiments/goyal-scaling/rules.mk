@@ -34,3 +34,4 @@ EXP_QUICK += $(GS_Q)/runs.tsv
 
 $(eval $(call figure,exp-goyal-scaling-error,$(GS_DIR)/error.gp,$(GS_OUT)/summary.tsv $(GS_OUT)/summary-low.tsv,$(GS_OUT)))
 $(eval $(call numbers,$(GS_DIR),$(GS_OUT)/numbers.tsv $(GS_OUT)/numbers-low.tsv))
+$(eval $(call figure,exp-goyal-scaling-curves,$(GS_DIR)/curves.gp,$(GS_OUT)/curves.tsv,$(GS_OUT)))

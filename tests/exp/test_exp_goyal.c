@@ -223,3 +223,32 @@ Test(exp_goyal_claims, numbers_agree_with_the_runs) {
     cr_expect_float_eq(t_num(GS_RES "numbers-low.tsv", "gs8_w0_base_err"), 100 * median_err(LOW, BASE, 1, NULL, NULL),
                        0.051);
 }
+
+/* Figure 2: the median test error after each epoch (over the seeds that have one). */
+static double curve_median(int batch, int warm, int epoch) {
+    t_tsv *t = t_tsv_read(GS_RES "curves.tsv");
+    int cb = t_tsv_col(t, "batch"), cw = t_tsv_col(t, "warmup_epochs"), ce = t_tsv_col(t, "epoch"),
+        cx = t_tsv_col(t, "test_err");
+    double v[64];
+    int n = 0;
+    for (int i = 0; i < t->nrows && n < 64; i++)
+        if ((int)t_tsv_num(t, i, cb) == batch && (t_tsv_num(t, i, cw) > 0) == warm &&
+            fabs(t_tsv_num(t, i, ce) - epoch) < 1e-6)
+            v[n++] = t_tsv_num(t, i, cx);
+    t_tsv_free(t);
+    cr_assert(n > 0, "no curve points at batch %d, warmup %d, epoch %d", batch, warm, epoch);
+    return t_median(v, n);
+}
+
+Test(exp_goyal_claims, curves_join_the_baseline_at_512_and_stay_above_at_1024_and_2048) {
+    for (int e = 1; e <= 9; e++) {
+        double base = curve_median(BASE, 0, e);
+        if (e >= 4)
+            for (int w = 0; w < 2; w++)
+                cr_expect_leq(curve_median(512, w, e) - base, 0.01, "512, warmup %d, epoch %d", w, e);
+        for (int w = 0; w < 2; w++) {
+            cr_expect_gt(curve_median(1024, w, e) - base, 0.01, "1024, warmup %d, epoch %d", w, e);
+            cr_expect_gt(curve_median(2048, w, e) - base, 0.01, "2048, warmup %d, epoch %d", w, e);
+        }
+    }
+}
