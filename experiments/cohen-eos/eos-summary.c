@@ -154,6 +154,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --nesterov: needs --momentum above 0\n", gd_prog());
         return 2;
     }
+    if (strlen(prefix) > 64) {
+        fprintf(stderr, "%s: --prefix: at most 64 characters\n", gd_prog());
+        return 2;
+    }
     static run runs[MAX_RUNS];
     int nruns = 0;
     long steps = 0;

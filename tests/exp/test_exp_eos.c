@@ -89,6 +89,7 @@ Test(exp_eos_cli, help_and_bad_input) {
     t_assert_rejects(SUM, 2, "--in");
     t_assert_rejects(SUM " --in x --momentum 0 --nesterov 1", 2, "--nesterov");
     t_assert_rejects(SUM " --in x --band -1", 2, "--band");
+    t_assert_rejects(SUM " --in x --prefix aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 2, "--prefix");
     r = t_run(SUM " --in /nonexistent/trace.tsv --numbers /dev/null");
     cr_expect_eq(r.status, 1);
     cr_expect(strstr(r.err, "/nonexistent/trace.tsv") != NULL, "%s", r.err);
