@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
     if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
-    char decay_s[256] = "";
+    char decay_s[1024] = "";   /* <= 64 (GD_FLOATS_MAX) values < 1000, %g: <= 8 chars each */
     for (int i = 0, len = 0; i < decay_epochs.n; i++)
         len += snprintf(decay_s + len, sizeof decay_s - len, "%s%g", i ? "/" : "", decay_epochs.v[i]);
     double lr_small = base_lr;   /* the warmup starts at the base batch's lr */
@@ -177,7 +177,7 @@ int main(int argc, char **argv) {
                 /* gradual warmup: lr(t) = eta(B) (S + (1 - S) t/T), S = eta(base_batch) / eta(B),
                  * then the lr divided by 10 at each decay epoch (milestones count from the
                  * warmup's end, where the multistep term starts) */
-                char sched[512];
+                char sched[2048];   /* at most 64 milestones (GD_FLOATS_MAX) of <= 9 digits */
                 int len = 0;
                 if (T > 0 && r->lr > lr_small)
                     len += snprintf(sched, sizeof sched, "warmup:T=%ld:start=%.10g,", T, lr_small / r->lr);
