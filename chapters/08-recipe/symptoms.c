@@ -235,17 +235,18 @@ static int run_arm(const setup *su, const case_def *cd, const arm *a, const char
     for (; t < T; t++) {
         loss[t] = step(tr, a->clip, wb, &gn[t], &ratio[t], &flat);
         if (t == 0) r->first_loss = loss[t];
-        if (t >= T / 2 && gd_spike_check(&sp, loss[t], NULL) && isfinite(loss[t])) r->late_spikes++;
-        else if (t < T / 2) gd_spike_check(&sp, loss[t], NULL);
+        int spiked = gd_spike_check(&sp, loss[t], NULL) && isfinite(loss[t]);   /* every step feeds the window */
+        if (spiked && t >= T / 2) r->late_spikes++;
         window += loss[t];
         if ((t + 1) % 10 == 0) {   /* the divergence rule on 10-step windows */
             double wm = window / 10;
             if (r->diverged_at < 0 && (!isfinite(wm) || wm > DIVERGE_FACTOR * r->first_loss)) r->diverged_at = t + 1;
             window = 0;
         }
-        if (su->curves)
-            gd_table_row(su->curves, "%s %s %llu %ld %.6g %.6g %.6g %.6g", cd->name, arm_name,
-                         (unsigned long long)seed, t + 1, gd_optim_lr(tr->opt, 0), loss[t], gn[t], ratio[t]);
+        if (su->curves)   /* loss10: the mean loss of the last 10 steps (fewer at the start) */
+            gd_table_row(su->curves, "%s %s %llu %ld %.6g %.6g %.6g %.6g %.6g %d", cd->name, arm_name,
+                         (unsigned long long)seed, t + 1, gd_optim_lr(tr->opt, 0), loss[t], gn[t], ratio[t],
+                         mean_range(loss, t >= 9 ? t - 9 : 0, t + 1), spiked && t >= T / 2);
         if (!isfinite(loss[t])) {
             t++;
             break;
@@ -344,7 +345,7 @@ int main(int argc, char **argv) {
         GD_OPT_INT("val-size", &val_size, "held-out training images for the final accuracy", 100, 10000),
         GD_OPT_STRING("data", &to.data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
         GD_TRAIN_OPTS_SEEDS(&to),
-        GD_OPT_STRING("curves", &curves, "write every step of every run: case arm seed step lr loss gnorm ratio"),
+        GD_OPT_STRING("curves", &curves, "write every step of every run: case arm seed step lr loss gnorm ratio loss10 late_spike"),
         GD_OPT_STRING("summary", &summary, "write one row per run"),
         GD_OPT_STRING("key", &key, "the CASE in the keys recipe_CASE_... of --numbers (default: --case)"),
         GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes (keys recipe_CASE_...)"),
@@ -422,7 +423,7 @@ int main(int argc, char **argv) {
     }
     setup su = {NULL, &train, tidx, vidx, (int)cd->train_size, (int)val_size, (int)to.batch_size};
     if (curves) {
-        su.curves = gd_table_open(curves, "case arm seed step lr loss gnorm ratio");
+        su.curves = gd_table_open(curves, "case arm seed step lr loss gnorm ratio loss10 late_spike");
         if (!su.curves) {
             fprintf(stderr, "%s: --curves: %s\n", gd_prog(), gd_error());
             return 1;
