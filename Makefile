@@ -204,12 +204,13 @@ TEST_RUNS := $(if $(CH),$(if $(filter exp,$(CH)),$(EXP_QUICK),$(CH_RUNS)),$(RUNS
 test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(FMNIST_OK) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 
-bench: $(FMNIST_OK) $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt ## benchmarks: MLP and GPT training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up
+bench: $(FMNIST_OK) $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt $(BIN)/bench-lenet ## benchmarks: MLP, GPT and LeNet training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up
 	@sh tools/deps.sh python3-torch   # the PyTorch side of the comparisons
 	$(BIN)/bench-mlp
 	$(BIN)/bench-ckpt
 	$(BIN)/bench-sweep
 	$(BIN)/bench-gpt
+	$(BIN)/bench-lenet
 
 # The reference numbers tests compare against come from PyTorch through committed
 # scripts; the tests themselves never need Python.

@@ -20,9 +20,9 @@
  * no-ops; a linear layer after it takes the (N, C, H, W) array as (N, C*H*W).
  *
  * Sources: PyTorch's docs for nn.Conv2d, nn.AvgPool2d and nn.MaxPool2d (the formulas
- * and output sizes below); im2col + GEMM as in Chellapilla, Puri & Simard 2006, "High
- * Performance Convolutional Neural Networks for Document Processing" (and Caffe's and
- * PyTorch's CPU convolutions).
+ * and output sizes below); im2col + GEMM ("unrolled convolution") as in Chellapilla,
+ * Puri & Simard 2006, "High Performance Convolutional Neural Networks for Document
+ * Processing", Tenth International Workshop on Frontiers in Handwriting Recognition.
  */
 #ifndef GD_CONV_H
 #define GD_CONV_H
