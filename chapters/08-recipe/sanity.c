@@ -15,6 +15,7 @@
  * Leaves out: checks on data (labels shuffled, inputs not normalised) and on the
  * regularisation term (CS231n checks it separately).
  */
+#define _GNU_SOURCE /* asprintf, vasprintf */
 #include "gd.h"
 
 #include <math.h>
@@ -28,15 +29,16 @@
 #define GC_EPS 1e-2f
 #define GC_FLOOR 1e-1
 
+/* One `key value` row, key recipe_sanity_NAME (no fixed-size copies: values hold the user's text). */
 static void kv(gd_table *t, const char *name, const char *fmt, ...) GD_PRINTF(3, 4);
 static void kv(gd_table *t, const char *name, const char *fmt, ...) {
-    char key[128], value[256];
-    snprintf(key, sizeof key, "recipe_sanity_%s", name);
+    char *key = NULL, *value = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
+    int ok = asprintf(&key, "recipe_sanity_%s", name) >= 0 && vasprintf(&value, fmt, ap) >= 0;
     va_end(ap);
-    gd_table_kv(t, key, "%s", value);
+    if (ok) gd_table_kv(t, key, "%s", value);
+    free(key), free(value);
 }
 
 /* Mean loss of model m on images idx[0..n) of ds, in batches of m->max_batch. */

@@ -19,6 +19,7 @@
  * Leaves out: the collapse rule's bookkeeping across checkpoints (train.h), evaluations
  * during the run (one evaluation at the end, on held-out training images).
  */
+#define _GNU_SOURCE /* asprintf, vasprintf */
 #include "gd.h"
 
 #include <math.h>
@@ -303,16 +304,17 @@ static int run_arm(const setup *su, const case_def *cd, const arm *a, const char
     return 0;
 }
 
-/* One `key value` row, the key built from the case's name and a suffix. */
+/* One `key value` row, the key built from the case's name and a suffix (no fixed-size
+ * copies: the name and the specs are the user's text). */
 static void kv(gd_table *t, const char *cname, const char *name, const char *fmt, ...) GD_PRINTF(4, 5);
 static void kv(gd_table *t, const char *cname, const char *name, const char *fmt, ...) {
-    char key[128], value[512];
-    snprintf(key, sizeof key, "recipe_%s_%s", cname, name);
+    char *key = NULL, *value = NULL;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
+    int ok = asprintf(&key, "recipe_%s_%s", cname, name) >= 0 && vasprintf(&value, fmt, ap) >= 0;
     va_end(ap);
-    gd_table_kv(t, key, "%s", value);
+    if (ok) gd_table_kv(t, key, "%s", value);
+    free(key), free(value);
 }
 
 /* Median and range of one field (at byte offset off, a double) over the n runs, NaN ones left out. */
