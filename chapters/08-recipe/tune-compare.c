@@ -298,7 +298,7 @@ int main(int argc, char **argv) {
         gd_table_kv(t, "tune_loss_excess_pct", "%.2f", excess);
         gd_table_kv(t, "tune_full_spread_pct", "%.2f", spread);
         gd_table_kv(t, "tune_excess_vs_spread", "%s", excess < spread ? "smaller than" : "not smaller than");
-        gd_table_kv(t, "tune_same_lr", "%s", i_r == i_f ? "the same lr" : "another lr");
+        gd_table_kv(t, "tune_same_lr", "%s", i_r == i_f ? "the same lr as" : "another lr than");
         gd_table_kv(t, "tune_raw_min_lr", "%.3g", raw_min_lr);
         gd_table_kv(t, "tune_coarse_lr", "%g", c_lr);
         gd_table_kv(t, "tune_coarse_loss", "%.4f", c_med);

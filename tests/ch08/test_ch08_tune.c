@@ -85,6 +85,8 @@ Test(ch08_tune, at_less_than_half_the_cost) {
     cr_expect_lt(rc, 0.5 * fc, "recipe %g examples, full sweep %g", rc, fc);
     cr_expect_lt(t_num(NUM, "tune_recipe_updates"), 0.5 * t_num(NUM, "tune_full_updates"));
     cr_expect_float_eq(t_num(NUM, "tune_cost_pct"), round(100 * rc / fc), 1e-9);
+    /* "the range test and the checks are the cheap part of lrtune" */
+    cr_expect_lt(t_num(NUM, "tune_checks_cost"), 0.25 * rc);
     /* the count itself: runs x updates x batch (+ validation windows) for the sweep; the
      * recipe's runs are its coarse and refinement lrs times the seeds */
     cr_expect_eq((int)t_num(NUM, "tune_recipe_runs"), (int)(t_num(NUM, "tune_n_lr") * t_num(NUM, "tune_seeds")));
@@ -98,7 +100,7 @@ Test(ch08_tune, generated_phrases_match_the_numbers) {
     cr_expect_str_eq(s, smaller ? "smaller than" : "not smaller than");
     free(s);
     s = t_str(NUM, "tune_same_lr");
-    cr_expect_str_eq(s, t_num(NUM, "tune_recipe_lr") == t_num(NUM, "tune_full_lr") ? "the same lr" : "another lr");
+    cr_expect_str_eq(s, t_num(NUM, "tune_recipe_lr") == t_num(NUM, "tune_full_lr") ? "the same lr as" : "another lr than");
     free(s);
     /* the basin contains the full sweep's best, and lrtune's lr is where the text says */
     double lo = t_num(NUM, "tune_basin_lo"), hi = t_num(NUM, "tune_basin_hi"), r = t_num(NUM, "tune_recipe_lr");
