@@ -14,8 +14,10 @@ set xlabel 'step'
 set ylabel '||ΔW|| / ||W||'
 set key bottom right font ',10'
 pos(x) = x > 0 ? x : 1/0
-plot f('crawl') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 1 linewidth 0.8 title 'SGD, lr 3e-3 (crawl)', \
-     f('crawl') using 4:(strcol(2) eq 'fixed' ? pos($8) : 1/0) with lines linetype 2 linewidth 0.8 title 'SGD, lr 0.1', \
-     f('plateau') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 4 linewidth 0.8 title 'Adam, lr 3e-2', \
-     f('stuck') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 3 linewidth 0.8 title 'momentum, lr 1 (dead)', \
+# each arm's optimizer spec, from the table's header ("# broken: SPEC [sched ...] clip N")
+spec(c, arm) = system(sprintf("sed -n 's/^# %s: \\([^ ]*\\).*/\\1/p' %s", arm, f(c)))
+plot f('crawl') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 1 linewidth 0.8 title spec('crawl', 'broken') . ' (crawl)', \
+     f('crawl') using 4:(strcol(2) eq 'fixed' ? pos($8) : 1/0) with lines linetype 2 linewidth 0.8 title spec('crawl', 'fixed'), \
+     f('plateau') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 4 linewidth 0.8 title spec('plateau', 'broken'), \
+     f('stuck') using 4:(strcol(2) eq 'broken' ? pos($8) : 1/0) with lines linetype 3 linewidth 0.8 title spec('stuck', 'broken') . ' (dead)', \
      1e-3 with lines linetype 6 title 'CS231n: about 1e-3'
