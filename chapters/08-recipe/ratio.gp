@@ -1,9 +1,9 @@
 # Figure 8.1: the update-to-weight ratio ||dW|| / ||W|| of the first layer's weight at every
-# step, every seed: plain SGD at a too-low lr (the crawl), SGD with momentum at a good lr
-# (the crawl's fix is plain SGD at 0.1; the stuck row's fix, momentum at 0.1), Adam at a
-# high constant lr, and the dead network (momentum at lr 1). The dashed line: CS231n's
-# "somewhere around 1e-3".
-# Data: ch08-symptoms --curves: case arm seed step lr loss gnorm ratio, one block per run.
+# step, every seed: the crawl row's two arms (plain SGD at a too-low lr and at its fix),
+# the plateau row's Adam at a constant lr, and the stuck row's dead network. The dashed
+# line: CS231n's "somewhere around 1e-3".
+# Data: ch08-symptoms --curves: case arm seed step lr loss gnorm ratio loss10 late_spike,
+# one block per run, the arms' specs in its header.
 load 'figures/style.gp'
 f(c) = data . '/recipe-' . c . '-curves.tsv'
 set title 'The update-to-weight ratio of the first layer, 5 seeds each'
