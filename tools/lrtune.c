@@ -57,8 +57,8 @@
  * into DIR/sweep.tsv (gd_sweep_merge, which `build/bin/sweep merge` also runs), runs
  * whatever points are still missing, then the refinement (a few runs, not sharded: it
  * needs the whole coarse sweep), and writes the recommendation -- byte for byte what one
- * unsharded run writes. --grid LR-LIST replaces steps 2 and 3's grids (and the overfit
- * check) by a grid of its own: the "full sweep" that Chapter 8 compares the recipe
+ * unsharded run writes. --grid LR-LIST replaces the range test and step 3's grids by a
+ * grid of its own (no refinement): the "full sweep" that Chapter 8 compares the recipe
  * against.
  *
  * COST. Every table counts the work it took in examples (rows of a batch through a
