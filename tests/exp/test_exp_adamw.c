@@ -151,13 +151,14 @@ static int ad_at(const double *v, int n, double x) {
 }
 
 /* By the held-out loss: Adam + L2's best weight decay climbs with the lr in every seed
- * (slope above 0.25), from 1e-4 at lr <= 3e-4 to 1e-3 at lr >= 3e-3 on the median grid;
- * AdamW's (PyTorch's lambda) is 0.1 or 0.3 at every lr from 1e-3 on, flat (|slope| <=
- * 0.25) in at least 2 of 5 seeds (which seeds depends on near-ties, and changes with the
- * BLAS kernel: 3 of 5 under Zen, 2 of 5 under Sandybridge), while its per-step decay
- * lr x lambda grows with the lr in every seed; at the two smallest lrs AdamW's rows
- * change by less than 0.02 up to lambda = 0.3. The summary's slopes are the ones
- * recomputed here. */
+ * (slope above 0.25), from 1e-4 at lr <= 3e-4 to 1e-3 or more at lr >= 3e-3 on the
+ * median grid; AdamW's (PyTorch's lambda) is 0.1 or 0.3 at every lr from 1e-3 on, while
+ * its per-step decay lr x lambda grows with the lr in every seed; over lr >= 3e-3 each
+ * optimizer's best lambda stays within a factor of 3; at the two smallest lrs
+ * AdamW's rows change by less than 0.02 up to lambda = 0.3. AdamW's per-seed slopes are
+ * not a claim: near-ties at the small lrs decide them (they change with the seeds and
+ * the BLAS kernel). The summary's slopes are the ones recomputed here. These held on
+ * the committed run, on one with the Sandybridge kernel and on one with SEED=1000. */
 Test(exp_adamw_claims, by_the_loss_the_best_decay_moves_for_adam_not_for_adamw) {
     ad_grid *a = calloc(1, sizeof *a), *w = calloc(1, sizeof *w);
     ad_read(AD_RES "runs.tsv", "adam", 1, a);
@@ -179,7 +180,7 @@ Test(exp_adamw_claims, by_the_loss_the_best_decay_moves_for_adam_not_for_adamw) 
         flat += fabs(v) <= 0.25;
         cr_expect(v + 1 > 0.5, "AdamW, seed %d: the per-step decay's slope %g", s, v + 1);
     }
-    cr_expect(flat >= 2, "AdamW: flat in %d of 5 seeds", flat);
+    (void)flat; /* not a claim: which of AdamW's seeds come out flat is decided by near-ties */
     /* the median grid: AdamW's best lambda is 0.1 or 0.3 at every lr from 1e-3 on;
      * Adam + L2's goes from 1e-4 (lr <= 3e-4) to 1e-3 (lr >= 3e-3) */
     int bw[AX];
@@ -188,10 +189,23 @@ Test(exp_adamw_claims, by_the_loss_the_best_decay_moves_for_adam_not_for_adamw) 
         cr_expect(fabs(w->wd[bw[l]] - 0.1) < 1e-9 || fabs(w->wd[bw[l]] - 0.3) < 1e-9, "AdamW's best lambda at lr %g: %g",
                   w->lr[l], w->wd[bw[l]]);
     for (int l = 0; l < a->nl; l++) {
-        double want = a->lr[l] <= 3e-4 * (1 + 1e-9) ? 1e-4 : a->lr[l] >= 3e-3 * (1 - 1e-9) ? 1e-3 : NAN;
-        if (!isnan(want))
-            cr_expect(fabs(a->wd[best[l]] / want - 1) < 1e-9, "Adam + L2's best lambda at lr %g: %g, not %g", a->lr[l],
-                      a->wd[best[l]], want);
+        if (a->lr[l] <= 3e-4 * (1 + 1e-9))
+            cr_expect(fabs(a->wd[best[l]] / 1e-4 - 1) < 1e-9, "Adam + L2's best lambda at lr %g: %g, not 1e-4",
+                      a->lr[l], a->wd[best[l]]);
+        if (a->lr[l] >= 3e-3 * (1 - 1e-9))
+            cr_expect(a->wd[best[l]] >= 1e-3 * (1 - 1e-9), "Adam + L2's best lambda at lr %g: %g, below 1e-3",
+                      a->lr[l], a->wd[best[l]]);
+    }
+    /* over lr >= 3e-3 each optimizer's best lambda stays within a factor of 3 */
+    const ad_grid *gs[2] = {a, w};
+    for (int o = 0; o < 2; o++) {
+        int bo[AX];
+        ad_slope(gs[o], -1, bo, NULL);
+        double lo = INFINITY, hi = 0;
+        for (int l = ad_at(gs[o]->lr, gs[o]->nl, 3e-3); l < gs[o]->nl; l++)
+            lo = fmin(lo, gs[o]->wd[bo[l]]), hi = fmax(hi, gs[o]->wd[bo[l]]);
+        cr_expect(lo > 0 && hi <= 3 * lo * (1 + 1e-9), "%s: best lambda from %g to %g over lr >= 3e-3", o ? "AdamW" : "Adam + L2",
+                  lo, hi);
     }
     int w03 = ad_at(w->wd, w->nw, 0.3);
     for (int l = 0; l < 2; l++)
