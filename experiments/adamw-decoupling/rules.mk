@@ -36,3 +36,5 @@ EXP_QUICK += $(AD_Q)/runs.tsv
 
 $(eval $(call figure,exp-adamw-decoupling-grid,$(AD_DIR)/grid.gp,$(AD_OUT)/grid.tsv,$(AD_OUT)))
 $(eval $(call numbers,$(AD_DIR),$(AD_OUT)/numbers.tsv))
+# the runs read the unpacked Fashion-MNIST (only the summaries are in EXP_RUNS/EXP_QUICK)
+$(AD_WORK)/runs-adam.tsv $(AD_WORK)/runs-adamw.tsv $(AD_Q)/runs-adam.tsv $(AD_Q)/runs-adamw.tsv: | $(FMNIST_OK)

@@ -64,3 +64,5 @@ $(eval $(call figure,exp-cohen-eos-momentum,$(CE_DIR)/eos-momentum.gp,$(CE_OUT)/
   $(CE_OUT)/numbers-hb.tsv $(CE_OUT)/numbers-nag.tsv $(CE_DIR)/eos.gp,$(CE_OUT)))
 $(eval $(call numbers,$(CE_DIR),$(CE_OUT)/numbers-gd.tsv $(CE_OUT)/numbers-hb.tsv $(CE_OUT)/numbers-nag.tsv \
   $(CE_OUT)/numbers-hbx.tsv))
+# the runs read the unpacked Fashion-MNIST (only the summaries are in EXP_RUNS/EXP_QUICK)
+$(foreach a,gd hb nag hbx,$(CE_WORK)/$(a).tsv) $(foreach a,gd gd0 hb nag,$(CE_Q)/$(a).tsv): | $(FMNIST_OK)
