@@ -16,7 +16,11 @@ seed = $(shell expr $(SEED) + $(1))
 PUBLISH ?= $(if $(and $(filter build,$(BUILD)),$(filter 0,$(SEED))),1,)
 FIGDIR := $(if $(PUBLISH),figures,$(BUILD)/figures)
 BOOKDIR := $(if $(PUBLISH),.,$(BUILD)/book)
-BIN := $(BUILD)/bin
+# The library and the programs do not depend on the seed base or the BLAS kernel (both
+# are read at run time), so another build may reuse a build's programs:
+# `make test SEED=1000 PROGBUILD=build` compiles nothing that build/ has (CI does this).
+PROGBUILD ?= $(BUILD)
+BIN := $(PROGBUILD)/bin
 CC ?= cc
 # No -ffast-math or -Ofast: this is a numerics book.
 CFLAGS ?= -O2 -g
@@ -58,12 +62,12 @@ $(FMNIST_OK): | $(DEPS_STAMP)
 export GD_FASHION_MNIST := $(FMNIST)
 
 # ---------------------------------------------------------------------------
-# The library: lib/*.c -> $(BUILD)/libgd.a
+# The library: lib/*.c -> $(PROGBUILD)/libgd.a
 LIB_SRC := $(sort $(wildcard lib/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-LIB := $(BUILD)/libgd.a
+LIB_OBJ := $(LIB_SRC:%.c=$(PROGBUILD)/%.o)
+LIB := $(PROGBUILD)/libgd.a
 
-$(BUILD)/%.o: %.c | $(DEPS_STAMP)
+$(PROGBUILD)/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -163,11 +167,11 @@ $(EXP_RUNS) $(EXP_QUICK): | $(FMNIST_OK)
 # ---------------------------------------------------------------------------
 TEST_SRC := $(sort $(wildcard tests/*/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-TEST_BIN := $(BIN)/gdtest
+TEST_BIN := $(BUILD)/gdtest
 # The tests are compiled without optimisation: they read tables and assert, and the
 # numerics they call are the library's (-O2). -O0 compiles four times faster, and the
 # suite is compiled once per build (CI makes three).
-TEST_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O0 -DGD_BUILD_DIR='"$(BUILD)"' -DGD_SEED_BASE=$(SEED)
+TEST_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O0 -DGD_BUILD_DIR='"$(BUILD)"' -DGD_BIN_DIR='"$(BIN)"' -DGD_SEED_BASE=$(SEED)
 TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp,$(CH)),$(CH),ch$(CH))*/*')
 
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
@@ -224,4 +228,4 @@ clean: ## remove build products (figures/ is kept: it is committed)
 help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]*):.*## (.*)/  make \1\t\2/' | expand -t 18
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(sort $(BUILD) $(PROGBUILD)) -name '*.d' 2>/dev/null)

@@ -24,7 +24,12 @@
 #ifndef GD_SEED_BASE
 #define GD_SEED_BASE 0
 #endif
-#define GD_BIN GD_BUILD_DIR "/bin/"
+/* The programs: $(BIN), which is GD_BUILD_DIR/bin unless the build reuses another
+ * build's programs (make PROGBUILD=...). */
+#ifndef GD_BIN_DIR
+#define GD_BIN_DIR GD_BUILD_DIR "/bin"
+#endif
+#define GD_BIN GD_BIN_DIR "/"
 
 /* Whole file as a NUL-terminated string (malloc'd), or NULL. */
 static inline char *t_slurp(const char *path) {
