@@ -145,16 +145,24 @@ Test(exp_wsd_quick, tables_are_well_formed) {
     /* per seed: const x 2, wsd x 2 budgets + 10 % and 40 % at 100, wsdlin, cos x 2, cos0 */
     cr_expect_eq(n, 2 * 10, "20 rows, got %d", n);
     check_rows(r, n);
-    const char *files[] = {"runs-0.tsv", "runs-1.tsv", "curves-0.tsv", "numbers.tsv", "grid.tsv"};
-    for (int k = 0; k < 5; k++) {
+    const char *files[] = {"runs-0.tsv", "runs-1.tsv", "curves-0.tsv", "numbers.tsv", "grid.tsv", "numbers-best.tsv",
+                           "best.tsv"};
+    for (int k = 0; k < 7; k++) {
         char path[512];
         snprintf(path, sizeof path, WSD_Q "%s", files[k]);
         char *text = t_slurp(path);
         cr_assert_not_null(text, "%s", path);
-        cr_expect(strstr(text, "# command: exp-wsd-train ") && strstr(text, "# blas: "), "%s: no provenance", path);
+        cr_expect(strstr(text, "# command: exp-wsd-") && strstr(text, "# blas: "), "%s: no provenance", path);
         free(text);
     }
     cr_expect_eq(t_num(WSD_Q "numbers.tsv", "wsd_bmax"), 100);
+    /* exp-wsd-best on the quick runs: one peak, two seeds, at 50 steps */
+    cr_expect_eq(t_num(WSD_Q "numbers-best.tsv", "wsdbest_npeaks"), 1);
+    cr_expect_eq(t_num(WSD_Q "numbers-best.tsv", "wsdbest_seeds"), 2);
+    cr_expect_float_eq(t_num(WSD_Q "numbers-best.tsv", "wsdbest_cos_lr"), 0.00316, 1e-9);
+    t_tsv *g = t_tsv_read(WSD_Q "best.tsv");
+    cr_expect_eq(g->nrows, 2 * 2 + 2, "2 schedules x 2 seeds + 2 medians, got %d rows", g->nrows);
+    t_tsv_free(g);
     char *table = t_str(WSD_Q "numbers.tsv", "wsd_budgets_table");
     cr_expect(strstr(table, "| 50 |") && strstr(table, "| 100 |"));
     free(table);
@@ -300,4 +308,171 @@ Test(exp_wsd_results, learning_rate_check) {
     }
     cr_expect_lt(fabs(gap_top), fabs(gap_main));
     cr_expect_float_eq(t_num(WSD_RES "numbers-lr-0.0126.tsv", "wsdlrtop_gap_b1"), gap_top, 0.0006);
+}
+
+/* ---------------------------------------------------------------------------------- */
+/* Each schedule at its own best peak (exp-wsd-best, numbers-best*.tsv). The grid at 1200
+ * steps: the main peak is in runs-*.tsv, each other peak in lr-<peak>-<seed>.tsv (the peak
+ * read here from the file name; exp-wsd-best reads it from the table's "# optim:" line,
+ * so the two must agree). */
+#define WSD_BEST WSD_RES "numbers-best.tsv"
+#define WSD_BEST2 WSD_RES "numbers-best2400.tsv"
+static const double wsd_main_peak = 0.00316;
+
+/* cos and wsd (20 %) at budget B in each seed: from the main runs at the main peak, else
+ * from the files of `pattern` (a printf format taking the peak). Returns the seeds found. */
+static int peak_losses(const char *pattern, double lr, long B, const int *seeds, int ns, double *vc, double *vw) {
+    static wrow r[1024];
+    char glob_pat[256];
+    int n, nf;
+    if (lr == wsd_main_peak) {
+        n = load_rows(WSD_RES "runs-*.tsv", r, 1024, &nf);
+    } else {
+        snprintf(glob_pat, sizeof glob_pat, pattern, lr);
+        n = load_rows(glob_pat, r, 1024, &nf);
+    }
+    check_rows(r, n);
+    for (int s = 0; s < ns; s++) {
+        vc[s] = val_of(r, n, "cos", B, 0.1, seeds[s]);
+        vw[s] = val_of(r, n, "wsd", B, 0.2, seeds[s]);
+    }
+    return nf;
+}
+
+/* The best of a grid by the median over the seeds; then the paired comparison of WSD at
+ * its best against cosine at its best, checked against the numbers table `num`. */
+static void check_best(const char *num, const char *prefix, const char *pattern, const double *peaks, int np, long B,
+                       int *bc_out, int *bw_out) {
+    static wrow mr[1024];
+    int nm = load_rows(WSD_RES "runs-*.tsv", mr, 1024, NULL), seeds[64];
+    int ns = seeds_of(mr, nm, (long)t_num(WSD_NUM, "wsd_bmax"), seeds);
+    static double vc[16][64], vw[16][64];
+    double mc[16], mw[16];
+    int bc = 0, bw = 0;
+    for (int k = 0; k < np; k++) {
+        int nf = peak_losses(pattern, peaks[k], B, seeds, ns, vc[k], vw[k]);
+        cr_expect_eq(nf, ns, "peak %g: %d tables for %d seeds", peaks[k], nf, ns);
+        double c[64], w[64];  /* t_median sorts in place: keep the seeds' order */
+        memcpy(c, vc[k], (size_t)ns * sizeof *c);
+        memcpy(w, vw[k], (size_t)ns * sizeof *w);
+        mc[k] = t_median(c, ns);
+        mw[k] = t_median(w, ns);
+        if (mc[k] < mc[bc]) bc = k;
+        if (mw[k] < mw[bw]) bw = k;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "%s_cos_lr", prefix);
+    cr_expect_float_eq(t_num(num, key), peaks[bc], 1e-9, "%s: %g", key, peaks[bc]);
+    snprintf(key, sizeof key, "%s_wsd_lr", prefix);
+    cr_expect_float_eq(t_num(num, key), peaks[bw], 1e-9, "%s: %g", key, peaks[bw]);
+    snprintf(key, sizeof key, "%s_npeaks", prefix);
+    cr_expect_eq(t_num(num, key), np);
+    snprintf(key, sizeof key, "%s_cos_bracketed", prefix);
+    cr_expect_eq(t_num(num, key), bc > 0 && bc < np - 1, "%s", key);
+    snprintf(key, sizeof key, "%s_wsd_bracketed", prefix);
+    cr_expect_eq(t_num(num, key), bw > 0 && bw < np - 1, "%s", key);
+    snprintf(key, sizeof key, "%s_claim", prefix);
+    char *claim = t_str(num, key);
+    int both = bc > 0 && bc < np - 1 && bw > 0 && bw < np - 1;
+    cr_expect((strstr(claim, "inside the grid") != NULL) == both, "%s", claim);
+    free(claim);
+    double d[64];
+    int below = 0;
+    for (int s = 0; s < ns; s++) d[s] = vw[bw][s] - vc[bc][s], below += d[s] < 0;
+    double gap = t_median(d, ns);
+    snprintf(key, sizeof key, "%s_gap", prefix);
+    cr_expect_float_eq(t_num(num, key), gap, 0.0006, "%s: %g", key, gap);
+    char want[32];
+    snprintf(want, sizeof want, "%d of %d", below, ns);
+    snprintf(key, sizeof key, "%s_wins", prefix);
+    char *got = t_str(num, key);
+    cr_expect_str_eq(got, want, "%s", key);
+    free(got);
+    snprintf(key, sizeof key, "%s_vs", prefix);
+    char *vs = t_str(num, key);
+    if (below == ns) cr_expect(strstr(vs, "WSD is lower than cosine in every seed") != NULL, "%s", vs);
+    else if (below == 0) cr_expect(strstr(vs, "WSD is higher than cosine in every seed") != NULL, "%s", vs);
+    else cr_expect(strstr(vs, "neither is lower in every seed") != NULL, "%s", vs);
+    free(vs);
+    *bc_out = bc, *bw_out = bw;
+}
+
+/* At 1200 steps, from half to sixteen times the main peak: each schedule's best peak is
+ * inside the grid (a lower and a higher peak are both worse), as the README says; no run
+ * diverged (check_rows: every loss below ln 113); and beyond the best both get worse. */
+Test(exp_wsd_results, best_peak_at_1200) {
+    const double peaks[] = {0.00158, 0.00316, 0.00632, 0.0126, 0.0179, 0.0253, 0.0506};
+    const int np = (int)(sizeof peaks / sizeof *peaks);
+    int bc, bw;
+    check_best(WSD_BEST, "wsdbest", WSD_RES "lr-%g-*.tsv", peaks, np, budget_key(1), &bc, &bw);
+    cr_expect(bc > 0 && bc < np - 1, "cosine's best peak %g is at the edge of the grid", peaks[bc]);
+    cr_expect(bw > 0 && bw < np - 1, "WSD's best peak %g is at the edge of the grid", peaks[bw]);
+    cr_expect_eq(t_num(WSD_BEST, "wsdbest_cos_bracketed"), 1);
+    cr_expect_eq(t_num(WSD_BEST, "wsdbest_wsd_bracketed"), 1);
+    char *claim = t_str(WSD_BEST, "wsdbest_claim");
+    cr_expect(strstr(claim, "inside the grid") != NULL, "%s", claim);
+    free(claim);
+    cr_expect_eq(bc, bw, "the README: the same best peak for both at 1200 steps");
+    char *wins = t_str(WSD_BEST, "wsdbest_wins");
+    int k, n;
+    cr_assert_eq(sscanf(wins, "%d of %d", &k, &n), 2, "%s", wins);
+    cr_expect_eq(k, n, "the README: WSD lower in every seed at its best peak, got %s", wins);
+    free(wins);
+    /* The README's reading of the grid. (1) No run diverged: every loss below ln 113, a
+     * uniform guess over the bytes. (2) Past the best, WSD is not lower than cosine in
+     * every seed at the two largest peaks. (3) At the best peak (the same for both), the
+     * paired difference is smaller than either schedule's spread over the seeds. */
+    static wrow mr[1024];
+    int nm = load_rows(WSD_RES "runs-*.tsv", mr, 1024, NULL), seeds[64];
+    int ns = seeds_of(mr, nm, (long)t_num(WSD_NUM, "wsd_bmax"), seeds);
+    for (int k = 0; k < np; k++) {
+        double vc[64], vw[64];
+        peak_losses(WSD_RES "lr-%g-*.tsv", peaks[k], budget_key(1), seeds, ns, vc, vw);
+        int below = 0;
+        for (int s = 0; s < ns; s++) {
+            cr_expect(vc[s] < log(113) && vw[s] < log(113), "peak %g seed %d diverged", peaks[k], seeds[s]);
+            below += vw[s] < vc[s];
+        }
+        if (k >= np - 2) cr_expect_lt(below, ns, "peak %g: WSD lower in every seed", peaks[k]);
+        if (k == bc && bc == bw) {
+            double lo_c = INFINITY, hi_c = -INFINITY, lo_w = INFINITY, hi_w = -INFINITY;
+            for (int s = 0; s < ns; s++) {
+                lo_c = fmin(lo_c, vc[s]), hi_c = fmax(hi_c, vc[s]);
+                lo_w = fmin(lo_w, vw[s]), hi_w = fmax(hi_w, vw[s]);
+            }
+            double gap = fabs(t_num(WSD_BEST, "wsdbest_gap"));
+            cr_expect_lt(gap, hi_c - lo_c, "|gap| %g >= cosine's spread %g", gap, hi_c - lo_c);
+            cr_expect_lt(gap, hi_w - lo_w, "|gap| %g >= WSD's spread %g", gap, hi_w - lo_w);
+        }
+    }
+}
+
+/* At 2400 steps: the main peak, the peak that was best for both schedules at 1200 steps
+ * (the rules' choice, checked here against the data) and the next one above it; the best
+ * of these and the comparison there, as the table says. */
+Test(exp_wsd_results, best_peak_at_2400) {
+    double p = t_num(WSD_BEST, "wsdbest_cos_lr");
+    cr_expect_float_eq(t_num(WSD_BEST, "wsdbest_wsd_lr"), p, 1e-9, "the best peaks at 1200 steps differ");
+    const double peaks[] = {wsd_main_peak, 0.0126, 0.0179};
+    cr_expect_float_eq(peaks[1], p, 1e-9, "the 2400-step runs are at %g, the best peak at 1200 is %g", peaks[1], p);
+    int bc, bw;
+    check_best(WSD_BEST2, "wsdbestb", WSD_RES "lr2400-%g-*.tsv", peaks, 3, budget_key(2), &bc, &bw);
+    /* The README: cosine's best is the largest peak run (not bracketed above); each at its
+     * best, neither schedule is lower in every seed ("within the noise of three seeds"). */
+    cr_expect_eq(bc, 2, "cosine's best peak at 2400 steps is %g", peaks[bc]);
+    char *wins = t_str(WSD_BEST2, "wsdbestb_wins");
+    int k, n;
+    cr_assert_eq(sscanf(wins, "%d of %d", &k, &n), 2, "%s", wins);
+    cr_expect(k > 0 && k < n, "WSD lower in %s seeds at 2400 steps", wins);
+    free(wins);
+}
+
+Test(exp_wsd_cli, best_help_and_bad_input) {
+    t_result r = t_run(GD_BIN "exp-wsd-best --help");
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "--from") && strstr(r.out, "--budget"));
+    t_free(&r);
+    t_assert_rejects(GD_BIN "exp-wsd-best --numbers /dev/null", 2, "--from");
+    t_assert_rejects(GD_BIN "exp-wsd-best --from x.tsv --numbers /dev/null --key-prefix a1", 2, "--key-prefix");
+    t_assert_rejects(GD_BIN "exp-wsd-best --from /nonexistent.tsv --numbers /dev/null", 1, "/nonexistent.tsv");
 }
