@@ -82,7 +82,7 @@ CHAPTERS := $(sort $(wildcard chapters/[0-9][0-9]-*))
 ch_num = $(firstword $(subst -, ,$(notdir $(1))))
 
 define program
-$(1): $(2) $(LIB) | $(DEPS_STAMP)
+$(1): $(2) $(LIB) | $(DEPS_STAMP) $(FMNIST_OK)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS) -o $$@ $$< $(LIB) $$(LDLIBS) $(3)
 PROGRAMS += $(1)
@@ -132,7 +132,9 @@ endef
 
 # Each chapter says how its programs are run and its figures made.
 include $(wildcard chapters/*/rules.mk)
-# Every run reads the unpacked Fashion-MNIST copy (made first).
+# Every run reads the unpacked Fashion-MNIST copy (made first: every program has it as
+# an order-only prerequisite, see `program`, so a run, which needs its program, cannot
+# start before it, even when the program was built by another build, PROGBUILD).
 $(RUNS): | $(FMNIST_OK)
 
 # ---------------------------------------------------------------------------
@@ -205,7 +207,7 @@ experiment: $(PROGRAMS) $(EXP_ONE) ## one experiment's full run (EXP=NAME)
 # experiments' (their quick modes and the claims of their committed results).
 # With CH=NN only that chapter's runs are needed; CH=lib needs none.
 TEST_RUNS := $(if $(CH),$(if $(filter exp,$(CH)),$(EXP_QUICK),$(CH_RUNS)),$(RUNS) $(EXP_QUICK))
-test: $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(FMNIST_OK) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
+test: $(FMNIST_OK) $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 
 bench: $(FMNIST_OK) $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt $(BIN)/bench-lenet ## benchmarks: MLP, GPT and LeNet training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up
