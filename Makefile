@@ -167,14 +167,25 @@ FRESH := $(CH_FRESH)
 $(EXP_RUNS) $(EXP_QUICK): | $(FMNIST_OK)
 
 # ---------------------------------------------------------------------------
+# The coursework kit (exercises/: `make grade`, `make student`) and the book as a
+# website (book/: `make html`, `make test-html`). BOOK_TESTS (on by default) puts the
+# tests that depend on neither the BLAS kernel nor the seed base into `make test`: the
+# student and wrong-answer editions of the kit, and the HTML book in a browser. CI's
+# second and third passes turn it off (BOOK_TESTS=); they check the arithmetic.
+BOOK_TESTS ?= 1
+include exercises/rules.mk
+-include $(sort $(wildcard book/*.mk))
+
+# ---------------------------------------------------------------------------
 TEST_SRC := $(sort $(wildcard tests/*/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/gdtest
 # The tests are compiled without optimisation: they read tables and assert, and the
 # numerics they call are the library's (-O2). -O0 compiles four times faster, and the
 # suite is compiled once per build (CI makes three).
-TEST_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O0 -DGD_BUILD_DIR='"$(BUILD)"' -DGD_BIN_DIR='"$(BIN)"' -DGD_SEED_BASE=$(SEED)
-TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp,$(CH)),$(CH),ch$(CH))*/*')
+TEST_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O0 -DGD_BUILD_DIR='"$(BUILD)"' -DGD_BIN_DIR='"$(BIN)"' -DGD_SEED_BASE=$(SEED) \
+  -DGD_BOOK_TESTS=$(if $(BOOK_TESTS),1,0) -DGD_KIT_WRONG='"$(KIT_WRONG)"'
+TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp kit book,$(CH)),$(CH),ch$(CH))*/*')
 
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -204,10 +215,12 @@ experiment: $(PROGRAMS) $(EXP_ONE) ## one experiment's full run (EXP=NAME)
 	@$(if $(EXP),,echo "make experiment: say which, e.g. EXP=cohen-eos (ls experiments/)" >&2; exit 2)
 
 # `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's; `CH=exp` the
-# experiments' (their quick modes and the claims of their committed results).
+# experiments' (their quick modes and the claims of their committed results); `CH=kit`
+# the coursework kit's; `CH=book` the HTML book's and the links'.
 # With CH=NN only that chapter's runs are needed; CH=lib needs none.
 TEST_RUNS := $(if $(CH),$(if $(filter exp,$(CH)),$(EXP_QUICK),$(CH_RUNS)),$(RUNS) $(EXP_QUICK))
-test: $(FMNIST_OK) $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
+TEST_BOOK := $(if $(CH),$(if $(filter kit,$(CH)),$(KIT_TESTS))$(if $(filter book,$(CH)),$(HTML_TEST)),$(KIT_TESTS) $(if $(BOOK_TESTS),$(HTML_TEST)))
+test: $(FMNIST_OK) $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(TEST_BOOK) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
 	$(TEST_BIN) $(TEST_FILTER)
 
 bench: $(FMNIST_OK) $(BIN)/bench-mlp $(BIN)/bench-ckpt $(BIN)/bench-sweep $(BIN)/bench-gpt $(BIN)/bench-lenet ## benchmarks: MLP, GPT and LeNet training vs sgemm peak and PyTorch, checkpoint I/O, sweep speed-up

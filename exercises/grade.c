@@ -1,0 +1,438 @@
+/* grade -- the autograder: run every exercise's check and print a score table.
+ *
+ * The exercises are listed in exercises/chNN/exercises.tsv (id, kind, points, written
+ * points, difficulty, minutes, title); their checks register themselves (grade.h,
+ * EXERCISE). Each check runs in a child process of its own with a time limit, so a
+ * crash or an endless loop in a student's code costs that exercise's points and nothing
+ * else. A check passes when none of its expectations failed, and then earns the
+ * exercise's points; the written parts are graded by the instructor with the rubrics of
+ * exercises/chNN/solutions.md and are not counted here.
+ *
+ *   grade                      every exercise
+ *   grade --only 4             Chapter 4's exercises; --only 4.1 one exercise
+ *   grade --tsv F --json F     the table for an LMS (written atomically)
+ *
+ * Exit status: 0 when the grading ran (whatever the score), 1 when the kit itself is
+ * inconsistent (an exercise without a check, a check without an exercise), 2 for usage.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "grade.h"
+
+#ifndef GRADE_BIN_DIR
+#define GRADE_BIN_DIR "build/bin"
+#endif
+
+#define MAX_EX 256
+#define MSG_MAX 512
+
+/* ---- the registry of checks ------------------------------------------------------- */
+static struct { const char *id, *file; grade_fn fn; } checks[MAX_EX];
+static int nchecks;
+
+void grade_register(const char *id, grade_fn fn, const char *file)
+{
+    if (nchecks == MAX_EX) { fprintf(stderr, "grade: more than %d checks\n", MAX_EX); exit(1); }
+    checks[nchecks].id = id;
+    checks[nchecks].fn = fn;
+    checks[nchecks].file = file;
+    nchecks++;
+}
+
+/* ---- inside a check (the child process) ------------------------------------------- */
+struct grade {
+    int fd;          /* pipe to the parent: one line per failed expectation */
+    int failures;
+};
+
+int grade_expect(grade *g, int ok, const char *fmt, ...)
+{
+    if (ok) return 1;
+    g->failures++;
+    if (g->failures > 20) return 0;          /* the first twenty say enough */
+    char msg[MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg - 1, fmt, ap);
+    va_end(ap);
+    for (char *p = msg; *p; p++)             /* one line, one field: no tabs, no newlines */
+        if (*p == '\n' || *p == '\t' || *p == '\r') *p = ' ';
+    size_t n = strlen(msg);
+    msg[n++] = '\n';
+    if (write(g->fd, msg, n) < 0) { /* the parent is gone; nothing to tell */ }
+    return 0;
+}
+
+int grade_close(grade *g, const char *what, double got, double want, double rtol, double atol)
+{
+    double tol = atol + rtol * fabs(want);
+    int ok = isfinite(got) && fabs(got - want) <= tol;
+    if (rtol > 0 && atol == 0)
+        return grade_expect(g, ok, "%s: expected %.6g (within %g%%), got %.6g", what, want, 100 * rtol, got);
+    return grade_expect(g, ok, "%s: expected %.6g +- %.3g, got %.6g", what, want, tol, got);
+}
+
+/* The line of exercises/chNN/answers.tsv that answers KEY: its value, in BUF. */
+static int answer_lookup(grade *g, const char *key, char *buf, size_t size)
+{
+    int chapter = atoi(key);
+    char path[64];
+    snprintf(path, sizeof path, "exercises/ch%02d/answers.tsv", chapter);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        grade_expect(g, 0, "no answer for %s: cannot read %s (%s)", key, path, strerror(errno));
+        return 0;
+    }
+    char line[1024];
+    size_t klen = strlen(key);
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *p = line;
+        while (*p == ' ') p++;
+        if (*p == '#' || strncmp(p, key, klen) != 0 || (p[klen] != '\t' && p[klen] != ' ' && p[klen] != '\n' && p[klen] != '\0'))
+            continue;
+        p += klen;
+        while (*p == '\t' || *p == ' ') p++;
+        size_t n = strcspn(p, "\r\n");
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+        if (n == 0) break;                   /* the key with no value yet */
+        if (n >= size) n = size - 1;
+        memcpy(buf, p, n);
+        buf[n] = '\0';
+        found = 1;
+        break;
+    }
+    fclose(f);
+    if (!found)
+        grade_expect(g, 0, "no answer for %s in %s (write a line: %s<TAB>your value)", key, path, key);
+    return found;
+}
+
+double grade_answer(grade *g, const char *key)
+{
+    char buf[256];
+    if (!answer_lookup(g, key, buf, sizeof buf)) return NAN;
+    char *end;
+    double v = strtod(buf, &end);
+    if (end == buf || *end != '\0') {
+        grade_expect(g, 0, "answer %s: '%s' is not a number", key, buf);
+        return NAN;
+    }
+    return v;
+}
+
+const char *grade_answer_word(grade *g, const char *key)
+{
+    static char buf[8][256];
+    static int next;
+    char *b = buf[next++ % 8];
+    if (!answer_lookup(g, key, b, sizeof buf[0])) return "";
+    return b;
+}
+
+static unsigned long long seed_base;
+unsigned long long grade_seed(int k) { return seed_base + (unsigned long long)k; }
+
+const char *grade_bin(const char *program)
+{
+    static char buf[8][512];
+    static int next;
+    char *b = buf[next++ % 8];
+    const char *dir = getenv("GRADE_BIN_DIR");
+    snprintf(b, sizeof buf[0], "%s/%s", dir && *dir ? dir : GRADE_BIN_DIR, program);
+    return b;
+}
+
+/* ---- the manifest ------------------------------------------------------------------ */
+typedef struct {
+    char id[16], kind[16], title[160], file[64];
+    int points, written, difficulty, minutes;
+    /* the result */
+    int score;
+    char result[MSG_MAX];
+} exercise;
+
+static exercise ex[MAX_EX];
+static int nex;
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Read every exercises/chNN/exercises.tsv, chapters in order. 0, or -1 (message printed). */
+static int manifest_read(void)
+{
+    DIR *d = opendir("exercises");
+    if (!d) { fprintf(stderr, "grade: cannot open exercises/ (run from the top of the book): %s\n", strerror(errno)); return -1; }
+    char *names[100];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 100)
+        if (strncmp(e->d_name, "ch", 2) == 0 && strlen(e->d_name) == 4) names[n++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_names);
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "exercises/%s/exercises.tsv", names[i]);
+        free(names[i]);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        char line[512];
+        int line_no = 0;
+        while (fgets(line, sizeof line, f)) {
+            line_no++;
+            if (line_no == 1 || line[0] == '#' || line[0] == '\n') continue;   /* header */
+            if (nex == MAX_EX) { fprintf(stderr, "grade: more than %d exercises\n", MAX_EX); bad = 1; break; }
+            exercise *x = &ex[nex];
+            line[strcspn(line, "\r\n")] = '\0';
+            char *field[7];
+            int nf = 0;
+            for (char *p = line; nf < 7; nf++) {
+                field[nf] = p;
+                char *tab = strchr(p, '\t');
+                if (!tab) { nf++; break; }
+                *tab = '\0';
+                p = tab + 1;
+            }
+            char *end;
+            if (nf != 7) { fprintf(stderr, "grade: %s:%d: expected 7 tab-separated fields, got %d\n", path, line_no, nf); bad = 1; continue; }
+            snprintf(x->id, sizeof x->id, "%s", field[0]);
+            snprintf(x->kind, sizeof x->kind, "%s", field[1]);
+            snprintf(x->title, sizeof x->title, "%s", field[6]);
+            snprintf(x->file, sizeof x->file, "%s", path);
+            long v[4];
+            for (int k = 0; k < 4; k++) {
+                v[k] = strtol(field[2 + k], &end, 10);
+                if (end == field[2 + k] || *end) { fprintf(stderr, "grade: %s:%d: '%s' is not a whole number\n", path, line_no, field[2 + k]); bad = 1; }
+            }
+            x->points = (int)v[0], x->written = (int)v[1], x->difficulty = (int)v[2], x->minutes = (int)v[3];
+            if (strcmp(x->kind, "derivation") && strcmp(x->kind, "coding") && strcmp(x->kind, "experiment")) {
+                fprintf(stderr, "grade: %s:%d: kind '%s' is not derivation, coding or experiment\n", path, line_no, x->kind);
+                bad = 1;
+            }
+            nex++;
+        }
+        fclose(f);
+    }
+    return bad ? -1 : 0;
+}
+
+/* ---- running a check ---------------------------------------------------------------- */
+static void run_check(exercise *x, grade_fn fn, int timeout, int quiet)
+{
+    int fds[2];
+    if (pipe(fds) != 0) { snprintf(x->result, sizeof x->result, "grader: pipe: %s", strerror(errno)); return; }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) { snprintf(x->result, sizeof x->result, "grader: fork: %s", strerror(errno)); close(fds[0]); close(fds[1]); return; }
+    if (pid == 0) {
+        close(fds[0]);
+        if (quiet) {                              /* the student's printing, out of the table */
+            FILE *null = freopen("/dev/null", "w", stdout);
+            (void)null;
+        }
+        alarm((unsigned)timeout);
+        grade g = { fds[1], 0 };
+        fn(&g);
+        fflush(stdout);
+        _exit(g.failures ? 1 : 0);
+    }
+    close(fds[1]);
+    char buf[4 * MSG_MAX];
+    size_t n = 0;
+    ssize_t got;
+    while ((got = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0 || (got < 0 && errno == EINTR))
+        if (got > 0) n += (size_t)got;
+    char drain[256];                              /* more than we keep: read to the end */
+    while (n == sizeof buf - 1 && read(fds[0], drain, sizeof drain) > 0) {}
+    close(fds[0]);
+    buf[n] = '\0';
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    int lines = 0;
+    for (char *p = buf; *p; p++) lines += *p == '\n';
+    buf[strcspn(buf, "\n")] = '\0';
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        if (sig == SIGALRM)
+            snprintf(x->result, sizeof x->result, "timed out after %d s (an endless loop?)%s%.300s", timeout, n ? "; first failure: " : "", buf);
+        else
+            snprintf(x->result, sizeof x->result, "crashed (%s) while checking%s%.300s", strsignal(sig), n ? "; first failure: " : "", buf);
+        x->score = 0;
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        snprintf(x->result, sizeof x->result, "ok");
+        x->score = x->points;
+    } else {
+        if (lines > 1)
+            snprintf(x->result, sizeof x->result, "%.400s (and %d more)", buf, lines - 1);
+        else
+            snprintf(x->result, sizeof x->result, "%.400s", n ? buf : "failed (no message)");
+        x->score = 0;
+    }
+}
+
+/* ---- output ------------------------------------------------------------------------- */
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Write PATH through PATH.tmp.PID and a rename: an interrupted run keeps the old file. */
+static int write_results(const char *path, int json, int selected[], int total, int max)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) { fprintf(stderr, "grade: cannot write %s: %s\n", tmp, strerror(errno)); return -1; }
+    if (json) {
+        fprintf(f, "{\n  \"seed_base\": %llu,\n  \"score\": %d,\n  \"max\": %d,\n  \"exercises\": [", seed_base, total, max);
+        int first = 1;
+        for (int i = 0; i < nex; i++) {
+            if (!selected[i]) continue;
+            exercise *x = &ex[i];
+            fprintf(f, "%s\n    {\"id\": ", first ? "" : ",");
+            json_string(f, x->id);
+            fprintf(f, ", \"kind\": ");
+            json_string(f, x->kind);
+            fprintf(f, ", \"title\": ");
+            json_string(f, x->title);
+            fprintf(f, ", \"points\": %d, \"score\": %d, \"written\": %d, \"result\": ", x->points, x->score, x->written);
+            json_string(f, x->result);
+            fputc('}', f);
+            first = 0;
+        }
+        fprintf(f, "\n  ]\n}\n");
+    } else {
+        fprintf(f, "# grade: automatic checks; seed base %llu; written parts are graded by rubric\n", seed_base);
+        fprintf(f, "id\tkind\tpoints\tscore\twritten\ttitle\tresult\n");
+        for (int i = 0; i < nex; i++)
+            if (selected[i])
+                fprintf(f, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", ex[i].id, ex[i].kind, ex[i].points, ex[i].score, ex[i].written, ex[i].title, ex[i].result);
+        fprintf(f, "total\t\t%d\t%d\t\t\t\n", max, total);
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "grade: cannot write %s: %s\n", path, strerror(errno));
+        remove(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: grade [--only ID|CHAPTER] [--tsv FILE] [--json FILE] [--timeout S]\n"
+          "             [--seed-base N] [--list]\n"
+          "Run the automatic check of every exercise (exercises/chNN/exercises.tsv) and\n"
+          "print a score table; run from the top of the book (make grade does).\n"
+          "  --only 4.1     one exercise; --only 4: Chapter 4's\n"
+          "  --tsv FILE     the table as TSV; --json FILE: as JSON (for an LMS)\n"
+          "  --timeout S    seconds a check may take (default 60)\n"
+          "  --seed-base N  the seeds of checks that train are N, N+1, ... (default 0)\n"
+          "  --list         list the exercises and exit\n"
+          "Exit status: 0 when the grading ran (whatever the score); 1 when the kit is\n"
+          "inconsistent; 2 for usage.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = NULL, *tsv = NULL, *json = NULL;
+    int timeout = 60, list = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        char *end;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--list")) list = 1;
+        else if (!strcmp(a, "--only") && has) only = argv[++i];
+        else if (!strcmp(a, "--tsv") && has) tsv = argv[++i];
+        else if (!strcmp(a, "--json") && has) json = argv[++i];
+        else if (!strcmp(a, "--timeout") && has) {
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || t < 1 || t > 3600) { fprintf(stderr, "grade: --timeout: '%s' is not a number of seconds from 1 to 3600\n", argv[i]); return 2; }
+            timeout = (int)t;
+        } else if (!strcmp(a, "--seed-base") && has) {
+            errno = 0;
+            if (argv[++i][0] < '0' || argv[i][0] > '9') { fprintf(stderr, "grade: --seed-base: '%s' is not a whole number\n", argv[i]); return 2; }
+            seed_base = strtoull(argv[i], &end, 10);
+            if (*end || errno) { fprintf(stderr, "grade: --seed-base: '%s' is not a whole number\n", argv[i]); return 2; }
+        } else { fprintf(stderr, "grade: unknown option or missing value: %s (try --help)\n", a); return 2; }
+    }
+    if (manifest_read() != 0) return 1;
+
+    /* Every exercise has one check, every check one exercise: else the kit is broken. */
+    int kit_bad = 0;
+    grade_fn fn[MAX_EX] = { 0 };
+    for (int i = 0; i < nex; i++) {
+        for (int c = 0; c < nchecks; c++)
+            if (!strcmp(checks[c].id, ex[i].id)) {
+                if (fn[i]) { fprintf(stderr, "grade: exercise %s has two checks (%s)\n", ex[i].id, checks[c].file); kit_bad = 1; }
+                fn[i] = checks[c].fn;
+            }
+        if (!fn[i]) { fprintf(stderr, "grade: exercise %s (%s) has no check (EXERCISE(\"%s\", ...) in exercises/)\n", ex[i].id, ex[i].file, ex[i].id); kit_bad = 1; }
+    }
+    for (int c = 0; c < nchecks; c++) {
+        int found = 0;
+        for (int i = 0; i < nex; i++) found |= !strcmp(checks[c].id, ex[i].id);
+        if (!found) { fprintf(stderr, "grade: %s: a check for exercise %s, which no exercises.tsv lists\n", checks[c].file, checks[c].id); kit_bad = 1; }
+    }
+    if (kit_bad) return 1;
+
+    int selected[MAX_EX], nsel = 0;
+    for (int i = 0; i < nex; i++) {
+        selected[i] = 1;
+        if (only) {
+            int chapter_only = !strchr(only, '.');
+            selected[i] = chapter_only ? atoi(ex[i].id) == atoi(only) && only[strspn(only, "0123456789")] == '\0'
+                                       : strcmp(ex[i].id, only) == 0;
+        }
+        nsel += selected[i];
+    }
+    if (only && !nsel) { fprintf(stderr, "grade: --only %s: no such exercise or chapter (grade --list)\n", only); return 2; }
+
+    if (list) {
+        for (int i = 0; i < nex; i++)
+            if (selected[i])
+                printf("%-6s %-10s %3d points + %2d written  %-3.*s %3d min  %s\n", ex[i].id, ex[i].kind, ex[i].points,
+                       ex[i].written, 3 * ex[i].difficulty, "★★★", ex[i].minutes, ex[i].title);
+        return 0;
+    }
+
+    printf("%-9s %-11s %6s %6s  %s\n", "exercise", "kind", "points", "score", "result");
+    int total = 0, max = 0, written = 0, passed = 0;
+    for (int i = 0; i < nex; i++) {
+        if (!selected[i]) continue;
+        run_check(&ex[i], fn[i], timeout, nsel > 1);
+        total += ex[i].score;
+        max += ex[i].points;
+        written += ex[i].written;
+        passed += ex[i].score == ex[i].points;
+        printf("%-9s %-11s %6d %6d  %s\n", ex[i].id, ex[i].kind, ex[i].points, ex[i].score, ex[i].result);
+        fflush(stdout);
+    }
+    printf("%-21s %6d %6d  (%d of %d exercises passed)\n", "total", max, total, passed, nsel);
+    if (written)
+        printf("Written parts (%d points more) are graded by the instructor with the rubrics.\n", written);
+    int bad = 0;
+    if (tsv) bad |= write_results(tsv, 0, selected, total, max) != 0;
+    if (json) bad |= write_results(json, 1, selected, total, max) != 0;
+    return bad ? 1 : 0;
+}

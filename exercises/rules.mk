@@ -1,0 +1,75 @@
+# The coursework kit (exercises/README.md): the autograder, the student edition, and
+# the kit's own tests. Included by the top Makefile.
+#
+# The grader, $(BIN)/grade, is exercises/grade.c with every chapter's exercise code and
+# checks (exercises/chNN/*.c) and the library. It reads exercises/chNN/exercises.tsv and
+# exercises/chNN/answers.tsv at run time, from the top of the book.
+GRADE_SRC := exercises/grade.c $(sort $(wildcard exercises/ch[0-9][0-9]/*.c))
+GRADE_OBJ := $(GRADE_SRC:%.c=$(PROGBUILD)/%.o)
+GRADE_DATA := $(sort $(wildcard exercises/ch[0-9][0-9]/*.tsv))
+$(GRADE_OBJ): CFLAGS += -iquote exercises
+
+$(BIN)/grade: $(GRADE_OBJ) $(LIB) | $(DEPS_STAMP) $(FMNIST_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(GRADE_OBJ) $(LIB) $(LDLIBS)
+PROGRAMS += $(BIN)/grade
+
+# `make grade`: every exercise's check, a score table on the terminal, and the same as
+# $(BUILD)/grade.tsv and $(BUILD)/grade.json for an LMS. EX=4: Chapter 4's; EX=4.1: one.
+# Checks may run chapter programs (small runs), so every program is built first.
+GRADE_RUN = GRADE_BIN_DIR=$(abspath $(BIN)) $(1)/grade --seed-base $(SEED)
+grade: $(BIN)/grade $(PROGRAMS) | $(FMNIST_OK) ## grade the exercises: score table, build/grade.tsv and .json (EX=4 or EX=4.1 for some)
+	@$(call GRADE_RUN,$(BIN)) $(if $(EX),--only $(EX)) --tsv $(BUILD)/grade.tsv --json $(BUILD)/grade.json
+	@echo "grade: wrote $(BUILD)/grade.tsv and $(BUILD)/grade.json"
+
+# The files of the book: what git tracks, and new files not ignored (so that an edition
+# made before a commit has them). Outside a git checkout (a student edition) there is no
+# instructor's edition to make one from.
+BOOK_FILES := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null | while read -r f; do [ -f "$$f" ] && echo "$$f"; done)
+
+# `make student`: the student edition, in a directory of its own (default
+# $(BUILD)/student; STUDENT_DIR=... for another): solutions replaced by their stubs,
+# worked answers and the kit's own tests left out. It builds and runs with the same two
+# commands, and `make grade` there shows every exercise failing until it is solved.
+STUDENT_DIR ?= $(BUILD)/student
+.PHONY: grade student grade-wrong
+student: $(BIN)/edition ## write the student edition (solutions removed) to STUDENT_DIR (default build/student)
+	@test -d .git || { echo "make student: not the instructor's git checkout (no .git here)" >&2; exit 2; }
+	$(BIN)/edition --student --out $(STUDENT_DIR) $(BOOK_FILES)
+	@echo "make student: wrote $(STUDENT_DIR) (make -C $(STUDENT_DIR) grade)"
+
+# The kit's tests (tests/kit/) read the grades of four editions, made here:
+#   instructor   this tree: every check passes
+#   student      the student edition, built and graded with its own `make grade`
+#   wrong-all    every exercise's planted wrong answer (WRONG lines): every check fails
+#   wrong-N.M    one planted wrong answer: exactly its points are lost
+# The editions do not depend on the BLAS kernel or the seed base, so CI's second and
+# third passes (BOOK_TESTS=) grade only this tree.
+KIT := $(BUILD)/kit
+KIT_WRONG ?= 4.1
+$(KIT)/instructor.tsv: $(BIN)/grade $(PROGRAMS) $(GRADE_DATA) | $(FMNIST_OK)
+	@mkdir -p $(@D)
+	$(call GRADE_RUN,$(BIN)) --tsv $@ > $(KIT)/instructor.txt
+
+$(KIT)/student.tsv: $(BIN)/edition $(BOOK_FILES)
+	@mkdir -p $(@D)
+	$(BIN)/edition --student --out $(KIT)/student $(BOOK_FILES)
+	+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -C $(KIT)/student --no-print-directory grade > $(KIT)/student.txt 2>&1 \
+	  || { tail -20 $(KIT)/student.txt >&2; exit 1; }
+	cp $(KIT)/student/build/grade.tsv $@
+
+# A wrong edition builds only its grader, against this tree's library.
+$(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES) $(LIB) | $(PROGRAMS) $(FMNIST_OK)
+	@mkdir -p $(@D)
+	$(BIN)/edition --wrong $* --out $(KIT)/wrong-$* $(BOOK_FILES)
+	$(CC) $(CFLAGS) -iquote $(KIT)/wrong-$*/exercises -o $(KIT)/wrong-$*/grade \
+	  $(addprefix $(KIT)/wrong-$*/,$(GRADE_SRC)) $(LIB) $(LDLIBS)
+	cd $(KIT)/wrong-$* && $(call GRADE_RUN,.) --tsv grade.tsv > grade.txt
+	cp $(KIT)/wrong-$*/grade.tsv $@
+
+grade-wrong: $(KIT)/wrong-all.tsv ## grade the edition with every exercise's planted wrong answer (all should fail)
+	@cat $(KIT)/wrong-all/grade.txt
+
+ifneq ($(wildcard tests/kit/*.c),)
+KIT_TESTS := $(KIT)/instructor.tsv $(if $(BOOK_TESTS),$(KIT)/student.tsv $(KIT)/wrong-all.tsv $(KIT)/wrong-$(KIT_WRONG).tsv)
+endif
