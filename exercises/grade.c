@@ -347,7 +347,7 @@ static void usage(FILE *f)
           "  --tsv FILE     the table as TSV; --json FILE: as JSON (for an LMS)\n"
           "  --timeout S    seconds a check may take (default 60)\n"
           "  --seed-base N  the seeds of checks that train are N, N+1, ... (default 0)\n"
-          "  --list         list the exercises and exit\n"
+          "  --list         list the exercises and exit (--list-markdown: as a table)\n"
           "Exit status: 0 when the grading ran (whatever the score); 1 when the kit is\n"
           "inconsistent; 2 for usage.\n", f);
 }
@@ -362,6 +362,7 @@ int main(int argc, char **argv)
         char *end;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--list")) list = 1;
+        else if (!strcmp(a, "--list-markdown")) list = 2;
         else if (!strcmp(a, "--only") && has) only = argv[++i];
         else if (!strcmp(a, "--tsv") && has) tsv = argv[++i];
         else if (!strcmp(a, "--json") && has) json = argv[++i];
@@ -408,6 +409,15 @@ int main(int argc, char **argv)
     }
     if (only && !nsel) { fprintf(stderr, "grade: --only %s: no such exercise or chapter (grade --list)\n", only); return 2; }
 
+    if (list == 2) {        /* the table of exercises/README.md (tests/kit checks it) */
+        printf("| exercise | title | kind | difficulty | minutes | points (auto + written) |\n");
+        printf("|---|---|---|---|---|---|\n");
+        for (int i = 0; i < nex; i++)
+            if (selected[i])
+                printf("| %s | %s | %s | %.*s | %d | %d + %d |\n", ex[i].id, ex[i].title, ex[i].kind,
+                       3 * ex[i].difficulty, "★★★", ex[i].minutes, ex[i].points, ex[i].written);
+        return 0;
+    }
     if (list) {
         for (int i = 0; i < nex; i++)
             if (selected[i])
