@@ -46,7 +46,7 @@ EXERCISE("8.1", check_grid)
         /* whole decades (hi on the grid) half of the time, else anywhere in 0 to 4.5 decades */
         double hi = t % 2 ? lo * pow(10.0, (double)(gd_rng_below(&r, 5))) : lo * pow(10.0, 4.5 * gd_rng_uniform(&r));
         char text[96];
-        snprintf(text, sizeof text, "%.17g:%.17g:%d", lo, hi, per);
+        snprintf(text, sizeof text, "%.15g:%.15g:%d", lo, hi, per);
         double want[200], got[200];
         int nw = lib_grid(text, want, 200);
         if (nw < 0) continue;
