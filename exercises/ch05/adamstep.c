@@ -32,3 +32,31 @@ double ex_adam_step_after_zeros(long k, double beta1, double beta2)
     /* STUB 5.1: return NAN; */
     /* WRONG 5.1: (void)k; return (1.0 - beta1) / sqrt(1.0 - beta2); */
 }
+
+/* Exercise 5.2 (Chapter 5, §5.2): how large can one Adam step be?
+ *
+ * Write ex_adam_cs_bound (adamstep.h). With bias correction, m_hat_t = sum_k a_k g_k and
+ * v_hat_t = sum_k b_k g_k^2 over k = 1..t, with weights a_k, b_k > 0 you work out from the
+ * recursions above. Show with the Cauchy-Schwarz inequality that, whatever the gradients,
+ *     |m_hat_t| / sqrt(v_hat_t) <= sqrt(sum_k a_k^2 / b_k),
+ * sum the series in closed form, and return the bound for step t (eps taken as 0). The
+ * written part: the proof, the closed form, its value at t = 1 and as t -> infinity for
+ * Adam's defaults, the gradients for which it is an equality, and why they are rare.
+ * Shapes: scalars. t >= 1; 0 <= beta1 < 1, beta1^2 < beta2 < 1.
+ * The check feeds the library's Adam (eps 1e-30) gradients of the kind that attain the
+ * bound, measures |theta_t - theta_{t-1}| / lr, and compares to a relative 1e-3 for
+ * several t and betas; it also checks that random gradients never exceed your bound.
+ */
+double ex_adam_cs_bound(long t, double beta1, double beta2)
+{
+    /* BEGIN SOLUTION 5.2 */
+    /* a_k = (1-b1) b1^(t-k) / (1-b1^t), b_k = (1-b2) b2^(t-k) / (1-b2^t);
+     * sum a_k^2/b_k = (1-b1)^2/(1-b2) (1-b2^t)/(1-b1^t)^2 sum_{j<t} r^j, r = b1^2/b2 */
+    double tt = (double)t, r = beta1 * beta1 / beta2;
+    double s = (1.0 - pow(r, tt)) / (1.0 - r);
+    return (1.0 - beta1) / sqrt(1.0 - beta2) * sqrt(1.0 - pow(beta2, tt)) / (1.0 - pow(beta1, tt)) * sqrt(s);
+    /* END SOLUTION 5.2 */
+    /* STUB 5.2: (void)t; (void)beta1; (void)beta2; */
+    /* STUB 5.2: return NAN; */
+    /* WRONG 5.2: (void)t; return (1.0 - beta1) / sqrt(1.0 - beta2); */
+}

@@ -2,9 +2,11 @@
  *
  * 5.1 runs the library's Adam (lib/optim.c, PyTorch's update in float32) on single
  * coordinates through k zero gradients and one nonzero gradient, and measures the update.
- * 5.2 compares the student's warmup with the library's schedule "warmup:T=..:start=.."
- * (lib/sched.c) lr by lr, and trains the same three-group optimizer under both.
- * 5.3 trains the runs of the question afresh through the library's trainer (the loop of
+ * 5.2 feeds the library's Adam the gradients that attain the bound and measures the update.
+ * 5.3 compares the student's warmups with the library's schedules "warmup:T=..:start=.."
+ * and "exp:gamma=.." (lib/sched.c) lr by lr, and trains the same three-group optimizer
+ * under the linear one and under the library's.
+ * 5.4 trains the runs of the question afresh through the library's trainer (the loop of
  * ch05-warmup), on three seeds of this grading run and fewer steps, and recomputes each
  * answer from them.
  */
@@ -68,6 +70,81 @@ EXERCISE("5.1", check_adam_step)
 
 /* ---- 5.2 ---------------------------------------------------------------------------- */
 
+/* The library's Adam (eps 1e-30, lr 1e-3) on one coordinate fed g_1..g_t; |delta theta_t| / lr. */
+static double measured_last_step(const float *gs, long t, double beta1, double beta2)
+{
+    gd_hparams hp = gd_optim_defaults(GD_ADAM);
+    hp.lr = 1e-3;
+    hp.beta1 = beta1;
+    hp.beta2 = beta2;
+    hp.eps = 1e-30;
+    gd_param p;
+    int shape[1] = {1};
+    if (gd_param_init(&p, "w", 1, shape) != 0) return NAN;
+    gd_optim *opt = gd_optim_new(GD_ADAM, &hp);
+    if (!opt || gd_optim_add_group(opt, &p, 1, NULL) < 0) return NAN;
+    float before = 0;
+    for (long k = 0; k < t; k++) {
+        p.value->data[0] = 0.5f;      /* the weight does not feed back: measure each step from 0.5 */
+        before = p.value->data[0];
+        p.grad->data[0] = gs[k];
+        gd_optim_step(opt);
+    }
+    double r = fabs((double)p.value->data[0] - (double)before) / hp.lr;
+    gd_optim_free(opt);
+    gd_param_free(&p);
+    return r;
+}
+
+EXERCISE("5.2", check_cs_bound)
+{
+    enum { TMAX = 700 };
+    static float gs[TMAX];
+    const double betas[][2] = {{0.9, 0.999}, {0.9, 0.99}, {0.5, 0.9}, {0.8, 0.7}, {0.0, 0.5}};
+    const long ts[] = {1, 2, 5, 30, 100, 300, 700};
+    for (size_t b = 0; b < sizeof betas / sizeof *betas; b++) {
+        double b1 = betas[b][0], b2 = betas[b][1];
+        for (size_t i = 0; i < sizeof ts / sizeof *ts; i++) {
+            long t = ts[i];
+            /* gradients that change by the factor beta2/beta1 per step, the largest 1e17
+             * (floats reach 3e38; when the change is fast, those far from the largest
+             * underflow to 0, which moves the attained value by far less than the
+             * tolerance: their weight in the bound is (b1^2/b2)^(t-k)) */
+            double lrho = b1 > 0 ? log10(b2 / b1) : 0;
+            if (lrho < 0 && (double)(t - 1) * -lrho > 34) continue;   /* the newest would underflow */
+            double top = 17.0 - fmax(0.0, (double)(t - 1) * lrho);
+            for (long k = 0; k < t; k++) {
+                double lg = top + (double)k * lrho;
+                gs[k] = lg < -18 ? 0.0f : (float)pow(10.0, lg);
+            }
+            if (b1 == 0) for (long k = 0; k < t; k++) gs[k] = k == t - 1 ? 1.0f : 0.0f;
+            double want = measured_last_step(gs, t, b1, b2);
+            char what[200];
+            snprintf(what, sizeof what, "ex_adam_cs_bound(t=%ld, beta1=%g, beta2=%g) (lib's Adam on the gradients that attain "
+                     "it, measured)", t, b1, b2);
+            if (!grade_close(g, what, ex_adam_cs_bound(t, b1, b2), want, 1e-3, 0)) return;
+        }
+    }
+    /* random gradients (signs, sizes over 4 decades, runs of zeros) stay under the bound */
+    gd_rng r;
+    gd_rng_seed(&r, grade_seed(0) + 52);
+    for (int trial = 0; trial < 200; trial++) {
+        long t = 1 + (long)gd_rng_below(&r, 200);
+        for (long k = 0; k < t; k++) {
+            double u = gd_rng_uniform(&r);
+            gs[k] = u < 0.3 ? 0.0f : (float)((u < 0.65 ? -1 : 1) * pow(10.0, 4 * gd_rng_uniform(&r) - 2));
+        }
+        gs[t - 1] = 1.0f;
+        double got = measured_last_step(gs, t, 0.9, 0.999), bound = ex_adam_cs_bound(t, 0.9, 0.999);
+        if (!grade_expect(g, got <= bound * (1 + 1e-3),
+                          "5.2: random gradients moved lib's Adam by %.6g lr at step %ld (betas 0.9/0.999), above "
+                          "ex_adam_cs_bound(t=%ld) = %.6g", got, t, t, bound))
+            return;
+    }
+}
+
+/* ---- 5.3 ---------------------------------------------------------------------------- */
+
 /* Three groups with their own initial lrs, one weight vector each (n = 8). */
 enum { NG52 = 3, N52 = 8 };
 typedef struct {
@@ -107,7 +184,7 @@ static void rig52_grad(rig52 *r)
         for (int i = 0; i < N52; i++) r->p[k].grad->data[i] = (float)(1 + i) * r->p[k].value->data[i];
 }
 
-EXERCISE("5.2", check_warmup)
+EXERCISE("5.3", check_warmup)
 {
     const long Ts[] = {0, 1, 5, 30};
     const double starts[] = {0.0, 0.0625, 0.5};
@@ -121,7 +198,7 @@ EXERCISE("5.2", check_warmup)
             gd_sched *s = gd_sched_parse(spec);
             rig52 r;
             if (!s || rig52_new(&r, GD_ADAM) != 0) {
-                grade_expect(g, 0, "5.2: cannot set up the check (%s)", gd_error());
+                grade_expect(g, 0, "5.3: cannot set up the check (%s)", gd_error());
                 return;
             }
             for (long i = 0; i < 2 * T + 6; i++) {
@@ -143,13 +220,44 @@ EXERCISE("5.2", check_warmup)
             rig52_free(&r);
             gd_sched_free(s);
         }
+    /* (b) the exponential warmup against 1 - the library's exponential decay gamma^t,
+     * gamma = exp(-1/tau); twice per step, scrambled order */
+    const double taus[] = {1.0, 10.0, 1000.0};
+    for (size_t a = 0; a < sizeof taus / sizeof *taus; a++) {
+        char spec[96];
+        snprintf(spec, sizeof spec, "exp:gamma=%.17g", exp(-1.0 / taus[a]));
+        gd_sched *s = gd_sched_parse(spec);
+        rig52 r;
+        if (!s || rig52_new(&r, GD_ADAM) != 0) {
+            grade_expect(g, 0, "5.3: cannot set up the check (%s)", gd_error());
+            return;
+        }
+        for (long i = 0; i < 40; i++) {
+            long t = (i * 7) % 40 * (long)(taus[a] / 5 + 1);
+            for (int twice = 0; twice < 2; twice++) ex_warmup_exp_apply(r.opt, t, taus[a]);
+            for (int k = 0; k < NG52; k++) {
+                double lr0 = gd_optim_initial_lr(r.opt, k);
+                double want = lr0 - gd_sched_lr(s, t, lr0);
+                char what[320];
+                snprintf(what, sizeof what, "group %d's lr after ex_warmup_exp_apply(t=%ld, tau=%g), initial lr %g "
+                         "(lr0 - lib's \"%s\")", k, t, taus[a], lr0, spec);
+                if (!grade_close(g, what, gd_optim_lr(r.opt, k), want, 1e-9, 1e-15)) {
+                    rig52_free(&r);
+                    gd_sched_free(s);
+                    return;
+                }
+            }
+        }
+        rig52_free(&r);
+        gd_sched_free(s);
+    }
     /* training: SGD with momentum and Adam, 60 updates, warmup over 20 from 0.1 */
     gd_optim_kind kinds[2] = {GD_SGD, GD_ADAM};
     for (int kk = 0; kk < 2; kk++) {
         gd_sched *s = gd_sched_parse("warmup:T=20:start=0.1");
         rig52 mine, lib;
         if (!s || rig52_new(&mine, kinds[kk]) != 0 || rig52_new(&lib, kinds[kk]) != 0) {
-            grade_expect(g, 0, "5.2: cannot set up the check (%s)", gd_error());
+            grade_expect(g, 0, "5.3: cannot set up the check (%s)", gd_error());
             return;
         }
         for (long t = 0; t < 60; t++) {
@@ -167,7 +275,7 @@ EXERCISE("5.2", check_warmup)
                 if (!(d <= worst)) { worst = d; at = lib.p[k].value->data[i]; }
             }
         grade_expect(g, worst <= 1e-6 * (1 + fabs(at)),
-                     "5.2: %s, 3 groups, 60 updates with ex_warmup_apply(t, T=20, start=0.1): the weights differ from the "
+                     "5.3: %s, 3 groups, 60 updates with ex_warmup_apply(t, T=20, start=0.1): the weights differ from the "
                      "run under lib's \"warmup:T=20:start=0.1\" by %.3g (expected at most 1e-6)",
                      gd_optim_name(kinds[kk]), worst);
         rig52_free(&mine);
@@ -176,7 +284,7 @@ EXERCISE("5.2", check_warmup)
     }
 }
 
-/* ---- 5.3 ---------------------------------------------------------------------------- */
+/* ---- 5.4 ---------------------------------------------------------------------------- */
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -184,14 +292,14 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-EXERCISE("5.3", check_short_warmup)
+EXERCISE("5.4", check_short_warmup)
 {
-    double a_w0 = grade_answer(g, "5.3.spike_step_w0"), a_w1 = grade_answer(g, "5.3.spike_step_w1");
-    double a_long = grade_answer(g, "5.3.longest_spiking");
+    double a_w0 = grade_answer(g, "5.4.spike_step_w0"), a_w1 = grade_answer(g, "5.4.spike_step_w1");
+    double a_long = grade_answer(g, "5.4.longest_spiking");
     if (!isfinite(a_w0) || !isfinite(a_w1) || !isfinite(a_long)) return;   /* unanswered: said; no need to train */
     gd_images train, test;
     if (gd_fmnist_load(&train, &test, NULL) != 0) {
-        grade_expect(g, 0, "5.3: cannot load Fashion-MNIST: %s", gd_error());
+        grade_expect(g, 0, "5.4: cannot load Fashion-MNIST: %s", gd_error());
         return;
     }
     gd_blas_threads(1);
@@ -220,7 +328,7 @@ EXERCISE("5.3", check_short_warmup)
             cfg.diverge_factor = INFINITY;
             gd_trainer *tr = gd_trainer_new(&cfg);
             if (!tr) {
-                grade_expect(g, 0, "5.3: cannot set up the run: %s", gd_error());
+                grade_expect(g, 0, "5.4: cannot set up the run: %s", gd_error());
                 return;
             }
             double first = NAN;
@@ -245,10 +353,10 @@ EXERCISE("5.3", check_short_warmup)
     long longest = -1;
     for (int w = 0; w < 4; w++)
         if (2 * spiking[w] >= NSEED) longest = warmups[w];
-    grade_close(g, "5.3.spike_step_w0 (median step of the spike without warmup; 3 fresh runs)", a_w0, med[0], 0, 0.5);
-    grade_close(g, "5.3.spike_step_w1 (median step of the spike with warmup:T=1; 3 fresh runs)", a_w1, med[1], 0, 0.5);
+    grade_close(g, "5.4.spike_step_w0 (median step of the spike without warmup; 3 fresh runs)", a_w0, med[0], 0, 0.5);
+    grade_close(g, "5.4.spike_step_w1 (median step of the spike with warmup:T=1; 3 fresh runs)", a_w1, med[1], 0, 0.5);
     grade_expect(g, longest >= 0 && a_long == (double)longest,
-                 "5.3.longest_spiking: expected %ld (the longest of 0, 1, 3, 10 at which at least half of 3 fresh runs "
+                 "5.4.longest_spiking: expected %ld (the longest of 0, 1, 3, 10 at which at least half of 3 fresh runs "
                  "break the rule: %d, %d, %d, %d of 3), got %g", longest, spiking[0], spiking[1], spiking[2], spiking[3],
                  a_long);
 }

@@ -1,6 +1,6 @@
-/* warmup.c -- Exercise 5.2 (Chapter 5, §5.1): a linear warmup for every parameter group.
+/* warmup.c -- Exercise 5.3 (Chapter 5, §5.1): warmups for every parameter group.
  *
- * Write ex_warmup_apply (warmup.h), the warmup of §5.1 as a function a training loop
+ * (a) Write ex_warmup_apply (warmup.h), the warmup of §5.1 as a function a training loop
  * calls before each update, without the library's schedule language:
  *     lr_t = lr0 * (S + (1 - S) * min(1, t/T)),   t = 0, 1, 2, ...
  * for every parameter group of the optimizer, where lr0 is that group's initial lr (the
@@ -17,9 +17,14 @@
  *         ex_warmup_apply(opt, t, 500, 0.0);
  *         gd_optim_step(opt);
  *     }
+ * (b) Write ex_warmup_exp_apply (warmup.h): the exponential warmup of Ma & Yarats (2021),
+ *     lr_t = lr0 * (1 - exp(-t/tau)),   t = 0, 1, 2, ...
+ * which the library's schedules do not have (their kind=exp is a geometric ramp); tau =
+ * 1/(1 - beta2) is the authors' untuned choice. Same groups, same rules as (a).
  * The check compares every group's lr with the library's schedule "warmup:T=T:start=S"
- * (lib/sched.h, gd_sched_lr) at every step, and trains an optimizer with three groups
- * on a quadratic under your warmup and under gd_sched_apply: the weights must agree.
+ * (lib/sched.h, gd_sched_lr) at every step, and the exponential one with 1 minus the
+ * library's exponential decay "exp:gamma=..."; and it trains an optimizer with three
+ * groups on a quadratic under your warmup and under gd_sched_apply: the weights must agree.
  */
 #include "warmup.h"
 
@@ -27,13 +32,24 @@
 
 void ex_warmup_apply(gd_optim *opt, long t, long T, double start)
 {
-    /* BEGIN SOLUTION 5.2 */
+    /* BEGIN SOLUTION 5.3 */
     double u = T > 0 ? fmin(1.0, (double)t / (double)T) : 1.0;     /* fraction of the warmup done */
     for (int g = 0; g < gd_optim_ngroups(opt); g++)
         gd_optim_set_lr(opt, g, gd_optim_initial_lr(opt, g) * (start + (1.0 - start) * u));
-    /* END SOLUTION 5.2 */
-    /* STUB 5.2: (void)opt; (void)t; (void)T; (void)start; */
-    /* WRONG 5.2: double u = T > 0 ? fmin(1.0, (double)(t + 1) / (double)T) : 1.0; */
-    /* WRONG 5.2: for (int g = 0; g < gd_optim_ngroups(opt); g++) */
-    /* WRONG 5.2:     gd_optim_set_lr(opt, g, gd_optim_initial_lr(opt, g) * (start + (1.0 - start) * u)); */
+    /* END SOLUTION 5.3 */
+    /* STUB 5.3: (void)opt; (void)t; (void)T; (void)start; */
+    /* WRONG 5.3: double u = T > 0 ? fmin(1.0, (double)(t + 1) / (double)T) : 1.0; */
+    /* WRONG 5.3: for (int g = 0; g < gd_optim_ngroups(opt); g++) */
+    /* WRONG 5.3:     gd_optim_set_lr(opt, g, gd_optim_initial_lr(opt, g) * (start + (1.0 - start) * u)); */
+}
+
+void ex_warmup_exp_apply(gd_optim *opt, long t, double tau)
+{
+    /* BEGIN SOLUTION 5.3 */
+    for (int g = 0; g < gd_optim_ngroups(opt); g++)
+        gd_optim_set_lr(opt, g, gd_optim_initial_lr(opt, g) * (1.0 - exp(-(double)t / tau)));
+    /* END SOLUTION 5.3 */
+    /* STUB 5.3: (void)opt; (void)t; (void)tau; */
+    /* WRONG 5.3: for (int g = 0; g < gd_optim_ngroups(opt); g++) */
+    /* WRONG 5.3:     gd_optim_set_lr(opt, g, gd_optim_lr(opt, g) * (1.0 - exp(-(double)t / tau))); */
 }
