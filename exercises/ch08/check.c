@@ -1,10 +1,11 @@
 /* check.c -- the automatic checks of Chapter 8's exercises (exercises/README.md).
  *
  * 8.1 compares the student's grid with lib/sweep.c's (gd_sweep_set_lr) on a few hundred
- * ranges. 8.2 recomputes the run counts from the library's own grid and the gradient
- * check's error from lib/gradcheck.c run on a planted bug. 8.3 runs lrtune afresh (the
- * recipe and the full sweep, on a quadratic: a fraction of a CPU-second) with this
- * grading run's seed and reads its tables.
+ * ranges, and the refinement with the neighbours in lib/sweep.c's quarter-decade grid.
+ * 8.2 recomputes the run counts from the library's own grid and the gradient check's
+ * error from lib/gradcheck.c run on a planted bug. 8.3 runs lrtune afresh (the recipe
+ * and the full sweep, on a quadratic: a fraction of a CPU-second) with this grading
+ * run's seed and reads its tables.
  */
 #define _GNU_SOURCE /* mkdtemp */
 #include "grade.h"
@@ -63,6 +64,20 @@ EXERCISE("8.1", check_grid)
             if (!(fabs(got[i] - want[i]) <= 1e-12 * want[i])) {
                 grade_expect(g, 0, "ex_log_grid(lo=%g, hi=%g, per_decade=%d): rate %d: expected %.17g "
                              "(gd_sweep_set_lr), got %.17g", lo, hi, per, i, want[i], got[i]);
+                wrong++;
+                break;
+            }
+    }
+    /* the refinement: the neighbours of each half-decade rate in the quarter-decade grid */
+    double q[60];
+    int nq = lib_grid("1e-7:100:4", q, 60);
+    for (int i = 2; i + 1 < nq && wrong < 6; i += 2) {
+        double out[2] = {NAN, NAN};
+        ex_refine(q[i], out);
+        for (int s = 0; s < 2; s++)
+            if (!(fabs(out[s] - q[i + (s ? 1 : -1)]) <= 1e-12 * q[i])) {
+                grade_expect(g, 0, "ex_refine(%g): expected %g and %g (its neighbours in gd_sweep_set_lr "
+                             "\"1e-7:100:4\"), got %.17g and %.17g", q[i], q[i - 1], q[i + 1], out[0], out[1]);
                 wrong++;
                 break;
             }
