@@ -552,3 +552,41 @@ Test(lib_data, batch_values) {
     }
     cr_assert(y[0] == 0 && y[1] == 0 && y[2] == 9 && y[3] == 7);
 }
+
+/* The vectorised conversion against the plain loop data.c names as its specification,
+ * bit for bit: every byte value at every position of a 784-pixel image (the 16-pixel
+ * blocks) and of a 37-pixel one (two blocks and a remainder of 5), images in shuffled
+ * order (the prefetch of the next one). */
+Test(lib_data, batch_equals_plain_division) {
+    for (int D = 37; D <= 784; D += 784 - 37) {
+        enum { N = 300, B = 64 };
+        uint8_t *pixels = malloc((size_t)N * (size_t)D), labels[N];
+        float *X = malloc((size_t)B * (size_t)D * sizeof *X);
+        int idx[B], y[B];
+        cr_assert(pixels && X);
+        for (int i = 0; i < N; i++) {
+            labels[i] = (uint8_t)(i % 10);
+            for (int j = 0; j < D; j++) pixels[(size_t)i * D + j] = (uint8_t)((i * 7 + j * 31) % 256);
+        }
+        gd_images ds = {.n = N, .rows = 1, .cols = D, .dim = D, .pixels = pixels, .labels = labels};
+        int seen[256] = {0};
+        for (int start = 0; start + B <= N; start += B) {
+            for (int b = 0; b < B; b++) idx[b] = (start + b * 37) % N;
+            gd_images_batch(X, y, &ds, idx, B);
+            for (int b = 0; b < B; b++) {
+                cr_assert_eq(y[b], idx[b] % 10);
+                for (int j = 0; j < D; j++) {
+                    uint8_t v = pixels[(size_t)idx[b] * D + j];
+                    float want = (float)v / 255.0f;                 /* the plain loop */
+                    float got = X[(size_t)b * D + j];
+                    cr_assert(memcmp(&got, &want, sizeof got) == 0, "D = %d, image %d, pixel %d = %u: got %.9g, "
+                              "want %.9g", D, idx[b], j, v, got, want);
+                    seen[v] = 1;
+                }
+            }
+        }
+        for (int v = 0; v < 256; v++) cr_assert(seen[v], "D = %d: byte value %d never tested", D, v);
+        free(pixels);
+        free(X);
+    }
+}
