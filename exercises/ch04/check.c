@@ -4,6 +4,7 @@
  *      heavy ball, iterated numerically, and against a simulation of many chains.
  * 4.2: the student's warmup + cosine against the library's schedule (lib/sched.h) at
  *      every step of several runs.
+ * 4.4: the student's one-cycle against the library's `onecycle` term at every step.
  * 4.3: the student's readings of ch04-noise's horizon runs against the exact
  *      expectations, from the recursion E[x_{t+1}^2] = (1 - lr_t lambda)^2 E[x_t^2] +
  *      lr_t^2 sigma^2 with the library's schedules.
@@ -11,6 +12,7 @@
 #include "grade.h"
 #include "floor.h"
 #include "warmcos.h"
+#include "onecycle.h"
 #include "rng.h"
 #include "sched.h"
 
@@ -152,4 +154,30 @@ EXERCISE("4.3", check_horizon)
                 grade_answer(g, "4.3.cosine_flat"), e[1][3], 0.2, 0);
     grade_close(g, "4.3.inverse_flat (the mean loss of 1/t at step 2000, lambda=0.05; its exact expectation)",
                 grade_answer(g, "4.3.inverse_flat"), e[1][1], 0.2, 0);
+}
+
+/* ---- 4.4 ---------------------------------------------------------------------------- */
+
+EXERCISE("4.4", check_onecycle)
+{
+    static const struct { long T; double max_lr, pct, div, final_div; } runs[] = {
+        {1000, 0.1, 0.3, 25, 1e4}, {100, 1, 0.25, 10, 100}, {37, 0.5, 0.5, 25, 1e4}, {5000, 3e-3, 0.1, 25, 1e3},
+    };
+    for (size_t r = 0; r < sizeof runs / sizeof runs[0]; r++) {
+        char spec[160];
+        snprintf(spec, sizeof spec, "onecycle:T=%ld:pct=%g:div=%g:final_div=%g", runs[r].T, runs[r].pct,
+                 runs[r].div, runs[r].final_div);
+        gd_sched *s = gd_sched_parse(spec);
+        if (!grade_expect(g, s != NULL, "the library refused '%s'", spec)) continue;
+        for (long t = 0; t <= runs[r].T + 10; t++) {
+            double want = gd_sched_lr(s, t, runs[r].max_lr);
+            double got = ex_onecycle(t, runs[r].T, runs[r].max_lr, runs[r].pct, runs[r].div, runs[r].final_div);
+            char what[400];
+            snprintf(what, sizeof what, "ex_onecycle(t=%ld, total=%ld, max_lr=%g, pct=%g, div=%g, final_div=%g) "
+                     "(the library's '%s')", t, runs[r].T, runs[r].max_lr, runs[r].pct, runs[r].div,
+                     runs[r].final_div, spec);
+            if (!grade_close(g, what, got, want, 0, 1e-12 * runs[r].max_lr)) break; /* one message per run */
+        }
+        gd_sched_free(s);
+    }
 }
