@@ -5,12 +5,15 @@
  *      not a formula.
  * 3.2: fresh range tests by the chapter's program (build/bin/ch03-rangetest): the
  *      student's valley and steep on each trimmed curve against the program's own.
+ * 3.4: quadratic losses with a known spectrum (a random rotation of a chosen diagonal):
+ *      the student's lambda_max from gradients alone against the largest eigenvalue.
  * 3.3: fresh range tests at 100 and 400 steps on five seeds: the medians of the
  *      minimum/10 suggestion against the student's answers.
  */
 #include "grade.h"
 #include "lrfind.h"
 #include "lsqsharp.h"
+#include "power.h"
 #include "rng.h"
 
 #include <math.h>
@@ -207,4 +210,80 @@ EXERCISE("3.3", check_ramp_length)
     const char *want = med[1] < med[0] ? "lower" : "higher";
     grade_expect(g, strcmp(dir, want) == 0, "3.3.direction: expected '%s' (median minimum/10 %.3g at 100 steps, "
                  "%.3g at 400), got '%s'", want, med[0], med[1], dir);
+}
+
+/* ---- 3.4 ---------------------------------------------------------------------------- */
+
+/* f(w) = 1/2 (w - c)^T A (w - c): its gradient A (w - c), and a count of the calls */
+typedef struct {
+    int P;
+    const double *A, *c; /* (P, P), (P) */
+    long calls;
+} quad;
+
+static void quad_grad(const double *w, double *gr, int P, void *ctx)
+{
+    quad *q = ctx;
+    q->calls++;
+    for (int i = 0; i < P; i++) {
+        gr[i] = 0;
+        for (int j = 0; j < P; j++) gr[i] += q->A[(size_t)i * P + j] * (w[j] - q->c[j]);
+    }
+}
+
+/* A = Q diag(spec) Q^T with Q a random rotation (Gram-Schmidt of a normal matrix) */
+static void rotated(double *A, const double *spec, int P, gd_rng *rng)
+{
+    double *Q = malloc((size_t)P * P * sizeof *Q); /* columns Q[.][k] */
+    for (int i = 0; i < P * P; i++) Q[i] = gd_rng_normal(rng);
+    for (int k = 0; k < P; k++) {
+        for (int j = 0; j < k; j++) {
+            double d = 0;
+            for (int i = 0; i < P; i++) d += Q[(size_t)i * P + j] * Q[(size_t)i * P + k];
+            for (int i = 0; i < P; i++) Q[(size_t)i * P + k] -= d * Q[(size_t)i * P + j];
+        }
+        double n = 0;
+        for (int i = 0; i < P; i++) n += Q[(size_t)i * P + k] * Q[(size_t)i * P + k];
+        for (int i = 0; i < P; i++) Q[(size_t)i * P + k] /= sqrt(n);
+    }
+    for (int i = 0; i < P; i++)
+        for (int j = 0; j < P; j++) {
+            double a = 0;
+            for (int k = 0; k < P; k++) a += Q[(size_t)i * P + k] * spec[k] * Q[(size_t)j * P + k];
+            A[(size_t)i * P + j] = a;
+        }
+    free(Q);
+}
+
+EXERCISE("3.4", check_sharpness)
+{
+    enum { PMAX = 40 };
+    static const double s1[10] = {12, 6, 3, 2, 1, 0.5, 0.2, 0, -0.5, -1};       /* positive top */
+    static const double s2[10] = {-5, 2, 1, 0.5, 0.1, 0, -0.3, -1, -2, 0.05};   /* -5 dominates */
+    static const double s3[10] = {4, -3.5, 1, 0.5, 0.1, 0, -0.3, -1, -2, 0.05}; /* 4 just beats -3.5 */
+    double s4[PMAX];                                                             /* 7, 3, -20, rest in [-2, 2.5] */
+    gd_rng rng;
+    gd_rng_seed(&rng, grade_seed(20));
+    s4[0] = 7, s4[1] = 3, s4[2] = -20;
+    for (int i = 3; i < PMAX; i++) s4[i] = -2 + 4.5 * gd_rng_uniform(&rng);
+    const struct { const double *spec; int P; const char *name; } cases[] = {
+        {s1, 10, "spectrum 12, 6, 3, ..., -1"},
+        {s2, 10, "spectrum -5, 2, 1, ... (the most negative is the largest in magnitude)"},
+        {s3, 10, "spectrum 4, -3.5, 1, ..."},
+        {s4, PMAX, "40 eigenvalues: 7, 3, -20 and 37 in [-2, 2.5]"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int P = cases[k].P;
+        double A[PMAX * PMAX], c[PMAX], w[PMAX], want = -INFINITY;
+        rotated(A, cases[k].spec, P, &rng);
+        for (int i = 0; i < P; i++) c[i] = gd_rng_normal(&rng), w[i] = gd_rng_normal(&rng);
+        for (int i = 0; i < P; i++) want = fmax(want, cases[k].spec[i]);
+        quad q = {P, A, c, 0};
+        double got = ex_sharpness(quad_grad, &q, w, P);
+        char what[200];
+        snprintf(what, sizeof what, "ex_sharpness on a quadratic in %d dimensions, %s: lambda_max", P, cases[k].name);
+        grade_close(g, what, got, want, 1e-4, 0);
+        grade_expect(g, q.calls <= 2000, "ex_sharpness (%s): used %ld gradient evaluations, at most 2000 allowed",
+                     cases[k].name, q.calls);
+    }
 }
