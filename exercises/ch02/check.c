@@ -230,23 +230,25 @@ EXERCISE("2.3", check_sharpness)
     }
     qsort(start, SEEDS, sizeof *start, cmp_double);
     qsort(end, (size_t)nend, sizeof *end, cmp_double);
-    /* A median over the student's seeds falls inside the spread of the seeds: accepted
-     * from 0.7 times the smallest to 1.3 times the largest of this run's seeds. */
+    /* A median over the student's five seeds falls inside the spread of the seeds:
+     * accepted from 0.6 times the smallest to 1.5 times the largest of this run's three.
+     * (The end sharpness went from 3.09 to 7.14 over seed bases 0, 7, 1000, 2000, 3000,
+     * 5000, 10000 and 12345; the smallest of three seeds was at most 4.65.) */
     double a = grade_answer(g, "2.3.sharpness_start");
-    grade_expect(g, a >= 0.7 * start[0] && a <= 1.3 * start[SEEDS - 1],
-                 "2.3.sharpness_start: expected between %.3g and %.3g (0.7 x the smallest and 1.3 x the largest of "
-                 "%.3g, %.3g, %.3g, measured afresh on 3 seeds), got %.4g", 0.7 * start[0], 1.3 * start[SEEDS - 1],
+    grade_expect(g, a >= 0.6 * start[0] && a <= 1.5 * start[SEEDS - 1],
+                 "2.3.sharpness_start: expected between %.3g and %.3g (0.6 x the smallest and 1.5 x the largest of "
+                 "%.3g, %.3g, %.3g, measured afresh on 3 seeds), got %.4g", 0.6 * start[0], 1.5 * start[SEEDS - 1],
                  start[0], start[1], start[2], a);
     double c = grade_answer(g, "2.3.cliff_lr");
-    grade_expect(g, c >= 2 / (1.3 * start[SEEDS - 1]) && c <= 2 / (0.7 * start[0]),
+    grade_expect(g, c >= 2 / (1.5 * start[SEEDS - 1]) && c <= 2 / (0.6 * start[0]),
                  "2.3.cliff_lr: expected between %.3g and %.3g (2 / the sharpness range above), got %.4g",
-                 2 / (1.3 * start[SEEDS - 1]), 2 / (0.7 * start[0]), c);
+                 2 / (1.5 * start[SEEDS - 1]), 2 / (0.6 * start[0]), c);
     if (!grade_expect(g, nend > 0, "every fresh run at lr 0.5 diverged: cannot check 2.3.sharpness_end")) return;
     double e = grade_answer(g, "2.3.sharpness_end");
-    grade_expect(g, e >= 0.7 * end[0] && e <= 1.3 * end[nend - 1],
-                 "2.3.sharpness_end: expected between %.3g and %.3g (0.7 x the smallest and 1.3 x the largest of the "
-                 "%d fresh runs at lr 0.5 that did not diverge, %.3g to %.3g), got %.4g", 0.7 * end[0],
-                 1.3 * end[nend - 1], nend, end[0], end[nend - 1], e);
+    grade_expect(g, e >= 0.6 * end[0] && e <= 1.5 * end[nend - 1],
+                 "2.3.sharpness_end: expected between %.3g and %.3g (0.6 x the smallest and 1.5 x the largest of the "
+                 "%d fresh runs at lr 0.5 that did not diverge, %.3g to %.3g), got %.4g", 0.6 * end[0],
+                 1.5 * end[nend - 1], nend, end[0], end[nend - 1], e);
 }
 
 EXERCISE("2.4", check_zero_sharpness)
