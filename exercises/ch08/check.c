@@ -5,11 +5,14 @@
  * 8.2 recomputes the run counts from the library's own grid and the gradient check's
  * error from lib/gradcheck.c run on a planted bug. 8.3 runs lrtune afresh (the recipe
  * and the full sweep, on a quadratic: a fraction of a CPU-second) with this grading
- * run's seed and reads its tables.
+ * run's seed and reads its tables. 8.4 runs ch08-symptoms (three cases, two seeds, 200
+ * steps: about 2 CPU-seconds) and compares the student's rules with the program's
+ * verdicts on every logged run.
  */
 #define _GNU_SOURCE /* mkdtemp */
 #include "grade.h"
 #include "grid.h"
+#include "symptom.h"
 
 #include "gd.h"
 
@@ -208,6 +211,116 @@ EXERCISE("8.3", check_tune)
         grade_close(g, "8.3.first_diverged (lrtune's smallest rate at which every seed diverged; a fresh run)", a_div,
                     div, 0.01, 0);
     }
+    char rm[300];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    if (system(rm) != 0) { /* a leftover temporary directory is harmless */ }
+}
+
+/* ---- 8.4 ---------------------------------------------------------------------------- */
+
+#define SYM_T 200
+#define SYM_SEEDS 2
+#define SYM_RUNS (2 * SYM_SEEDS)
+
+/* One run of ch08-symptoms: its losses (--curves) and its summary row (--summary). */
+typedef struct {
+    char name[128];
+    double loss[SYM_T];
+    long n;
+    long diverged_at, steps;
+    double final_loss, gain, gain2;
+    int symptom;
+} sym_run;
+
+/* Read the runs of case CASE from DIR/curves-CASE.tsv and DIR/summary-CASE.tsv into r
+ * (at most SYM_RUNS: the broken and the fixed arm of each seed). Their number, or -1. */
+static int read_case(const char *dir, const char *cname, sym_run *r)
+{
+    char path[400], line[1024];
+    snprintf(path, sizeof path, "%s/summary-%s.tsv", dir, cname);
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    int nr = 0;
+    while (fgets(line, sizeof line, f) && nr < SYM_RUNS) {
+        char c[32], arm[32];
+        unsigned long long seed;
+        double first, swing;
+        if (line[0] == '#' || sscanf(line, "%31s %31s %llu %ld %ld %lf %lf %lf %lf %lf", c, arm, &seed, &r[nr].steps,
+                                     &r[nr].diverged_at, &first, &r[nr].final_loss, &swing, &r[nr].gain,
+                                     &r[nr].gain2) != 10)
+            continue;
+        char *last = strrchr(line, '\t');
+        r[nr].symptom = last ? atoi(last + 1) : -1;
+        snprintf(r[nr].name, sizeof r[nr].name, "%s/%s/%llu", c, arm, seed);
+        r[nr].n = 0;
+        nr++;
+    }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/curves-%s.tsv", dir, cname);
+    if (!(f = fopen(path, "r"))) return -1;
+    while (fgets(line, sizeof line, f)) {
+        char c[32], arm[32], name[128];
+        unsigned long long seed;
+        long step;
+        double lr, loss;
+        if (line[0] == '#' || sscanf(line, "%31s %31s %llu %ld %lf %lf", c, arm, &seed, &step, &lr, &loss) != 6) continue;
+        snprintf(name, sizeof name, "%s/%s/%llu", c, arm, seed);
+        for (int i = 0; i < nr; i++)
+            if (strcmp(name, r[i].name) == 0 && step == r[i].n + 1 && r[i].n < SYM_T) r[i].loss[r[i].n++] = loss;
+    }
+    fclose(f);
+    return nr;
+}
+
+EXERCISE("8.4", check_symptoms)
+{
+    char tmpl[] = "/tmp/grade-ch08-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    if (!dir) { grade_expect(g, 0, "8.4: cannot make a temporary directory"); return; }
+    const char *cases[] = {"nan", "stuck", "plateau"};
+    const int case_rule[] = {EX_EXPLOSION, EX_STUCK, EX_PLATEAU};
+    const char *rule_name[] = {"EX_EXPLOSION", "EX_STUCK", "EX_OSCILLATION", "EX_PLATEAU"};
+    double lnC = log(10.0);
+    int compared = 0, wrong = 0;
+    for (int c = 0; c < 3 && wrong < 3; c++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "%s --case %s --seed %llu --seeds %d --steps %d --val-size 100 --curves "
+                 "%s/curves-%s.tsv --summary %s/summary-%s.tsv > %s/stdout 2>&1", grade_bin("ch08-symptoms"),
+                 cases[c], grade_seed(0), SYM_SEEDS, SYM_T, dir, cases[c], dir, cases[c], dir);
+        sym_run r[SYM_RUNS];
+        int nr;
+        if (system(cmd) != 0 || (nr = read_case(dir, cases[c], r)) < 1) {
+            grade_expect(g, 0, "8.4: %s failed (see %s/stdout)", cmd, dir);
+            return;
+        }
+        for (int i = 0; i < nr && wrong < 3; i++) {
+            /* the program's verdicts: its own rule's, and the others' from its statistics;
+             * a statistic within 0.1 % of its threshold is left out (the tables round) */
+            int want[4];
+            int near[4] = {0, 0, 0, 0};
+            want[EX_EXPLOSION] = r[i].diverged_at >= 0;
+            want[EX_STUCK] = r[i].steps == SYM_T && fabs(r[i].final_loss - lnC) < 0.1;
+            near[EX_STUCK] = fabs(fabs(r[i].final_loss - lnC) - 0.1) < 1e-4;
+            want[EX_OSCILLATION] = r[i].diverged_at < 0 && r[i].gain2 < 0;
+            near[EX_OSCILLATION] = fabs(r[i].gain2) < 1e-3;
+            want[EX_PLATEAU] = r[i].diverged_at < 0 && r[i].gain < 0.10;
+            near[EX_PLATEAU] = fabs(r[i].gain - 0.10) < 1e-4;
+            want[case_rule[c]] = r[i].symptom;
+            for (int rule = 0; rule < 4; rule++) {
+                if (near[rule]) continue;
+                int got = ex_symptom(rule, r[i].loss, r[i].n, SYM_T, lnC);
+                compared++;
+                if (got != want[rule]) {
+                    grade_expect(g, 0, "ex_symptom(%s) on the run %s (case/arm/seed) of ch08-symptoms (%ld steps, "
+                                 "diverged at %ld, final loss %.4g, gain %.4g, gain2 %.4g): expected %d, got %d",
+                                 rule_name[rule], r[i].name, r[i].n, r[i].diverged_at, r[i].final_loss,
+                                 r[i].gain, r[i].gain2, want[rule], got);
+                    wrong++;
+                }
+            }
+        }
+    }
+    grade_expect(g, compared >= 24, "8.4: only %d verdicts could be compared", compared);
     char rm[300];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
     if (system(rm) != 0) { /* a leftover temporary directory is harmless */ }
