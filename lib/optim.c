@@ -510,6 +510,40 @@ static void gd__sgd(gd__group *G) {
     if (momentum) G->started = 1;
 }
 
+/* The float constants of one Adam(W) update, for gd__adam_one. */
+typedef struct {
+    float step_size, bc2_sqrt, beta1, one_minus_beta1, beta2, one_minus_beta2, eps, wd, shrink;
+} gd__adam_k;
+
+/* Element i of one parameter's Adam(W) update: w its value, gr its gradient, m, v, vmax
+ * its state; the last four arguments are the options (as gd__sgd_one). */
+GD__INLINE void gd__adam_one(float *w, const float *gr, float *m, float *v, float *vmax, size_t i,
+                             const gd__adam_k *k, int maximize, int decoupled, int decay, int amsgrad) {
+    float g = maximize ? -gr[i] : gr[i];                /* g = -g (maximize) */
+    if (decoupled) w[i] = w[i] * k->shrink;             /* w = w - lr*weight_decay*w */
+    else if (decay) g = fmaf(k->wd, w[i], g);           /* g = g + weight_decay*w */
+    m[i] = fmaf(k->one_minus_beta1, g, m[i] * k->beta1);        /* m = beta1*m + (1-beta1)*g */
+    v[i] = fmaf(k->one_minus_beta2 * g, g, v[i] * k->beta2);    /* v = beta2*v + (1-beta2)*g*g */
+    float vhat = v[i];
+    if (amsgrad) {
+        if (!(vmax[i] >= v[i])) vmax[i] = v[i];         /* vmax = max(vmax, v) */
+        vhat = vmax[i];
+    }
+    float denom = sqrtf(vhat) / k->bc2_sqrt + k->eps;   /* denom = sqrt(v)/sqrt(1-beta2^t) + eps */
+    w[i] = w[i] - k->step_size * m[i] / denom;          /* w = w - lr/(1-beta1^t) * m/denom */
+}
+
+/* The whole parameter, n elements, in blocks (see "Speed only" above). */
+GD__INLINE void gd__adam_param(float *restrict w, const float *restrict gr, float *restrict m, float *restrict v,
+                               float *restrict vmax, size_t n, const gd__adam_k *k,
+                               int maximize, int decoupled, int decay, int amsgrad) {
+    size_t i = 0;
+    for (; i + GD__BLOCK <= n; i += GD__BLOCK)
+        for (size_t j = i; j < i + GD__BLOCK; j++)     /* vectorised */
+            gd__adam_one(w, gr, m, v, vmax, j, k, maximize, decoupled, decay, amsgrad);
+    for (; i < n; i++) gd__adam_one(w, gr, m, v, vmax, i, k, maximize, decoupled, decay, amsgrad);
+}
+
 /* https://pytorch.org/docs/stable/generated/torch.optim.Adam.html
  * https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html (decoupled) */
 GD__FMA_CLONES
@@ -518,32 +552,29 @@ static void gd__adam(gd__group *G, int decoupled) {
     G->t++;
     const double bias_correction1 = 1.0 - pow(h->beta1, (double)G->t);   /* 1 - beta1^t */
     const double bias_correction2 = 1.0 - pow(h->beta2, (double)G->t);   /* 1 - beta2^t */
-    const float step_size = (float)(h->lr / bias_correction1);          /* lr / (1 - beta1^t) */
-    const float bc2_sqrt = (float)sqrt(bias_correction2);               /* sqrt(1 - beta2^t) */
-    const float beta1 = (float)h->beta1, one_minus_beta1 = (float)(1.0 - h->beta1);
-    const float beta2 = (float)h->beta2, one_minus_beta2 = (float)(1.0 - h->beta2);
-    const float eps = (float)h->eps, wd = (float)h->weight_decay;
-    const float shrink = (float)(1.0 - h->lr * h->weight_decay);        /* 1 - lr*weight_decay */
+    const gd__adam_k k = {
+        .step_size = (float)(h->lr / bias_correction1),                  /* lr / (1 - beta1^t) */
+        .bc2_sqrt = (float)sqrt(bias_correction2),                       /* sqrt(1 - beta2^t) */
+        .beta1 = (float)h->beta1, .one_minus_beta1 = (float)(1.0 - h->beta1),
+        .beta2 = (float)h->beta2, .one_minus_beta2 = (float)(1.0 - h->beta2),
+        .eps = (float)h->eps, .wd = (float)h->weight_decay,
+        .shrink = (float)(1.0 - h->lr * h->weight_decay),               /* 1 - lr*weight_decay */
+    };
+    const int maximize = h->maximize != 0, decay = h->weight_decay != 0, amsgrad = h->amsgrad != 0;
     for (int p = 0; p < G->nparams; p++) {
-        float *restrict w = G->params[p].value->data;
-        const float *restrict gr = G->params[p].grad->data;
-        float *restrict m = G->buf[3 * p], *restrict v = G->buf[3 * p + 1];
-        float *restrict vmax = G->buf[3 * p + 2];
+        float *w = G->params[p].value->data;            /* (n) */
+        const float *gr = G->params[p].grad->data;      /* (n) */
+        float *m = G->buf[3 * p], *v = G->buf[3 * p + 1], *vmax = G->buf[3 * p + 2];   /* (n) each */
         size_t n = G->params[p].value->size;
-        for (size_t i = 0; i < n; i++) {
-            float g = h->maximize ? -gr[i] : gr[i];             /* g = -g (maximize) */
-            if (decoupled) w[i] = w[i] * shrink;                /* w = w - lr*weight_decay*w */
-            else if (h->weight_decay != 0) g = fmaf(wd, w[i], g); /* g = g + weight_decay*w */
-            m[i] = fmaf(one_minus_beta1, g, m[i] * beta1);      /* m = beta1*m + (1-beta1)*g */
-            v[i] = fmaf(one_minus_beta2 * g, g, v[i] * beta2);  /* v = beta2*v + (1-beta2)*g*g */
-            float vhat = v[i];
-            if (h->amsgrad) {
-                if (!(vmax[i] >= v[i])) vmax[i] = v[i];         /* vmax = max(vmax, v) */
-                vhat = vmax[i];
-            }
-            float denom = sqrtf(vhat) / bc2_sqrt + eps;         /* denom = sqrt(v)/sqrt(1-beta2^t) + eps */
-            w[i] = w[i] - step_size * m[i] / denom;             /* w = w - lr/(1-beta1^t) * m/denom */
-        }
+        /* options:                                            maximize decoupled decay amsgrad */
+        if (!maximize && !decoupled && !decay && !amsgrad)                      /* Adam */
+            gd__adam_param(w, gr, m, v, vmax, n, &k, 0, 0, 0, 0);
+        else if (!maximize && !decoupled && decay && !amsgrad)                  /* Adam + L2 */
+            gd__adam_param(w, gr, m, v, vmax, n, &k, 0, 0, 1, 0);
+        else if (!maximize && decoupled && !amsgrad)                            /* AdamW */
+            gd__adam_param(w, gr, m, v, vmax, n, &k, 0, 1, decay, 0);
+        else                                                                    /* any other */
+            gd__adam_param(w, gr, m, v, vmax, n, &k, maximize, decoupled, decay, amsgrad);
     }
 }
 
