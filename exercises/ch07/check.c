@@ -178,7 +178,7 @@ EXERCISE("7.3", check_patience)
         for (int k = 0; k < 20; k++) records += gd_early_observe(&es, m[k], NULL) == GD_EARLY_IMPROVED;
         gd_early_free(&es);
     }
-    /* the tolerances are about 5 standard errors of the two Monte Carlo estimates */
+    /* the tolerances are about 6 standard errors of the two Monte Carlo estimates */
     grade_close(g, "7.3.first_stop_p4 (P(stop at the 5th evaluation), patience 4, noise; Monte Carlo)",
                 grade_answer(g, "7.3.first_stop_p4"), (double)first / sims, 0, 0.012);
     grade_close(g, "7.3.records_20 (expected improvements in 20 noise evaluations; Monte Carlo)",
