@@ -48,7 +48,9 @@ int grade_expect(grade *g, int ok, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Expect |got - want| <= atol + rtol * |want|. The message names `what`, the expected
- * value with its tolerance and the value got ("got nan" for an unanswered stub). */
+ * value with its tolerance and the value got ("got nan" for an unanswered stub) -- but
+ * when `got` is a value grade_answer returned (a student's measured answer), the
+ * expected value is not printed: it would be the answer. */
 int grade_close(grade *g, const char *what, double got, double want, double rtol,
                 double atol);
 
