@@ -138,3 +138,36 @@ Test(kit, every_exercise_has_solution_stub_wrong_and_worked_answer)
     }
     t_free(&r);
 }
+
+/* The instructor's course plan names exercises that exist, one of each kind a week, and
+ * its minutes are the sums of their estimates. Rows: | week | chapter | a, b, c | min | */
+Test(kit, the_course_plan_names_real_exercises)
+{
+    int n = kit_manifest(ex);
+    char *guide = t_slurp("exercises/INSTRUCTOR.md");
+    cr_assert_not_null(guide);
+    int weeks = 0;
+    for (char *p = guide; (p = strstr(p, "\n| ")); p++) {
+        int week;
+        char set[64];
+        int minutes;
+        const char *bar = strstr(p + 3, ") | ");
+        if (sscanf(p, "\n| %d |", &week) != 1 || !bar || sscanf(bar, ") | %63[^|]| %d |", set, &minutes) != 2) continue;
+        weeks++;
+        int sum = 0, kinds = 0;
+        for (char *id = strtok(set, ", "); id; id = strtok(NULL, ", ")) {
+            int found = 0;
+            for (int i = 0; i < n; i++)
+                if (strcmp(ex[i].id, id) == 0) {
+                    found = 1;
+                    sum += ex[i].minutes;
+                    kinds |= strcmp(ex[i].kind, "derivation") == 0 ? 1 : strcmp(ex[i].kind, "coding") == 0 ? 2 : 4;
+                }
+            cr_expect(found, "week %d's plan names exercise %s, which no manifest lists", week, id);
+        }
+        cr_expect_eq(kinds, 7, "week %d's set is not one of each kind", week);
+        cr_expect_eq(sum, minutes, "week %d: the plan says %d minutes, the exercises' estimates add up to %d", week, minutes, sum);
+    }
+    cr_expect_eq(weeks, 8, "the plan has %d weeks", weeks);
+    free(guide);
+}
