@@ -73,7 +73,8 @@ $(PROGBUILD)/%.o: %.c | $(DEPS_STAMP)
 
 # Speed only, the same bits: the optimizers' update loops vectorise only if sqrtf need
 # not set errno (gcc's default -fmath-errno keeps a libm call for negative arguments,
-# which never occur there: v >= 0). Nothing else changes: no other rounding, no FMA.
+# which returns the same NaN as the instruction; nothing reads errno). Nothing else
+# changes: no other rounding, no FMA contraction.
 $(PROGBUILD)/lib/optim.o: CFLAGS += -fno-math-errno
 
 $(LIB): $(LIB_OBJ)

@@ -447,8 +447,9 @@ void gd_optim_zero_grad(gd_optim *o) {
  * what vectorises, and the last n % GD__BLOCK one at a time. restrict goes on the
  * pointers of the function that holds the loop (on the element function's too, gcc 12
  * no longer sees them apart after inlining). sqrtf vectorises only when it need not set
- * errno, so the Makefile compiles this file with -fno-math-errno (its arguments are never
- * negative: v >= 0). Each element's arithmetic is the same source line on every path,
+ * errno, so the Makefile compiles this file with -fno-math-errno: the same bits, as
+ * nothing here reads errno and glibc's sqrtf returns the instruction's result, NaN for a
+ * negative argument included. Each element's arithmetic is the same source line on every path,
  * so every path gives the same bits (vectorised +, *, /, sqrt and fma round each lane
  * exactly as the scalar instruction does). */
 #define GD__INLINE static inline __attribute__((always_inline))
