@@ -26,7 +26,7 @@ $(BIN)/browsertest: book/browsertest.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) -o $@ $<
 
 # `html` is phony (book/html.mk), so the test runs whenever it is asked for.
-$(HTML_TEST): $(if $(HTML_RULES),html,no-html-rules) $(BIN)/browsertest book/browsertest-self.sh $(wildcard book/testpages/* book/testpages/*/*) | $(CHROMIUM_OK)
+$(HTML_TEST): $(if $(HTML_RULES),html,no-html-rules) $(BIN)/browsertest book/browsertest-self.sh $(wildcard book/testpages/* book/testpages/*/* book/testpages-hang/*) | $(CHROMIUM_OK)
 	@rm -f $@
 	sh book/browsertest-self.sh $(BIN)/browsertest book/testpages $(BUILD)/browsertest-self
 	nice $(BIN)/browsertest --timeout $(BROWSERTEST_TIMEOUT) --screenshot $(HTML_SCREENSHOT) \

@@ -6,7 +6,8 @@
 # must produce in <meta name="browsertest-expect" content="KIND: DETAIL">; this script
 # requires every expected line (as a prefix of an output line "PAGE: KIND: DETAIL"),
 # no other defect line, no line at all for the clean pages, and exit status 1. It also
-# checks the usage errors (exit 2) and --help (exit 0).
+# checks that a hung page (book/testpages-hang/) cannot hang the test, the usage errors
+# (exit 2) and --help (exit 0).
 # Usage: sh book/browsertest-self.sh BROWSERTEST TESTPAGES OUTDIR
 set -u
 bt=$1 pages=$2 out=$3
@@ -47,6 +48,18 @@ for f in $(cd "$pages" && find . -name '*.html' | sed 's|^\./||' | sort); do
   done || fail=1
   n=$((n + $(printf '%s\n' "$expects" | wc -l)))
 done
+# A page whose script never returns: browsertest gives up after --timeout, names the page
+# and exits 1 (the browser killed), well before the 60 s this allows.
+hang=$(dirname "$pages")/testpages-hang
+t0=$(date +%s)
+"$bt" --timeout 3 "$hang" >"$out/hang.out" 2>"$out/hang.err"
+rc=$?
+t1=$(date +%s)
+if [ $rc -ne 1 ] || ! grep -q "hang.html.*did not finish within 3 s" "$out/hang.err" || [ $((t1 - t0)) -gt 60 ]; then
+  echo "browsertest-self: on a hung page browsertest exited $rc after $((t1 - t0)) s; want 1 with a line naming hang.html, within 60 s" >&2
+  cat "$out/hang.err" >&2
+  fail=1
+fi
 # Usage errors: exit 2 with one line on stderr; --help: exit 0.
 "$bt" >/dev/null 2>&1; [ $? -eq 2 ] || { echo "browsertest-self: no DIR should exit 2" >&2; fail=1; }
 "$bt" "$pages/no-such-dir" >/dev/null 2>&1; [ $? -eq 2 ] || { echo "browsertest-self: a missing DIR should exit 2" >&2; fail=1; }
@@ -56,4 +69,4 @@ if [ $fail -ne 0 ]; then
   echo "browsertest-self: FAILED (the browser test does not catch what it should; see above)" >&2
   exit 1
 fi
-echo "browsertest-self: all $n planted defects reported, nothing else, clean pages pass"
+echo "browsertest-self: all $n planted defects reported, nothing else, clean pages pass; a hung page timed out in $((t1 - t0)) s"

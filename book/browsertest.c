@@ -490,19 +490,23 @@ static int rm_tree(const char *path)
     return unlink(path);
 }
 
+static int browser_died;       /* fail() then shows the end of chromium's stderr */
 static void print_browser_log(void)
 {
-    if (!profile) return;
+    if (!profile || !browser_died) return;
     buf p = {0};
     buf_printf(&p, "%s/chromium-stderr.log", profile);
     FILE *f = fopen(p.s, "r");
     free(p.s);
     if (!f) return;
-    char line[1024];
-    int n = 0;
-    fprintf(stderr, "browsertest: chromium's stderr (first lines):\n");
-    while (n < 15 && fgets(line, sizeof line, f)) { fprintf(stderr, "  %s", line); n++; }
+    /* The last 10 lines, without the D-Bus complaints of a machine with no bus. */
+    char ring[10][512], line[512];
+    size_t n = 0;
+    while (fgets(line, sizeof line, f))
+        if (!strstr(line, "dbus")) snprintf(ring[n++ % 10], sizeof ring[0], "%s", line);
     fclose(f);
+    fprintf(stderr, "browsertest: the end of chromium's stderr:%s\n", n ? "" : " (empty)");
+    for (size_t i = n > 10 ? n - 10 : 0; i < n; i++) fprintf(stderr, "  %s", ring[i % 10]);
 }
 
 /* Stop the browser (ours: its own process group) and remove the profile. */
@@ -661,7 +665,7 @@ static jv *read_msg(double deadline)
         char chunk[65536];
         ssize_t k = read(from_browser, chunk, sizeof chunk);
         if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) fail("chromium closed the pipe (it exited or crashed)");
+        if (k <= 0) { browser_died = 1; fail("chromium closed the pipe (it exited or crashed)"); }
         buf_add(&inbuf, chunk, (size_t)k);
     }
 }
