@@ -546,7 +546,10 @@ void gd_gelu_forward_e(float *out, float *e, const float *in, int n) {
         for (int k = 0; k < GD__BLOCK; k++) x[k] = in[i + k];
         for (int k = 0; k < GD__BLOCK; k++)
             eb[k] = gd__expf(-2.0f * GD__GELU_S * (x[k] + GD__GELU_A * x[k] * x[k] * x[k]));
-        for (int k = 0; k < GD__BLOCK; k++) out[i + k] = x[k] / (1.0f + eb[k]), e[i + k] = eb[k];
+        /* two loops, one store each: out and e might overlap for all gcc knows, and then
+         * a loop storing to both does not vectorise */
+        for (int k = 0; k < GD__BLOCK; k++) out[i + k] = x[k] / (1.0f + eb[k]);
+        for (int k = 0; k < GD__BLOCK; k++) e[i + k] = eb[k];
     }
     for (; i < n; i++) {
         float x = in[i];
