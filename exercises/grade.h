@@ -66,7 +66,9 @@ const char *grade_answer_word(grade *g, const char *key);
 /* The k-th seed of this grading run: the seed base (make grade SEED=n) plus k. */
 unsigned long long grade_seed(int k);
 
-/* Path of a built program ("ch02-regimes" -> "build/bin/ch02-regimes"). */
+/* Path of a built program ("ch02-regimes" -> "build/bin/ch02-regimes"). Write the name
+ * out (grade_bin("ch03-rangetest")): exercises/rules.mk reads the names from the checks
+ * and builds those programs before grading. */
 const char *grade_bin(const char *program);
 
 #endif

@@ -14,11 +14,14 @@ $(BIN)/grade: $(GRADE_OBJ) $(LIB) | $(DEPS_STAMP) $(FMNIST_OK)
 	$(CC) $(CFLAGS) -o $@ $(GRADE_OBJ) $(LIB) $(LDLIBS)
 PROGRAMS += $(BIN)/grade
 
+# Checks may run the book's programs (small runs, grade_bin("NAME") with the name
+# written out): those are built before grading.
+GRADE_PROGRAMS := $(addprefix $(BIN)/,$(sort $(shell sed -n 's/.*grade_bin("\([^"]*\)").*/\1/p' $(wildcard exercises/ch[0-9][0-9]/*.c))))
+
 # `make grade`: every exercise's check, a score table on the terminal, and the same as
 # $(BUILD)/grade.tsv and $(BUILD)/grade.json for an LMS. EX=4: Chapter 4's; EX=4.1: one.
-# Checks may run chapter programs (small runs), so every program is built first.
 GRADE_RUN = GRADE_BIN_DIR=$(abspath $(BIN)) $(1)/grade --seed-base $(SEED)
-grade: $(BIN)/grade $(PROGRAMS) | $(FMNIST_OK) ## grade the exercises: score table, build/grade.tsv and .json (EX=4 or EX=4.1 for some)
+grade: $(BIN)/grade $(GRADE_PROGRAMS) | $(FMNIST_OK) ## grade the exercises: score table, build/grade.tsv and .json (EX=4 or EX=4.1 for some)
 	@$(call GRADE_RUN,$(BIN)) $(if $(EX),--only $(EX)) --tsv $(BUILD)/grade.tsv --json $(BUILD)/grade.json
 	@echo "grade: wrote $(BUILD)/grade.tsv and $(BUILD)/grade.json"
 
@@ -35,7 +38,7 @@ STUDENT_DIR ?= $(BUILD)/student
 .PHONY: grade student grade-wrong
 student: $(BIN)/edition ## write the student edition (solutions removed) to STUDENT_DIR (default build/student)
 	@test -d .git || { echo "make student: not the instructor's git checkout (no .git here)" >&2; exit 2; }
-	$(BIN)/edition --student --out $(STUDENT_DIR) $(BOOK_FILES)
+	@$(BIN)/edition --student --out $(STUDENT_DIR) $(BOOK_FILES)
 	@echo "make student: wrote $(STUDENT_DIR) (make -C $(STUDENT_DIR) grade)"
 
 # The kit's tests (tests/kit/) read the grades of four editions, made here:
@@ -47,21 +50,27 @@ student: $(BIN)/edition ## write the student edition (solutions removed) to STUD
 # third passes (BOOK_TESTS=) grade only this tree.
 KIT := $(BUILD)/kit
 KIT_WRONG ?= 4.1
-$(KIT)/instructor.tsv: $(BIN)/grade $(PROGRAMS) $(GRADE_DATA) | $(FMNIST_OK)
+$(KIT)/instructor.tsv: $(BIN)/grade $(GRADE_PROGRAMS) $(GRADE_DATA) | $(FMNIST_OK)
 	@mkdir -p $(@D)
 	$(call GRADE_RUN,$(BIN)) --tsv $@ > $(KIT)/instructor.txt
 
+# The student edition is built as a student would (its own build/, its own make), with
+# none of this make's settings (command-line variables reach a sub-make through the
+# environment too).
 $(KIT)/student.tsv: $(BIN)/edition $(BOOK_FILES)
 	@mkdir -p $(@D)
-	$(BIN)/edition --student --out $(KIT)/student $(BOOK_FILES)
-	+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -C $(KIT)/student --no-print-directory grade > $(KIT)/student.txt 2>&1 \
+	@echo "edition --student --out $(KIT)/student (the book's files)"
+	@$(BIN)/edition --student --out $(KIT)/student $(BOOK_FILES)
+	+env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u BUILD -u PROGBUILD -u SEED -u CFLAGS -u BOOK_TESTS \
+	  $(MAKE) -C $(KIT)/student --no-print-directory grade BUILD=build SEED=$(SEED) > $(KIT)/student.txt 2>&1 \
 	  || { tail -20 $(KIT)/student.txt >&2; exit 1; }
 	cp $(KIT)/student/build/grade.tsv $@
 
 # A wrong edition builds only its grader, against this tree's library.
-$(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES) $(LIB) | $(PROGRAMS) $(FMNIST_OK)
+$(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES) $(LIB) | $(GRADE_PROGRAMS) $(FMNIST_OK)
 	@mkdir -p $(@D)
-	$(BIN)/edition --wrong $* --out $(KIT)/wrong-$* $(BOOK_FILES)
+	@echo "edition --wrong $* --out $(KIT)/wrong-$* (the book's files)"
+	@$(BIN)/edition --wrong $* --out $(KIT)/wrong-$* $(BOOK_FILES)
 	$(CC) $(CFLAGS) -iquote $(KIT)/wrong-$*/exercises -o $(KIT)/wrong-$*/grade \
 	  $(addprefix $(KIT)/wrong-$*/,$(GRADE_SRC)) $(LIB) $(LDLIBS)
 	cd $(KIT)/wrong-$* && $(call GRADE_RUN,.) --tsv grade.tsv > grade.txt
