@@ -137,7 +137,8 @@ local title_cache = {}
 local function title_of(md)
   if title_cache[md] then return title_cache[md] end
   local t
-  if md == "book/bibliography.md" then t = "Bibliography"
+  if md == "README.md" then t = "Introduction"
+  elseif md == "book/bibliography.md" then t = "Bibliography"
   elseif md == "book/programs.md" then t = "The programs"
   else
     local text = read_file(md) or ""
@@ -251,10 +252,14 @@ local function load_bib()
       local fam = names[1].family and stringify(names[1].family) or stringify(names[1].literal or "")
       local key = lower(fam) .. "|" .. year
       bib[key] = bib[key] or {}
-      table.insert(bib[key], {id = stringify(r.id), title = lower(stringify(r.title or ""))})
+      local fams = {}
       for _, n in ipairs(names) do
-        if n.family then bib_names[lower(stringify(n.family))] = true end
+        if n.family then
+          bib_names[lower(stringify(n.family))] = true
+          table.insert(fams, lower(stringify(n.family)))
+        end
       end
+      table.insert(bib[key], {id = stringify(r.id), title = lower(stringify(r.title or "")), authors = fams})
     end
   end
   for _, list in pairs(bib) do
@@ -266,13 +271,18 @@ end
 -- with at least one lower-case letter (so "ICLR 2021" is no citation)
 local function as_name(tok)
   local s = tok:gsub("^%(", ""):gsub(",$", "")
+  -- a possessive: Yarats', Hutter's
+  s = s:gsub("\226\128\153s$", ""):gsub("'s$", ""):gsub("\226\128\153$", ""):gsub("'$", "")
   if not s:match("^[%u\195-\197]") then return nil end
   if s:match("[^%a\128-\255'%-]") then return nil end
   if not s:match("%l") then return nil end
   return s
 end
 
-local function resolve(first, year, letter)
+-- the entries that fit a mention: first author and year, and the mention's other
+-- names among the entry's authors ("Smith & Topin" is not Smith's single-author paper);
+-- "et al." needs three authors or more, a single name a single author
+local function resolve(first, year, letter, kind, others)
   local list = bib[lower(first) .. "|" .. year]
   if not list then return nil, "no entry" end
   if letter ~= "" then
@@ -280,8 +290,28 @@ local function resolve(first, year, letter)
     if list[i] then return list[i].id end
     return nil, "no entry " .. letter .. " (" .. #list .. " of that first author and year)"
   end
-  if #list > 1 then return nil, "ambiguous: " .. #list .. " entries; add the letter (a, b, ...)" end
-  return list[1].id
+  local fits = {}
+  for _, e in ipairs(list) do
+    local ok = true
+    if kind == "etal" then ok = #e.authors >= 3
+    elseif kind == "single" then ok = #e.authors == 1
+    else
+      ok = #e.authors == #others + 1
+      for _, o in ipairs(others) do
+        local found = false
+        for _, a in ipairs(e.authors) do if a == lower(o) then found = true end end
+        if not found then ok = false end
+      end
+    end
+    if ok then table.insert(fits, e) end
+  end
+  if #fits == 0 then
+    local what = kind == "etal" and "three or more authors" or kind == "single" and "a single author"
+                 or ("the authors " .. first .. ", " .. table.concat(others, ", "))
+    return nil, "the entry of that first author and year (" .. list[1].id .. ") does not have " .. what
+  end
+  if #fits > 1 then return nil, "ambiguous: " .. #fits .. " entries; add the letter (a, b, ...)" end
+  return fits[1].id
 end
 
 -- the words before position i of a flat inline list: {tok=, idx=} from nearest back
@@ -300,7 +330,24 @@ local function words_before(inl, i, max)
   return out
 end
 
+-- pandoc joins an abbreviation to the next word with a no-break space ("al.\194\160(2021)"):
+-- split it, so that the year is a word of its own
+local function split_nbsp(inl)
+  local out = pandoc.List()
+  for _, el in ipairs(inl) do
+    local a, b = nil, nil
+    if el.t == "Str" then a, b = el.text:match("^(.-%.)\194\160(.+)$") end
+    if a then
+      out:insert(pandoc.Str(a)) out:insert(pandoc.Space()) out:insert(pandoc.Str(b))
+    else
+      out:insert(el)
+    end
+  end
+  return out
+end
+
 local function cite_inlines(inl)
+  inl = split_nbsp(inl)
   local out = pandoc.List()
   local i = 1
   local n = #inl
@@ -316,8 +363,8 @@ local function cite_inlines(inl)
         local w = words_before(out, #out + 1, 9)
         local p = 1
         if w[p] and w[p].tok:match("^arXiv:") and w[p + 1] and w[p + 1].tok:match(",$") then p = p + 1 end
-        local first, start, kind
-        if w[p] and (w[p].tok == "al." or w[p].tok == "al.," or w[p].tok:match("^al%.[’']s$"))
+        local first, start, kind, others
+        if w[p] and (w[p].tok == "al." or w[p].tok == "al.," or w[p].tok == "al.’s" or w[p].tok == "al.'s")
            and w[p + 1] and w[p + 1].tok == "et" and w[p + 2] and as_name(w[p + 2].tok) then
           first, start, kind = as_name(w[p + 2].tok), w[p + 2].idx, "etal"
         elseif w[p] and as_name(w[p].tok) and w[p + 1] and (w[p + 1].tok == "and" or w[p + 1].tok == "&")
@@ -325,11 +372,15 @@ local function cite_inlines(inl)
           local q = p + 2
           while w[q + 1] and w[q + 1].tok:match(",$") and as_name(w[q + 1].tok) do q = q + 1 end
           first, start, kind = as_name(w[q].tok), w[q].idx, "multi"
+          others = {}
+          for r = q - 1, p, -1 do
+            if w[r].tok ~= "and" and w[r].tok ~= "&" then table.insert(others, as_name(w[r].tok)) end
+          end
         elseif w[p] and as_name(w[p].tok) then
           first, start, kind = as_name(w[p].tok), w[p].idx, "single"
         end
         if first then
-          local id, why = resolve(first, year, letter)
+          local id, why = resolve(first, year, letter, kind, others or {})
           local mention = {}
           for q = start, #out do table.insert(mention, stringify(out[q])) end
           local text = table.concat(mention) .. el.text
@@ -497,7 +548,7 @@ local function page_mode(doc)
     end,
     Math = function(el) el.text = fix_math(el.text) return el end,
   })
-  doc.blocks = page_blocks(doc.blocks)
+  doc = doc:walk({Blocks = page_blocks})
   -- citations first (in every list of inlines), then the links: citation links made
   -- inside an existing link are unwrapped again
   doc = doc:walk({Inlines = cite_inlines})
@@ -515,6 +566,7 @@ local function page_mode(doc)
       return el
     end,
   })
+  if M.src == "book/programs.md" then doc.meta.bodyclass = "wide" end
   set_nav(doc.meta)
   doc.meta.pagetitle = M.title
   return finish(doc)
@@ -663,6 +715,7 @@ local function listing_mode(doc)
   doc.blocks = blocks
   doc.meta.css = relurl(M.out, "book.css")
   doc.meta.home = relurl(M.out, "index.html")
+  doc.meta.bodyclass = "wide"
   doc.meta.pagetitle = path
   return finish(doc)
 end
@@ -709,7 +762,7 @@ local function bib_mode(doc)
           local inl = pandoc.List({pandoc.Str("Cited in:"), pandoc.Space()})
           for i, r in ipairs(refs) do
             if i > 1 then inl:insert(pandoc.Str(";")) inl:insert(pandoc.Space()) end
-            inl:insert(pandoc.Link(r.title, relurl(M.out, r.page)))
+            inl:insert(pandoc.Link(r.title, relurl(M.out, r.page), "", pandoc.Attr("", {"book"})))
           end
           el.content:insert(pandoc.Div({pandoc.Plain(inl)}, pandoc.Attr("", {"cited-in"})))
         end
@@ -719,6 +772,7 @@ local function bib_mode(doc)
   })
   doc = doc:walk({
     Link = function(el)
+      if el.classes:includes("book") then return nil end
       el.target = rewrite_url(el.target, false)
       return el
     end,

@@ -49,13 +49,13 @@ html_name = $(strip $(or \
   $(subst /,-,$(1:.md=)))).html
 
 HTML_COMMON := book/book.lua book/template.html book/references.bib $(HTML)/.order
-HTML_PANDOC = $(PANDOC) --fail-if-warnings -f markdown+gfm_auto_identifiers --mathml \
+HTML_PANDOC = --fail-if-warnings -f markdown+gfm_auto_identifiers --mathml \
   --template book/template.html --lua-filter book/book.lua \
   -M book-order=$(HTML)/.order -M book-bib=book/references.bib -M book-strict=$(HTML_STRICT) \
   -M book-backrefs=$(HTML)/.backrefs.tsv
 # pandoc writes to a temporary file, renamed when it succeeded
 html_run = @echo "pandoc $(2) -> $@"; mkdir -p $(@D) $(HTML)/.links && \
-  $(HTML_PANDOC) -t html5 $(1) -o $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
+  $(PANDOC) -t html5 $(1) $(HTML_PANDOC) -o $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
 
 # The order of the pages, with their titles, rewritten only when it changes (every page's
 # navigation depends on it).

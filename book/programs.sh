@@ -25,7 +25,7 @@ cat <<'HEAD'
 
 Every program of the book, with what it prints for `--help` (run when this page was
 built). `make` builds them all into `build/bin/`; the chapters' and experiments'
-`rules.mk` say how the book runs them. A program's name links to its source.
+`rules.mk` say how the book runs them. Under each program, a link to its source.
 
 HEAD
 last=""
@@ -37,8 +37,15 @@ for p in "$@"; do
     bench-*) g="Benchmarks" ;;
     *) g="Tools" ;;
   esac
-  if [ "$g" != "$last" ]; then section "$g"; last=$g; fi
   src=$(source_of "$p")
+  if [ "$g" != "$last" ]; then
+    case $g in
+      Chapter*) section "[$g](../${src%/*}/README.md)" ;;
+      Experiments) section "[$g](../experiments/README.md)" ;;
+      *) section "$g" ;;
+    esac
+    last=$g
+  fi
   printf '### `%s` {#%s .program}\n\n' "$n" "$n"
   if [ -n "$src" ]; then printf 'Source: [`%s`](../%s)\n\n' "$src" "$src"; fi
   if ! help=$("$p" --help 2>&1); then
