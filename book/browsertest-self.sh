@@ -3,7 +3,8 @@
 # on purpose (a missing image, an SVG that does not parse, a broken link, a bad #fragment,
 # a link out of the site, an <merror>, empty math, leftover TeX, console.error, a throw, a
 # missing stylesheet and script) and clean pages. Each broken page names the defects it
-# must produce in <meta name="browsertest-expect" content="KIND: DETAIL">; this script
+# must produce in <meta name="browsertest-expect" content="KIND: DETAIL"> (&quot; &lt; &gt;
+# &amp; decoded); this script
 # requires every expected line (as a prefix of an output line "PAGE: KIND: DETAIL"),
 # no other defect line, no line at all for the clean pages, and exit status 1. It also
 # checks that a hung page (book/testpages-hang/) cannot hang the test, the usage errors
@@ -23,7 +24,7 @@ if [ $rc -ne 1 ]; then
 fi
 n=0
 for f in $(cd "$pages" && find . -name '*.html' | sed 's|^\./||' | sort); do
-  expects=$(grep -o 'name="browsertest-expect" content="[^"]*"' "$pages/$f" | sed 's/.*content="//; s/"$//')
+  expects=$(grep -o 'name="browsertest-expect" content="[^"]*"' "$pages/$f" | sed 's/.*content="//; s/"$//; s/&quot;/"/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g')
   if [ -z "$expects" ]; then
     if grep -q -F "$f: " "$out/testpages.out"; then
       echo "browsertest-self: the clean page $f was reported:" >&2
