@@ -6,7 +6,8 @@
  * go to the browser's fd 3, replies and events come back on its fd 4, each a JSON text
  * ended by a NUL byte), waits for the load event, and reports, one line per defect
  * ("PAGE: KIND: DETAIL"):
- *   console error     console.error() or console.assert() failing (Runtime.consoleAPICalled)
+ *   console error, console assert   console.error(), a failing console.assert()
+ *                     (Runtime.consoleAPICalled)
  *   uncaught exception                                          (Runtime.exceptionThrown)
  *   log error         any other browser error, e.g. a blocked resource (Log.entryAdded)
  *   cannot load       a resource that failed to load (Network.loadingFailed, Log.entryAdded)
@@ -22,11 +23,15 @@
  *   missing fragment  an <a href="PAGE#ID"> where PAGE has no element with that id (or
  *                     <a name>); ids are read from the loaded pages, so ids made by
  *                     scripts count
+ *   navigated away, load timeout, cannot open page, checks failed: the page could not
+ *                     be examined as itself
  * It saves a PNG screenshot of one page (--screenshot) and prints a one-line summary.
  *
  * Deliberately left out: external links (no network at test time), layout and style
  * judgements, and fragments of non-HTML targets (a source file's #L10).
  *
+ * A browser that does not answer within --timeout (a hung page, say) ends the run with a
+ * line naming the page; the browser, started in a process group of its own, is killed.
  * Exit status: 0 clean, 1 any defect (or the browser failed), 2 usage.
  * The JSON handling is a small complete parser (objects, arrays, strings with every
  * escape, numbers, literals); only a few fields of each message are read.
@@ -771,7 +776,9 @@ static const char *page_js =
     "(async () => {\n"
     "  if (document.readyState !== 'complete') await new Promise(r => addEventListener('load', r));\n"
     "  await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));\n"
-    "  const out = {url: document.URL, problems: [], links: [], ids: [], nimg: 0, nmath: 0};\n"
+    "  let path = location.protocol === 'file:' ? location.pathname : '';\n"
+    "  try { path = decodeURIComponent(path); } catch (e) { }\n"
+    "  const out = {url: document.URL, path, problems: [], links: [], ids: [], nimg: 0, nmath: 0};\n"
     "  const P = (k, d) => out.problems.push([k, String(d).trim().replace(/\\s+/g, ' ').slice(0, 120)]);\n"
     "  const imgs = Array.from(document.images);\n"
     "  out.nimg = imgs.length;\n"
@@ -1039,8 +1046,8 @@ int main(int argc, char **argv)
         if (!res || res->type != J_OBJ) {
             problem("checks failed", exc ? exc : "Runtime.evaluate returned no result");
         } else {
-            const char *got = jstr(res, "url");
-            if (!got || strcmp(got, url.s)) problem("not loaded", got ? got : "?");
+            const char *got = jstr(res, "url"), *path = jstr(res, "path");
+            if (!path || strcmp(path, pg->abs)) problem("navigated away", got ? show_url(got) : "?");
             pg->loaded = 1;
             jv *pr = jget(res, "problems");
             for (size_t k = 0; pr && pr->type == J_ARR && k < pr->n; k++) {
