@@ -425,10 +425,63 @@ local function strip_comments(s)
   return (s:gsub("<!%-%-.-%-%->", ""))
 end
 
--- math pandoc's texmath cannot parse, rewritten to what it can (GitHub renders both)
+-- math pandoc's texmath cannot parse, rewritten to what it can (GitHub renders both);
+-- and plain parentheses and brackets made non-stretchy: texmath marks every ( ) [ ]
+-- stretchy, which browsers without a math font draw far too tall, while TeX (and
+-- GitHub) stretch only \left( \right) -- those stay as they are.
+local DELIM_CMDS = {left = true, right = true, middle = true, big = true, Big = true, bigg = true,
+  Bigg = true, bigl = true, bigr = true, Bigl = true, Bigr = true, biggl = true, biggr = true,
+  Biggl = true, Biggr = true, bigm = true, Bigm = true}
+local TEXT_CMDS = {text = true, textrm = true, textit = true, textbf = true, textsf = true,
+  texttt = true, mbox = true, operatorname = true, label = true, tag = true}
+local PLAIN = {["("] = "\\lparen ", [")"] = "\\rparen ", ["["] = "\\lbrack ", ["]"] = "\\rbrack "}
+
 local function fix_math(s)
   s = s:gsub("\\Bigl([^%a])", "\\Big%1"):gsub("\\Bigr([^%a])", "\\Big%1"):gsub("\\Bigm([^%a])", "\\Big%1")
-  return s
+  local out, i, n = {}, 1, #s
+  local function copy_group()      -- a balanced {...} at i (after spaces), verbatim
+    while i <= n and s:sub(i, i):match("%s") do table.insert(out, s:sub(i, i)) i = i + 1 end
+    local open, close = s:sub(i, i), nil
+    if open == "{" then close = "}" elseif open == "[" then close = "]" else return end
+    local depth = 0
+    repeat
+      local c = s:sub(i, i)
+      if c == "\\" then table.insert(out, s:sub(i, i + 1)) i = i + 2
+      else
+        if c == open then depth = depth + 1 elseif c == close then depth = depth - 1 end
+        table.insert(out, c) i = i + 1
+      end
+    until depth == 0 or i > n
+  end
+  while i <= n do
+    local c = s:sub(i, i)
+    if c == "\\" then
+      local name = s:match("^%a+", i + 1)
+      if name then
+        table.insert(out, "\\" .. name) i = i + 1 + #name
+        if DELIM_CMDS[name] then
+          while i <= n and s:sub(i, i):match("%s") do table.insert(out, s:sub(i, i)) i = i + 1 end
+          if s:sub(i, i) == "\\" then
+            local d = s:match("^\\%a+", i) or s:sub(i, i + 1)
+            table.insert(out, d) i = i + #d
+          else
+            table.insert(out, s:sub(i, i)) i = i + 1
+          end
+        elseif TEXT_CMDS[name] then
+          copy_group()
+        elseif name == "sqrt" then
+          copy_group()             -- the optional [n]
+        end
+      else
+        table.insert(out, s:sub(i, i + 1)) i = i + 2
+      end
+    elseif PLAIN[c] then
+      table.insert(out, PLAIN[c]) i = i + 1
+    else
+      table.insert(out, c) i = i + 1
+    end
+  end
+  return table.concat(out)
 end
 
 -- the line of `region NAME` in a source file (mdsync's quoting convention)
@@ -460,7 +513,6 @@ local function code_caption(spec)
     if line then
       url = url .. "#region-" .. region
       record("region", path, region)
-      label = path .. ", line " .. (line + 1)
     else
       warn("no `region " .. region .. "` in " .. path)
     end

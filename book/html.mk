@@ -51,8 +51,7 @@ html_name = $(strip $(or \
 HTML_COMMON := book/book.lua book/template.html book/references.bib $(HTML)/.order
 HTML_PANDOC = --fail-if-warnings -f markdown+gfm_auto_identifiers --mathml \
   --template book/template.html --lua-filter book/book.lua \
-  -M book-order=$(HTML)/.order -M book-bib=book/references.bib -M book-strict=$(HTML_STRICT) \
-  -M book-backrefs=$(HTML)/.backrefs.tsv
+  -M book-order=$(HTML)/.order -M book-bib=book/references.bib -M book-strict=$(HTML_STRICT)
 # pandoc writes to a temporary file, renamed when it succeeded
 html_run = @echo "pandoc $(2) -> $@"; mkdir -p $(@D) $(HTML)/.links && \
   $(PANDOC) -t html5 $(1) $(HTML_PANDOC) -o $@.tmp && mv $@.tmp $@ || { rm -f $@.tmp; exit 1; }
@@ -89,12 +88,15 @@ $(HTML)/.listings.mk: $(HTML_PAGES)
 	@cat $(HTML_LINKS) > $(HTML)/.backrefs.tsv.tmp
 	@if cmp -s $(HTML)/.backrefs.tsv.tmp $(HTML)/.backrefs.tsv; then rm $(HTML)/.backrefs.tsv.tmp; \
 	  else mv $(HTML)/.backrefs.tsv.tmp $(HTML)/.backrefs.tsv; fi
+	@awk -F'\t' '$$1 == "src" || $$1 == "dir"' $(HTML)/.backrefs.tsv > $(HTML)/.backrefs-src.tsv.tmp
+	@if cmp -s $(HTML)/.backrefs-src.tsv.tmp $(HTML)/.backrefs-src.tsv; then rm $(HTML)/.backrefs-src.tsv.tmp; \
+	  else mv $(HTML)/.backrefs-src.tsv.tmp $(HTML)/.backrefs-src.tsv; fi
 	@{ printf 'HTML_SRCFILES :='; awk -F'\t' '$$1 == "src" { print $$2 }' $(HTML)/.backrefs.tsv | sort -u | tr '\n' ' '; echo; \
 	   printf 'HTML_SRCDIRS :='; awk -F'\t' '$$1 == "dir" { print $$2 }' $(HTML)/.backrefs.tsv | sort -u | \
 	     while read -r d; do find "$$d" -type d; done | sort -u | tr '\n' ' '; echo; \
 	   printf 'HTML_FIGFILES :='; awk -F'\t' '$$1 == "fig" { print $$2 }' $(HTML)/.backrefs.tsv | sort -u | tr '\n' ' '; echo; \
 	} > $@.tmp && mv $@.tmp $@
-$(HTML)/.backrefs.tsv: $(HTML)/.listings.mk
+$(HTML)/.backrefs.tsv $(HTML)/.backrefs-src.tsv: $(HTML)/.listings.mk
 
 # `make html` runs phase 2 in a make of its own, which reads the list (whatever the goal
 # that asked for html: html, test-html, test).
@@ -109,12 +111,12 @@ HTML_DIRPAGES := $(HTML_SRCDIRS:%=$(HTML)/src/%/index.html)
 HTML_RAW := $(foreach d,$(HTML_SRCDIRS),$(patsubst %,$(HTML)/src/%.txt,$(filter-out $(HTML_SRCDIRS),$(wildcard $(d)/*))))
 HTML_FIGS := $(HTML_FIGFILES:%=$(HTML)/%)
 
-$(HTML)/src/%.html: % book/book.lua book/template.html $(HTML)/.backrefs.tsv | $(HTML_DEPS)
-	$(call html_run,-M book-mode=listing -M book-src=$* -M book-out=src/$*.html /dev/null,$*)
+$(HTML)/src/%.html: % book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
+	$(call html_run,-M book-mode=listing -M book-backrefs=$(HTML)/.backrefs-src.tsv -M book-src=$* -M book-out=src/$*.html /dev/null,$*)
 
 define html_dir
-$(HTML)/src/$(1)/index.html: $(1) book/book.lua book/template.html $(HTML)/.backrefs.tsv | $(HTML_DEPS)
-	$$(call html_run,-M book-mode=dir -M book-src=$(1) -M book-out=src/$(1)/index.html /dev/null,$(1)/)
+$(HTML)/src/$(1)/index.html: $(1) book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
+	$$(call html_run,-M book-mode=dir -M book-backrefs=$(HTML)/.backrefs-src.tsv -M book-src=$(1) -M book-out=src/$(1)/index.html /dev/null,$(1)/)
 endef
 $(foreach d,$(HTML_SRCDIRS),$(eval $(call html_dir,$(d))))
 
@@ -126,7 +128,7 @@ $(HTML)/book.css: book/book.css
 	@mkdir -p $(@D) && cp $< $@
 
 $(HTML)/bibliography.html: book/bibliography.md $(HTML_COMMON) $(HTML)/.backrefs.tsv | $(HTML_DEPS)
-	$(call html_run,--citeproc --bibliography book/references.bib -M book-mode=bib \
+	$(call html_run,--citeproc --bibliography book/references.bib -M book-mode=bib -M book-backrefs=$(HTML)/.backrefs.tsv \
 	  -M book-src=book/bibliography.md -M book-out=bibliography.html \
 	  -M book-links=$(HTML)/.links/bibliography.html.txt book/bibliography.md,book/bibliography.md)
 
@@ -148,3 +150,4 @@ html: $(HTML)/.listings.mk ## the book as a website in build/html/ (pandoc; open
 	@$(MAKE) --no-print-directory HTML_PHASE2=1 html-phase2
 	@echo "html: open $(HTML)/index.html"
 html-phase2: $(HTML)/.links-ok
+	@:
