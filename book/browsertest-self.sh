@@ -1,8 +1,9 @@
 #!/bin/sh
 # The browser test's own test: run browsertest on book/testpages/, a few pages each broken
 # on purpose (a missing image, an SVG that does not parse, a broken link, a bad #fragment,
-# a link out of the site, an <merror>, empty math, leftover TeX, console.error, a throw, a
-# missing stylesheet and script) and clean pages. Each broken page names the defects it
+# a link out of the site, an <merror>, empty math, leftover TeX, console.error, a failing
+# console.assert, a throw, a script blocked by a Content-Security-Policy, a missing
+# stylesheet and script) and clean pages. Each broken page names the defects it
 # must produce in <meta name="browsertest-expect" content="KIND: DETAIL"> (&quot; &lt; &gt;
 # &amp; decoded); this script
 # requires every expected line (as a prefix of an output line "PAGE: KIND: DETAIL"),
