@@ -95,8 +95,10 @@ $(HTML)/.listings.mk: $(HTML_PAGES)
 	   printf 'HTML_SRCDIRS :='; awk -F'\t' '$$1 == "dir" { print $$2 }' $(HTML)/.backrefs.tsv | sort -u | \
 	     while read -r d; do find "$$d" -type d; done | sort -u | tr '\n' ' '; echo; \
 	   printf 'HTML_FIGFILES :='; awk -F'\t' '$$1 == "fig" { print $$2 }' $(HTML)/.backrefs.tsv | sort -u | tr '\n' ' '; echo; \
-	} > $@.tmp && mv $@.tmp $@
-$(HTML)/.backrefs.tsv $(HTML)/.backrefs-src.tsv: $(HTML)/.listings.mk
+	} > $@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+# (an empty recipe: make looks at their times again, unchanged when their content is)
+$(HTML)/.backrefs.tsv $(HTML)/.backrefs-src.tsv: $(HTML)/.listings.mk ;
 
 # `make html` runs phase 2 in a make of its own, which reads the list (whatever the goal
 # that asked for html: html, test-html, test).
