@@ -8,9 +8,9 @@
 HTML_DIR ?= $(BUILD)/html
 HTML_TEST := $(BUILD)/html-test.ok
 HTML_SCREENSHOT := $(BUILD)/html-screenshot.png
-# The page to photograph, relative to $(HTML_DIR) (empty: the first page with an image
-# and a math element); seconds before a page or the browser counts as hung.
-HTML_SHOT_PAGE ?=
+# The page to photograph, relative to $(HTML_DIR): Chapter 1 (empty: the first page with
+# an image and a math element); seconds before a page or the browser counts as hung.
+HTML_SHOT_PAGE ?= $(notdir $(patsubst %/README.md,%,$(firstword $(sort $(wildcard chapters/*/README.md))))).html
 BROWSERTEST_TIMEOUT ?= 60
 CHROMIUM_OK := $(BUILD)/.chromium-ok
 # book/html.mk (helper of `make html`) defines the target `html`; without it the test fails
