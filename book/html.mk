@@ -147,8 +147,15 @@ $(HTML)/.links-ok: $(HTML_ALL) book/checklinks.sh
 	@sh book/checklinks.sh $(HTML)
 	@touch $@
 
+# The checks above catch what they claim to (planted citations, links, math; a few seconds,
+# again only when the filter or the checks change).
+HTML_SELFTEST := $(BUILD)/html-selftest.ok
+$(HTML_SELFTEST): book/html-selftest.sh book/book.lua book/checklinks.sh book/template.html | $(HTML_DEPS)
+	@sh book/html-selftest.sh
+	@touch $@
+
 .PHONY: html html-phase2
-html: $(HTML)/.listings.mk ## the book as a website in build/html/ (pandoc; open build/html/index.html)
+html: $(HTML_SELFTEST) $(HTML)/.listings.mk ## the book as a website in build/html/ (pandoc; open build/html/index.html)
 	@$(MAKE) --no-print-directory HTML_PHASE2=1 html-phase2
 	@echo "html: open $(HTML)/index.html"
 html-phase2: $(HTML)/.links-ok
