@@ -619,6 +619,15 @@ local function page_mode(doc)
     end,
   })
   if M.src == "book/programs.md" then doc.meta.bodyclass = "wide" end
+  doc = doc:walk({
+    Header = function(h)
+      if h.identifier ~= "" and h.level >= 2 then
+        h.content:insert(pandoc.Link({pandoc.Str("#")}, "#" .. h.identifier, "",
+          pandoc.Attr("", {"heading-anchor"}, {["aria-label"] = "link to this section"})))
+        return h
+      end
+    end,
+  })
   set_nav(doc.meta)
   doc.meta.pagetitle = M.title
   return finish(doc)

@@ -37,7 +37,7 @@ cat > chapters/02-b/README.md <<'MD'
 MD
 run() {  # run FILE.md: pandoc as html.mk runs it; output in out/page.html, stderr in err
   pandoc -t html5 -M book-mode=page -M book-src="$1" -M book-out=01-a.html \
-    -M book-links=out/.links/p.txt "$1" --fail-if-warnings -f markdown+gfm_auto_identifiers \
+    -M book-links=out/.links/p.txt "$1" --fail-if-warnings -f markdown+gfm_auto_identifiers-implicit_figures \
     --mathml --template "$book/template.html" --lua-filter "$book/book.lua" \
     -M book-order=order -M book-bib=refs.bib -M book-strict=1 -o out/page.html 2> err
 }

@@ -49,7 +49,7 @@ html_name = $(strip $(or \
   $(subst /,-,$(1:.md=)))).html
 
 HTML_COMMON := book/book.lua book/template.html book/references.bib $(HTML)/.order
-HTML_PANDOC = --fail-if-warnings -f markdown+gfm_auto_identifiers --mathml \
+HTML_PANDOC = --fail-if-warnings -f markdown+gfm_auto_identifiers-implicit_figures --mathml \
   --template book/template.html --lua-filter book/book.lua \
   -M book-order=$(HTML)/.order -M book-bib=book/references.bib -M book-strict=$(HTML_STRICT)
 # pandoc writes to a temporary file, renamed when it succeeded
