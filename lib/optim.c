@@ -440,18 +440,20 @@ void gd_optim_zero_grad(gd_optim *o) {
  * cheap" cost model) nothing in it branches, the pointers cannot overlap (restrict) and
  * its count is known to be a multiple of the vector width: no scalar remainder. An update
  * rule's options (maximize, weight decay, momentum, ...) are branches in its loop, so
- * the rule is written once, as an always-inlined function of its options, and called
- * with the options as constants for the common cases (each call compiles to a loop with
- * no branch: gcc's unswitching by hand) and with the group's values for every other
- * case. The elements go in blocks of GD__BLOCK, an inner loop of fixed count, which is
- * what vectorises, and the last n % GD__BLOCK one at a time. restrict goes on the
- * pointers of the function that holds the loop (on the element function's too, gcc 12
- * no longer sees them apart after inlining). sqrtf vectorises only when it need not set
- * errno, so the Makefile compiles this file with -fno-math-errno: the same bits, as
- * nothing here reads errno and glibc's sqrtf returns the instruction's result, NaN for a
- * negative argument included. Each element's arithmetic is the same source line on every path,
- * so every path gives the same bits (vectorised +, *, /, sqrt and fma round each lane
- * exactly as the scalar instruction does). */
+ * SGD's and Adam(W)'s rules (the ones the chapters run) are written once each, as an
+ * always-inlined function of one element and the options, and called with the options
+ * as constants for the common cases (each call compiles to a loop with no branch: gcc's
+ * loop unswitching, by hand) and with the group's values for every other case. The
+ * elements go in blocks of GD__BLOCK, an inner loop of fixed count, which is what
+ * vectorises, and the last n % GD__BLOCK one at a time. restrict goes on the pointers of
+ * the function that holds the loop (on the element function's too, gcc 12 no longer sees
+ * them apart after inlining). sqrtf vectorises only when it need not set errno, so the
+ * Makefile compiles this file with -fno-math-errno: the same bits, as nothing here reads
+ * errno and glibc's sqrtf returns the instruction's result, NaN for a negative argument
+ * included. Every path runs the same source line for each element, so every path gives
+ * the same bits (vectorised +, *, /, sqrt and fma round each lane exactly as the scalar
+ * instruction does); tests/lib/test_optim.c checks every combination of options against
+ * the plain one-element-at-a-time loop, and PyTorch's fixtures check that loop. */
 #define GD__INLINE static inline __attribute__((always_inline))
 #define GD__BLOCK 8
 
