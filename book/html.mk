@@ -11,14 +11,20 @@
 #   src/DIR/index.html      a directory a page links to (results/): its files as .txt
 #   figures/NAME.svg        the figures the pages show
 #
-# The pages come in two phases. Phase 1 renders every markdown page through
-# book/book.lua, which rewrites the links and records what each page links to
-# ($(HTML)/.links/PAGE.txt). Phase 2 (a second make, which reads the list
-# $(HTML)/.listings.mk made from those records) makes the listings, directory pages and figures, the
-# bibliography (which says who cites each entry) and the title page. Then every link and
-# anchor of every page is checked (book/checklinks.sh). A broken link, an author-year
-# citation that matches no entry of book/references.bib, or any pandoc warning (math it
-# cannot render, say) fails the build; HTML_STRICT= only reports them.
+# The pages render the committed markdown (not a build's $(BUILD)/book/ copy). They come in
+# two phases. Phase 1 renders every markdown page through book/book.lua, which drops the
+# HTML comments (mdsync's markers), rewrites the links and records what each page links
+# to ($(HTML)/.links/PAGE.txt). Phase 2, a second make that reads the list
+# $(HTML)/.listings.mk made from those records, makes the listings, directory pages and
+# figures, the bibliography (which says who cites each entry) and the title page. Then
+# every link and anchor of every page is checked (book/checklinks.sh). A broken link, an
+# author-year citation that matches no entry of book/references.bib (the convention is at
+# the citations in book/book.lua), or any pandoc warning (math it cannot render, say)
+# fails the build (HTML_STRICT= only reports the filter's findings);
+# book/html-selftest.sh shows that each of these checks catches what it should.
+# Cost: about 40 CPU-seconds from scratch (150 pages; the programs already built), a
+# third of a second when nothing changed; a changed chapter redoes its page and the
+# title page.
 
 HTML := $(BUILD)/html
 PANDOC ?= pandoc
