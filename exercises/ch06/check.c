@@ -218,11 +218,10 @@ EXERCISE("6.3", check_effective_lr)
     gd_images_free(&train);
     gd_images_free(&test);
     grade_expect(g, fabs(a_factor - factors[best]) <= 0.01 * factors[best],
-                 "6.3.match_factor: expected %g (fresh runs, median of %d seeds: SGD at 0.05 ends at %.3f; momentum 0.9 "
-                 "at 0.05 f ends at %.3f, %.3f, %.3f, %.3f for f = 1, 0.316, 0.1, 0.0316), got %g",
-                 factors[best], NSEED, sgd, mom[0], mom[1], mom[2], mom[3], a_factor);
+                 "6.3.match_factor: expected the f of 1, 0.316, 0.1, 0.0316 at which momentum 0.9 at 0.05 f ends "
+                 "nearest SGD at 0.05 (fresh runs, median of %d seeds), got %g", NSEED, a_factor);
     const char *lower = mom[0] < sgd ? "momentum" : "sgd";
     grade_expect(g, strcmp(a_lower, lower) == 0,
-                 "6.3.lower_at_same_lr: expected %s (fresh runs at lr 0.05: SGD %.3f, momentum 0.9 %.3f), got '%s'",
-                 lower, sgd, mom[0], a_lower);
+                 "6.3.lower_at_same_lr: expected the one that ends lower at lr 0.05 in fresh runs ('sgd' or "
+                 "'momentum'), got '%s'", a_lower);
 }
