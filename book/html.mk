@@ -119,18 +119,23 @@ HTML_DIRPAGES := $(HTML_SRCDIRS:%=$(HTML)/src/%/index.html)
 HTML_RAW := $(foreach d,$(HTML_SRCDIRS),$(patsubst %,$(HTML)/src/%.txt,$(filter-out $(HTML_SRCDIRS),$(wildcard $(d)/*))))
 HTML_FIGS := $(HTML_FIGFILES:%=$(HTML)/%)
 
-$(HTML)/src/%.html: % book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
+# The files a page shows (listings, figures, raw copies) are named by absolute path here
+# ($(CURDIR)/...): make then compares their times but never runs their rules. Some of
+# them are made by rules that must not run for the website: an experiment's committed
+# results and figures are remade only by `make experiments` (minutes to hours), and a
+# fresh clone's programs are newer than them. The website shows the files as they are.
+$(HTML)/src/%.html: $(CURDIR)/% book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
 	$(call html_run,-M book-mode=listing -M book-backrefs=$(HTML)/.backrefs-src.tsv -M book-src=$* -M book-out=src/$*.html /dev/null,$*)
 
 define html_dir
-$(HTML)/src/$(1)/index.html: $(1) book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
+$(HTML)/src/$(1)/index.html: $(CURDIR)/$(1) book/book.lua book/template.html $(HTML)/.backrefs-src.tsv | $(HTML_DEPS)
 	$$(call html_run,-M book-mode=dir -M book-backrefs=$(HTML)/.backrefs-src.tsv -M book-src=$(1) -M book-out=src/$(1)/index.html /dev/null,$(1)/)
 endef
 $(foreach d,$(HTML_SRCDIRS),$(eval $(call html_dir,$(d))))
 
-$(HTML)/src/%.txt: %
+$(HTML)/src/%.txt: $(CURDIR)/%
 	@mkdir -p $(@D) && cp $< $@
-$(HTML)/figures/%: figures/%
+$(HTML)/figures/%: $(CURDIR)/figures/%
 	@mkdir -p $(@D) && cp $< $@
 $(HTML)/book.css: book/book.css
 	@mkdir -p $(@D) && cp $< $@

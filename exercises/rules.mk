@@ -29,6 +29,11 @@ grade: $(BIN)/grade $(GRADE_PROGRAMS) | $(FMNIST_OK) ## grade the exercises: sco
 # made before a commit has them). Outside a git checkout (a student edition) there is no
 # instructor's edition to make one from.
 BOOK_FILES := $(shell git ls-files --cached --others --exclude-standard 2>/dev/null | while read -r f; do [ -f "$$f" ] && echo "$$f"; done)
+# As prerequisites they are named by absolute path, so that make compares their times
+# but never runs their rules: some are made by rules that must not run here (an
+# experiment's committed results and figures are remade only by `make experiments`, and
+# a fresh clone's programs are newer than them).
+BOOK_FILES_ABS := $(addprefix $(CURDIR)/,$(BOOK_FILES))
 
 # `make student`: the student edition, in a directory of its own (default
 # $(BUILD)/student; STUDENT_DIR=... for another): solutions replaced by their stubs,
@@ -57,7 +62,7 @@ $(KIT)/instructor.tsv: $(BIN)/grade $(GRADE_PROGRAMS) $(GRADE_DATA) | $(FMNIST_O
 # The student edition is built as a student would (its own build/, its own make), with
 # none of this make's settings (command-line variables reach a sub-make through the
 # environment too).
-$(KIT)/student.tsv: $(BIN)/edition $(BOOK_FILES)
+$(KIT)/student.tsv: $(BIN)/edition $(BOOK_FILES_ABS)
 	@mkdir -p $(@D)
 	@echo "edition --student --out $(KIT)/student (the book's files)"
 	@$(BIN)/edition --student --out $(KIT)/student $(BOOK_FILES)
@@ -67,7 +72,7 @@ $(KIT)/student.tsv: $(BIN)/edition $(BOOK_FILES)
 	cp $(KIT)/student/build/grade.tsv $@
 
 # A wrong edition builds only its grader, against this tree's library.
-$(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES) $(LIB) | $(GRADE_PROGRAMS) $(FMNIST_OK)
+$(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES_ABS) $(LIB) | $(GRADE_PROGRAMS) $(FMNIST_OK)
 	@mkdir -p $(@D)
 	@echo "edition --wrong $* --out $(KIT)/wrong-$* (the book's files)"
 	@$(BIN)/edition --wrong $* --out $(KIT)/wrong-$* $(BOOK_FILES)
