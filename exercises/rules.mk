@@ -84,6 +84,7 @@ $(KIT)/wrong-%.tsv: $(BIN)/edition $(BOOK_FILES_ABS) $(LIB) | $(GRADE_PROGRAMS) 
 grade-wrong: $(KIT)/wrong-all.tsv ## grade the edition with every exercise's planted wrong answer (all should fail)
 	@cat $(KIT)/wrong-all/grade.txt
 
-ifneq ($(wildcard tests/kit/*.c),)
+# (the kit tests, and the editions they read, are the instructor edition's only)
+ifneq ($(wildcard tests/kit/test_kit.c),)
 KIT_TESTS := $(KIT)/instructor.tsv $(if $(BOOK_TESTS),$(KIT)/student.tsv $(KIT)/wrong-all.tsv $(KIT)/wrong-$(KIT_WRONG).tsv)
 endif
