@@ -1,6 +1,7 @@
 /* cli.c -- table-driven option parsing; see cli.h. */
 #include "cli.h"
 #include "err.h"
+#include "out.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -20,8 +21,31 @@ static char **gd__argv;
 int gd_cli_argc(void) { return gd__argc; }
 char **gd_cli_argv(void) { return gd__argv; }
 
+/* A number as a person types it in decimal: [+-] digits [. digits] [e [+-] digits], or
+ * with the digits only after the point (.5). Not hex (strtod reads 0x10 as 16), not
+ * "inf" or "nan", no space before or after (strtod skips leading space). */
+static int gd__decimal(const char *s, int integer) {
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (!integer && *p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') p++, digits++;
+    }
+    if (!digits) return 0;
+    if (!integer && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!(*p >= '0' && *p <= '9')) return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    return *p == '\0';
+}
+
 int gd_parse_double(const char *s, double *out) {
     char *end;
+    if (!gd__decimal(s, 0)) return gd_seterr("'%s' is not a number", s);
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end != '\0') return gd_seterr("'%s' is not a number", s);
@@ -33,6 +57,7 @@ int gd_parse_double(const char *s, double *out) {
 
 int gd_parse_long(const char *s, long *out) {
     char *end;
+    if (!gd__decimal(s, 1)) return gd_seterr("'%s' is not a whole number", s);
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end != '\0') return gd_seterr("'%s' is not a whole number", s);
@@ -93,6 +118,8 @@ static int gd__set(const gd_opt *o, const char *val) {
         return 0;
     }
     case GD_OPT_KIND_STRING:
+    case GD_OPT_KIND_OUT:
+    case GD_OPT_KIND_OUTDIR:
         if (val[0] == '\0') return gd_seterr("must not be empty");
         *(const char **)o->dst = val;
         return 0;
@@ -106,7 +133,9 @@ static void gd__print_default(const gd_opt *o) {
     case GD_OPT_KIND_FLOAT: printf(" (default %g)", *(double *)o->dst); break;
     case GD_OPT_KIND_INT: printf(" (default %ld)", *(long *)o->dst); break;
     case GD_OPT_KIND_SEED: printf(" (default %" PRIu64 ")", *(uint64_t *)o->dst); break;
-    case GD_OPT_KIND_STRING: {
+    case GD_OPT_KIND_STRING:
+    case GD_OPT_KIND_OUT:
+    case GD_OPT_KIND_OUTDIR: {
         const char *s = *(const char **)o->dst;
         if (s) printf(" (default %s)", s);
         break;
@@ -130,6 +159,8 @@ static void gd__usage(const char *about, const gd_opt *opts) {
         const char *arg = o->kind == GD_OPT_KIND_FLAG     ? ""
                           : o->kind == GD_OPT_KIND_FLOATS ? " X,Y,..."
                           : o->kind == GD_OPT_KIND_STRING ? " S"
+                          : o->kind == GD_OPT_KIND_OUT    ? " FILE"
+                          : o->kind == GD_OPT_KIND_OUTDIR ? " DIR"
                                                           : " N";
         snprintf(left, sizeof left, "--%s%s", o->name, arg);
         printf("  %-22s %s", left, o->help);
@@ -153,7 +184,8 @@ int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts) {
             return GD_CLI_HELP;
         }
         if (strncmp(arg, "--", 2) != 0) {
-            fprintf(stderr, "%s: unexpected argument '%s' (see --help)\n", gd__prog, arg);
+            gd_seterr("unexpected argument '%s' (see --help)", arg);   /* escaped: one line */
+            fprintf(stderr, "%s: %s\n", gd__prog, gd_error());
             return GD_CLI_ERROR;
         }
         const char *name = arg + 2, *eq = strchr(name, '=');
@@ -162,7 +194,8 @@ int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts) {
         while (o->kind != GD_OPT_KIND_END && !(strlen(o->name) == len && strncmp(o->name, name, len) == 0))
             o++;
         if (o->kind == GD_OPT_KIND_END) {
-            fprintf(stderr, "%s: unknown option --%.*s (see --help)\n", gd__prog, (int)len, name);
+            gd_seterr("unknown option --%.*s (see --help)", (int)(len > 100 ? 100 : len), name);
+            fprintf(stderr, "%s: %s\n", gd__prog, gd_error());
             return GD_CLI_ERROR;
         }
         if (o->kind == GD_OPT_KIND_FLAG) {
@@ -179,6 +212,17 @@ int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts) {
             return GD_CLI_ERROR;
         }
         if (gd__set(o, val) != 0) {
+            fprintf(stderr, "%s: --%s: %s\n", gd__prog, o->name, gd_error());
+            return GD_CLI_ERROR;
+        }
+    }
+    /* Outputs last, once every option is known good: a usage error never creates
+     * anything, and an output that cannot be written stops the program before it works. */
+    for (const gd_opt *o = opts; o->kind != GD_OPT_KIND_END; o++) {
+        if (o->kind != GD_OPT_KIND_OUT && o->kind != GD_OPT_KIND_OUTDIR) continue;
+        const char *path = *(const char **)o->dst;
+        if (!path) continue;
+        if ((o->kind == GD_OPT_KIND_OUT ? gd_out_check(path) : gd_out_check_dir(path)) != 0) {
             fprintf(stderr, "%s: --%s: %s\n", gd__prog, o->name, gd_error());
             return GD_CLI_ERROR;
         }

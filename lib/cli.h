@@ -1,7 +1,8 @@
 /* cli.h -- command-line options for the book's programs, declared as a table.
  *
  * Every program accepts --help and `--name value` or `--name=value`. Numbers are
- * checked for being numbers, finite and in range; anything wrong gets ONE line on
+ * checked for being decimal numbers (not hex, no spaces), finite and in range; output
+ * paths for being writable; anything wrong gets ONE line on
  * stderr naming the option and the problem ("ch01-quadratic: --lr: must be > 0, got -1").
  * This module is for programs, so it prints; it still never exits:
  *
@@ -37,7 +38,9 @@ typedef enum {
     GD_OPT_KIND_INT,      /* long */
     GD_OPT_KIND_SEED,     /* uint64_t */
     GD_OPT_KIND_STRING,   /* const char * */
-    GD_OPT_KIND_FLAG      /* int, set to 1 when given; takes no value */
+    GD_OPT_KIND_FLAG,     /* int, set to 1 when given; takes no value */
+    GD_OPT_KIND_OUT,      /* const char *: a file the program writes ("-": stdout) */
+    GD_OPT_KIND_OUTDIR    /* const char *: a directory the program writes files in */
 } gd_opt_kind;
 
 typedef struct gd_opt {
@@ -57,6 +60,12 @@ typedef struct gd_opt {
 #define GD_OPT_SEED(name, dst, help) {name, GD_OPT_KIND_SEED, dst, help, 0, 0, 0}
 #define GD_OPT_STRING(name, dst, help) {name, GD_OPT_KIND_STRING, dst, help, 0, 0, 0}
 #define GD_OPT_FLAG(name, dst, help) {name, GD_OPT_KIND_FLAG, dst, help, 0, 0, 0}
+/* Paths the program writes. After every option is parsed, gd_cli_parse checks each of
+ * them (the given value or the default) with gd_out_check / gd_out_check_dir (out.h):
+ * an output that cannot be written is refused at once, in one line, before any work,
+ * not discovered when the results are ready. */
+#define GD_OPT_OUT(name, dst, help) {name, GD_OPT_KIND_OUT, dst, help, 0, 0, 0}
+#define GD_OPT_OUTDIR(name, dst, help) {name, GD_OPT_KIND_OUTDIR, dst, help, 0, 0, 0}
 #define GD_OPT_END {0, GD_OPT_KIND_END, 0, 0, 0, 0, 0}
 
 enum { GD_CLI_OK = 0, GD_CLI_HELP = 1, GD_CLI_ERROR = 2 };
@@ -65,7 +74,9 @@ enum { GD_CLI_OK = 0, GD_CLI_HELP = 1, GD_CLI_ERROR = 2 };
  * GD_CLI_ERROR after printing one line to stderr. about: one or two sentences for --help. */
 int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts);
 
-/* Parse a number the way options do (whole string, finite). 0 or -1 with a reason. */
+/* Parse a number the way options do: the whole string, in decimal ([+-]digits[.digits]
+ * [e[+-]digits]; no hex, no inf or nan, no surrounding space), finite and, for long, in
+ * range. 0, or -1 with a reason. */
 int gd_parse_double(const char *s, double *out);
 int gd_parse_long(const char *s, long *out);
 

@@ -4,6 +4,8 @@
  * short reason ("train-labels-idx1-ubyte.gz: truncated: expected 60008 bytes, got 100").
  * The caller reads it with gd_error() and reports it; the library never prints or
  * exits. The reason is kept per thread, so parallel workers do not overwrite each other.
+ * It is always one line: control characters in it (a newline in a user's spec) are
+ * written as \n, \t or \xHH, and a reason over 500 characters is cut, ending in "...".
  */
 #ifndef GD_ERR_H
 #define GD_ERR_H

@@ -11,7 +11,9 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -336,4 +338,105 @@ Test(lib_cli, parse_double_and_long) {
         cr_assert_eq(gd_parse_long(bad_l[i], &l), -1, "accepted '%s'", bad_l[i]);
         cr_assert(strlen(gd_error()) > 0);
     }
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Issue 12: numbers are decimal only (strtod reads "0x10" as 16 and skips leading
+ * space), messages stay on one line whatever the user typed, and output paths are
+ * checked as soon as the options are parsed. */
+
+Test(lib_cli, hex_and_spaces_are_not_numbers) {
+    double d;
+    long l;
+    const char *bad[] = {"0x10", "0X1p3", " 1", "1 ", "\t2", "+", "-", ".", "e5", "1e", "1e+", "infinity",
+                         "NaN", "1,5", "--1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(gd_parse_double(bad[i], &d), -1, "gd_parse_double accepted '%s' (%g)", bad[i], d);
+        cr_assert_eq(gd_parse_long(bad[i], &l), -1, "gd_parse_long accepted '%s' (%ld)", bad[i], l);
+    }
+    const char *good_d[] = {"1", "+1", "-1", "1.", ".5", "0.5", "1e-3", "1E+3", "-2.5e3"};
+    const double want_d[] = {1, 1, -1, 1, 0.5, 0.5, 1e-3, 1e3, -2.5e3};
+    for (size_t i = 0; i < sizeof good_d / sizeof good_d[0]; i++) {
+        cr_assert_eq(gd_parse_double(good_d[i], &d), 0, "refused '%s': %s", good_d[i], gd_error());
+        cr_assert_eq(d, want_d[i], "'%s' read as %g", good_d[i], d);
+    }
+    cr_assert_eq(gd_parse_long("+7", &l), 0);
+    cr_assert_eq(l, 7);
+    cr_assert_eq(gd_parse_long("0x10", &l), -1);
+    expect_error("--lr", "--lr", "0x10", NULL);
+    expect_error("--steps", "--steps", " 5", NULL);
+}
+
+Test(lib_cli, a_newline_in_a_value_gives_one_line) {
+    expect_error("--lr", "--lr", "0.1\nsecond line", NULL);
+    cr_assert(strstr(err_text, "\\n"), "the newline is not shown as \\n: '%s'", err_text);
+    expect_error("unexpected", "stray\nword", NULL);
+    expect_error("unknown option", "--no\nsuch", NULL);
+}
+
+Test(lib_cli, a_huge_value_gives_one_short_line) {
+    size_t n = 100000;
+    char *big = malloc(n + 1);
+    cr_assert_not_null(big);
+    memset(big, '7', n);
+    big[n] = '\0';
+    big[5] = 'x';
+    expect_error("--lr", "--lr", big, NULL);
+    cr_assert(strlen(err_text) < 600, "a %zu-character message", strlen(err_text));
+    cr_assert(strstr(err_text, "..."), "the cut is not shown: '%s'", err_text);
+    free(big);
+}
+
+Test(lib_cli, seterr_escapes_control_characters) {
+    gd_seterr("a%sb", "\n\t\x01");
+    cr_assert_str_eq(gd_error(), "a\\n\\t\\x01b");
+    /* the old reason as an argument of the new one (a common pattern) */
+    gd_seterr("first: %s", "x");
+    gd_seterr("second: %s", gd_error());
+    cr_assert_str_eq(gd_error(), "second: first: x");
+}
+
+static const char *out_file, *out_dir;
+static const gd_opt OUT_OPTS[] = {
+    GD_OPT_OUT("out", &out_file, "output table"),
+    GD_OPT_OUTDIR("dir", &out_dir, "checkpoint directory"),
+    GD_OPT_END,
+};
+
+static int parse_out(const char *a1, const char *a2) {
+    char *argv[] = {"build/bin/ch01-test", (char *)a1, (char *)a2, NULL};
+    fflush(NULL);
+    FILE *fe = tmpfile();
+    int se = dup(2);
+    dup2(fileno(fe), 2);
+    int rc = gd_cli_parse(a1 ? (a2 ? 3 : 2) : 1, argv, "Writes.", OUT_OPTS);
+    fflush(stderr);
+    dup2(se, 2);
+    close(se);
+    read_back(fe, err_text, sizeof err_text);
+    return rc;
+}
+
+Test(lib_cli, unwritable_outputs_are_refused_at_parse_time) {
+    out_file = "/tmp/gdtest-cli-ok/x.tsv";   /* creatable: passes, and is not created */
+    out_dir = NULL;
+    cr_assert_eq(parse_out(NULL, NULL), GD_CLI_OK, "%s", err_text);
+    struct stat st;
+    cr_assert(stat("/tmp/gdtest-cli-ok", &st) != 0, "the check created a directory");
+    /* the default is checked too */
+    out_file = "/proc/nope/x.tsv";
+    cr_assert_eq(parse_out(NULL, NULL), GD_CLI_ERROR, "an unwritable default passed");
+    cr_assert(strstr(err_text, "--out") && strchr(err_text, '\n') == err_text + strlen(err_text) - 1,
+              "not one line naming --out: '%s'", err_text);
+    out_file = "-";
+    cr_assert_eq(parse_out("--dir", "/proc/nope"), GD_CLI_ERROR);
+    cr_assert(strstr(err_text, "--dir"), "'%s'", err_text);
+    out_dir = NULL;
+    cr_assert_eq(parse_out("--out=/dev/null", NULL), GD_CLI_OK, "%s", err_text);
+    cr_assert_eq(parse_out("--out", "/tmp"), GD_CLI_ERROR, "a directory passed as an output file");
+    cr_assert(strstr(err_text, "is a directory"), "'%s'", err_text);
+    /* a bad option still wins: the outputs are checked only once the options are good */
+    out_file = "/proc/nope/x.tsv";
+    cr_assert_eq(parse_out("--bogus", NULL), GD_CLI_ERROR);
+    cr_assert(strstr(err_text, "unknown option"), "'%s'", err_text);
 }

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE   /* strcasestr */
 /* test_out.c -- lib/out.h: the table format byte for byte (as out.h specifies it), and
  * the atomic-write promise: nothing at the final path until gd_table_close, the old
  * file intact on abort, no temporary left behind; "-" and FIFOs written in place.
@@ -432,4 +433,143 @@ Test(lib_out_provenance, records_the_parsed_command_and_the_blas) {
     cr_expect_str_eq(text, want);
     unlink(path);
     rmdir(dir);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* The policy of every whole-file writer (gd_atomic, out.h): devices written in place,
+ * symlinks followed, directories refused, killed writers' temporaries cleaned up, and
+ * outputs checked before any work (gd_out_check). Issue 12: `sweep merge /dev/full t`
+ * and `--final /dev/full` turned the device into a regular file and reported success,
+ * and a symlinked output was replaced by a file. */
+
+TestSuite(lib_out_atomic, .init = make_tmpdir, .fini = remove_tmpdir);
+
+Test(lib_out_atomic, dev_full_is_written_in_place_and_fails_with_enospc) {
+    struct stat before, after;
+    if (stat("/dev/full", &before) != 0 || !S_ISCHR(before.st_mode)) cr_skip_test("no /dev/full here");
+    gd_atomic a;
+    cr_assert_eq(gd_atomic_open(&a, "/dev/full"), 0, "%s", gd_error());
+    cr_assert_eq(a.direct, 1, "/dev/full is not written in place");
+    for (int i = 0; i < 10000; i++) fputs("a line that fills more than a stdio buffer\n", a.f);
+    gd_seterr("%s", "");
+    cr_assert_eq(gd_atomic_commit(&a), -1, "writing to /dev/full reported success");
+    cr_assert(strstr(gd_error(), "No space left"), "reason '%s' does not say ENOSPC", gd_error());
+    cr_assert(stat("/dev/full", &after) == 0 && S_ISCHR(after.st_mode) && after.st_rdev == before.st_rdev,
+              "/dev/full is no longer the device");
+    /* the same through the table writer and gd_write_file */
+    gd_table *t = gd_table_open("/dev/full", "a");
+    cr_assert_not_null(t, "%s", gd_error());
+    for (int i = 0; i < 10000; i++) gd_table_row(t, "%d", i);
+    cr_assert_eq(gd_table_close(t), -1);
+    char big[1 << 16];
+    memset(big, 'x', sizeof big);
+    cr_assert_eq(gd_write_file("/dev/full", big, sizeof big), -1);
+    cr_assert(stat("/dev/full", &after) == 0 && S_ISCHR(after.st_mode));
+}
+
+Test(lib_out_atomic, dev_null_is_written_in_place) {
+    cr_assert_eq(gd_write_file("/dev/null", "x\n", 2), 0, "%s", gd_error());
+    struct stat st;
+    cr_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode), "/dev/null was replaced");
+}
+
+Test(lib_out_atomic, a_symlink_is_followed_and_stays_a_link) {
+    char target[512], link_[512];
+    in_tmp(target, sizeof target, "real.tsv");
+    in_tmp(link_, sizeof link_, "link.tsv");
+    spit(target, "old\n");
+    cr_assert_eq(symlink("real.tsv", link_), 0, "symlink: %s", strerror(errno));
+    cr_assert_eq(gd_write_file(link_, "new\n", 4), 0, "%s", gd_error());
+    struct stat st;
+    cr_assert(lstat(link_, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced by a file");
+    assert_file_is(target, "new\n");
+    /* the table writer too */
+    gd_table *t = gd_table_open(link_, "a b");
+    cr_assert_not_null(t, "%s", gd_error());
+    gd_table_row(t, "%d %d", 1, 2);
+    cr_assert_eq(gd_table_close(t), 0, "%s", gd_error());
+    cr_assert(lstat(link_, &st) == 0 && S_ISLNK(st.st_mode), "gd_table replaced the link");
+    assert_file_is(target, "a\tb\n1\t2\n");
+    cr_assert_eq(count_entries(tmpdir), 2, "a temporary file was left behind");
+}
+
+Test(lib_out_atomic, a_dangling_symlink_is_refused) {
+    char link_[512];
+    in_tmp(link_, sizeof link_, "dangling.tsv");
+    cr_assert_eq(symlink("nowhere/x.tsv", link_), 0);
+    gd_seterr("%s", "");
+    cr_assert_eq(gd_write_file(link_, "x", 1), -1, "wrote through a link that leads nowhere");
+    cr_assert(strstr(gd_error(), "dangling.tsv"), "reason '%s' does not name the path", gd_error());
+    cr_assert_eq(gd_out_check(link_), -1);
+    struct stat st;
+    cr_assert(lstat(link_, &st) == 0 && S_ISLNK(st.st_mode));
+}
+
+Test(lib_out_atomic, a_directory_is_refused_at_open) {
+    char dir[512];
+    in_tmp(dir, sizeof dir, "d");
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    gd_atomic a;
+    gd_seterr("%s", "");
+    cr_assert_eq(gd_atomic_open(&a, dir), -1);
+    cr_assert(strstr(gd_error(), "is a directory"), "reason: '%s'", gd_error());
+    cr_assert_eq(gd_out_check(dir), -1);
+    cr_assert_eq(count_entries(tmpdir), 1);
+}
+
+/* A temporary file of a writer that was killed (its pid gone) is removed by the next
+ * write of the same path; one of a live writer is not. */
+Test(lib_out_atomic, killed_writers_temporaries_are_removed) {
+    fflush(NULL);
+    pid_t child = fork();
+    cr_assert(child >= 0);
+    if (child == 0) _exit(0);
+    cr_assert_eq(waitpid(child, NULL, 0), child);   /* reaped: the pid is gone */
+    char path[512], dead[600], alive[600], other[600];
+    in_tmp(path, sizeof path, "t.tsv");
+    snprintf(dead, sizeof dead, "%s.tmp.%ld", path, (long)child);
+    snprintf(alive, sizeof alive, "%s.tmp.%ld", path, (long)getppid());
+    snprintf(other, sizeof other, "%s/u.tsv.tmp.%ld", tmpdir, (long)child);
+    spit(dead, "half a tab");
+    spit(alive, "being written");
+    spit(other, "another file's");
+    cr_assert_eq(gd_write_file(path, "x\n", 2), 0, "%s", gd_error());
+    cr_assert(!exists(dead), "the killed writer's temporary is still there");
+    cr_assert(exists(alive), "a live writer's temporary was removed");
+    cr_assert(exists(other), "another path's temporary was removed");
+    assert_file_is(path, "x\n");
+}
+
+Test(lib_out_atomic, abort_keeps_the_old_file) {
+    char path[512];
+    in_tmp(path, sizeof path, "keep.bin");
+    spit(path, "old");
+    gd_atomic a;
+    cr_assert_eq(gd_atomic_open(&a, path), 0, "%s", gd_error());
+    fputs("new and half", a.f);
+    gd_atomic_abort(&a);
+    assert_file_is(path, "old");
+    cr_assert_eq(count_entries(tmpdir), 1, "a temporary file was left behind");
+}
+
+/* gd_out_check: refused before any work, with no side effect. */
+Test(lib_out_atomic, out_check_has_no_side_effects) {
+    char ok[512], deep[512], file[512], under_file[512];
+    in_tmp(ok, sizeof ok, "a/b/c.tsv");
+    in_tmp(deep, sizeof deep, "a");
+    in_tmp(file, sizeof file, "f");
+    in_tmp(under_file, sizeof under_file, "f/x.tsv");
+    cr_assert_eq(gd_out_check(ok), 0, "%s", gd_error());
+    cr_assert(!exists(deep), "gd_out_check created a directory");
+    cr_assert_eq(gd_out_check_dir(ok), 0, "%s", gd_error());
+    spit(file, "plain file");
+    gd_seterr("%s", "");
+    cr_assert_eq(gd_out_check(under_file), -1, "a path under a regular file passed");
+    cr_assert(strcasestr(gd_error(), "not a directory"), "reason: '%s'", gd_error());
+    cr_assert_eq(gd_out_check_dir(file), -1, "a regular file passed as a directory");
+    cr_assert_eq(gd_out_check("/proc/x/y.tsv"), -1, "a path under /proc passed");
+    cr_assert_eq(gd_out_check("-"), 0);
+    cr_assert_eq(gd_out_check("/dev/null"), 0);
+    assert_file_is(file, "plain file");
+    cr_assert_eq(count_entries(tmpdir), 1);
 }
