@@ -183,6 +183,14 @@ include exercises/rules.mk
 -include $(sort $(wildcard book/*.mk))
 
 # ---------------------------------------------------------------------------
+# Hardening (README: "Reliability"): `make check-asan` builds everything with
+# AddressSanitizer and UndefinedBehaviorSanitizer and runs the library's tests, a short
+# run of every program and the probe under them (tests/sanitize.mk); `make fuzz` runs
+# the libFuzzer harnesses of the parsers and readers (fuzz/fuzz.mk, with clang).
+-include tests/sanitize.mk
+-include fuzz/fuzz.mk
+
+# ---------------------------------------------------------------------------
 TEST_SRC := $(sort $(wildcard tests/*/*.c))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(BUILD)/gdtest
