@@ -5,6 +5,7 @@
 #include "tensor.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,10 @@ int gd_parse_dims(const char *s, int *dims, int max_layers) {
     const char *p = s;
     for (;;) {
         char *end;
-        long v = strtol(p, &end, 10);
-        if (end == p || v < 1 || v > 1000000)
+        errno = 0;
+        /* digits only: strtol would also take a sign, leading space and 0x */
+        long v = *p >= '0' && *p <= '9' ? strtol(p, &end, 10) : (end = (char *)p, 0);
+        if (end == p || errno || v < 1 || v > 1000000)
             return gd_seterr("'%s' is not a list of layer sizes like 784-128-10", s);
         if (n > max_layers) return gd_seterr("'%s': more than %d layers", s, max_layers);
         dims[n++] = (int)v;
