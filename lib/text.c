@@ -140,7 +140,12 @@ int gd_corpus_load(gd_corpus *c, const char *dir) {
     for (struct dirent *e; (e = readdir(d));) {
         const char *nm = e->d_name;
         if (nm[0] == '.' || gd__ends_with(nm, ".dat") || gd__ends_with(nm, ".u8")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        if (snprintf(path, sizeof path, "%s/%s", dir, nm) >= (int)sizeof path) {
+            closedir(d);
+            for (int j = 0; j < nnames; j++) free(names[j]);
+            free(names);
+            return gd_seterr("%s: path too long", dir);   /* never a cut path: another file */
+        }
         struct stat st;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
         if (nnames == capnames) {
@@ -160,7 +165,7 @@ int gd_corpus_load(gd_corpus *c, const char *dir) {
     qsort(names, (size_t)nnames, sizeof *names, gd__cmp_str);
     gd__buf g = {0};
     for (int i = 0; i < nnames; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);   /* fits: checked above */
         if (gd__read_fortunes(&g, path) != 0) {
             for (int j = 0; j < nnames; j++) free(names[j]);
             free(names), free(g.b), free(g.start);
