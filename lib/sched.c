@@ -770,7 +770,7 @@ gd_sched *gd_sched_parse(const char *spec) {
         if (has_at) {
             char *colon = strchr(text, ':');
             if (colon) *colon = '\0';
-            if (gd__whole(text + 1, 0, &k->at) != 0) {
+            if (gd__whole(gd__trim(text + 1), 0, &k->at) != 0) {
                 gd_seterr("term %d: @ must be a step >= 0 followed by ':', got '%s'", i + 1, text);
                 goto fail;
             }
@@ -779,8 +779,8 @@ gd_sched *gd_sched_parse(const char *spec) {
         if (gd__parse_term(k, text, i + 1) != 0) goto fail;
         const char *name = gd__kinds[k->kind].name;
         if (!prev) {
-            if (has_at && k->at != 0) {
-                gd_seterr("term 1 (%s): the first term starts at step 0, not @%ld", name, k->at);
+            if (has_at) {          /* even @0: sched.h promises an error */
+                gd_seterr("term 1 (%s): the first term starts at step 0 and takes no @ (got @%ld)", name, k->at);
                 goto fail;
             }
             k->at = 0;
