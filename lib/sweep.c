@@ -373,10 +373,18 @@ int gd_sweep_check(const gd_sweep *sw) {
     if (sw->n_optim < 1) return gd_seterr("no optimizers");
     if (sw->n_sched < 1) return gd_seterr("no schedules");
     if (sw->n_seeds < 1) return gd_seterr("no seeds");
-    if (!(sw->epochs > 0) || !isfinite(sw->epochs)) return gd_seterr("epochs must be > 0");
-    if (sw->batch_size < 1) return gd_seterr("the batch size must be >= 1");
-    if (sw->train_subset < 0 || sw->n_val < 0) return gd_seterr("image counts must be >= 0");
-    if (!(sw->diverge_factor > 1)) return gd_seterr("the divergence factor must be > 1");
+    /* the ranges keep every later conversion defined: the counts become ints (the
+     * trainer's), epochs times the batches per epoch a long */
+    if (!(sw->epochs > 0) || !(sw->epochs <= GD_SWEEP_MAX_EPOCHS))
+        return gd_seterr("epochs must be > 0 and <= %g, got %g", (double)GD_SWEEP_MAX_EPOCHS, sw->epochs);
+    if (sw->batch_size < 1 || sw->batch_size > GD_SWEEP_MAX_COUNT)
+        return gd_seterr("the batch size must be from 1 to %ld, got %ld", (long)GD_SWEEP_MAX_COUNT, sw->batch_size);
+    if (sw->train_subset < 0 || sw->n_val < 0 || sw->train_subset > GD_SWEEP_MAX_COUNT ||
+        sw->n_val > GD_SWEEP_MAX_COUNT)
+        return gd_seterr("image counts must be from 0 to %ld, got train subset %ld, val %ld",
+                         (long)GD_SWEEP_MAX_COUNT, sw->train_subset, sw->n_val);
+    if (!(sw->diverge_factor > 1) || !isfinite(sw->diverge_factor))
+        return gd_seterr("the divergence factor must be > 1 and finite, got %g", sw->diverge_factor);
     double np = (double)sw->n_lr * sw->n_optim * sw->n_sched * sw->n_seeds;
     if (np > (double)GD_SWEEP_MAX_POINTS)
         return gd_seterr("%.0f points: more than %ld", np, GD_SWEEP_MAX_POINTS);
@@ -524,14 +532,23 @@ static int gd__from_header(gd_sweep *sw, const char *text, char *v, size_t size)
     for (int i = 0; i < 5; i++)
         if (gd__meta(text, axes[i], v, size) != 0 || set[i](sw, v) != 0) return gd__wrap("%s: %s", axes[i]);
     if (gd__meta(text, "task", v, size) == 0 && gd_sweep_set_task(sw, v) != 0) return gd__wrap("%s: %s", "task");
-    const char *nums[] = {"epochs", "batch_size", "train_subset", "val", "diverge_factor"};
-    double x[5];
-    for (int i = 0; i < 5; i++)
-        if (gd__meta(text, nums[i], v, size) != 0 || gd_parse_double(v, &x[i]) != 0)
-            return gd__wrap("%s: %s", nums[i]);
-    sw->epochs = x[0], sw->batch_size = (long)x[1], sw->train_subset = (long)x[2], sw->n_val = (long)x[3];
-    sw->diverge_factor = x[4];
-    return gd_sweep_check(sw);
+    /* the counts are whole numbers in the ranges gd_sweep_check allows, checked as text:
+     * a cast of 1e300 (or 2.5) to long would be undefined (or silently 2) */
+    const char *counts[] = {"batch_size", "train_subset", "val"};
+    long *dst[] = {&sw->batch_size, &sw->train_subset, &sw->n_val}, lo[] = {1, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        if (gd__meta(text, counts[i], v, size) != 0) return gd__wrap("%s: %s", counts[i]);
+        if (gd_parse_long(v, dst[i]) != 0 || *dst[i] < lo[i] || *dst[i] > GD_SWEEP_MAX_COUNT)
+            return gd_seterr("%s: '%s' is not a whole number from %ld to %ld", counts[i], v, lo[i],
+                             (long)GD_SWEEP_MAX_COUNT);
+    }
+    const char *reals[] = {"epochs", "diverge_factor"};
+    double *rdst[] = {&sw->epochs, &sw->diverge_factor};
+    for (int i = 0; i < 2; i++)
+        if (gd__meta(text, reals[i], v, size) != 0 || gd_parse_double(v, rdst[i]) != 0)
+            return gd__wrap("%s: %s", reals[i]);
+    if (gd_sweep_check(sw) != 0) return -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------
@@ -609,24 +626,44 @@ void gd_sweep_rows_free(gd_sweep_rows *rows) {
     memset(rows, 0, sizeof *rows);
 }
 
-/* Why text is not a table with header H: "not a sweep table", or the first line that
- * differs (both versions, shortened). */
+/* Why text is not a table with header H: "not a sweep table", a header cut short (which
+ * line, how much of it is there, what is missing), or the first line that differs, both
+ * versions shown from a little before the first byte that differs, so that two long
+ * lines that differ near their end do not look the same. */
 static int gd__header_mismatch(const char *name, const char *H, const char *text, size_t len) {
     if (len < 17 || strncmp(text, "# program: sweep\n", 17) != 0)
         return gd_seterr("%s: not a sweep table (it does not start with '# program: sweep')", name);
     const char *a = H, *b = text, *end = text + len;
-    while (*a) {
+    for (long lineno = 1; *a; lineno++) {
         const char *ea = strchr(a, '\n'), *eb = memchr(b, '\n', (size_t)(end - b));
-        size_t la = (size_t)(ea - a), lb = eb ? (size_t)(eb - b) : (size_t)(end - b);
-        if (la != lb || memcmp(a, b, la) != 0)
-            return gd_seterr("%s: a table of another sweep: it has '%.*s%s', these arguments give '%.*s%s' "
-                             "(use another table, or the same arguments)",
-                             name, (int)(lb > 60 ? 60 : lb), b, lb > 60 ? "..." : "", (int)(la > 60 ? 60 : la), a,
-                             la > 60 ? "..." : "");
-        if (!eb) break;
+        size_t la = (size_t)(ea - a), lb = eb ? (size_t)(eb - b) : (size_t)(end - b), c = 0;
+        while (c < la && c < lb && a[c] == b[c]) c++;   /* the first column that differs */
+        if (!eb && c == lb && lb < la) {
+            /* the text ends inside (or at the start of) this line: cut short, not another grid */
+            size_t miss = la - lb;
+            if (lb == 0)
+                return gd_seterr("%s: its header is cut short: it ends after line %ld, before '%.*s%s' "
+                                 "(an interrupted write? delete it, or merge the shards again)",
+                                 name, lineno - 1, (int)(la > 60 ? 60 : la), a, la > 60 ? "..." : "");
+            return gd_seterr("%s: its header is cut short: line %ld ends after %zu of its %zu bytes, "
+                             "without '%.*s%s' (an interrupted write? delete it, or merge the shards again)",
+                             name, lineno, lb, la + 1, (int)(miss > 40 ? 40 : miss), a + lb,
+                             miss > 40 ? "..." : "");
+        }
+        if (c < la || c < lb) {
+            size_t from = c > 20 ? c - 20 : 0;   /* a little context before the difference */
+            size_t sa = la - from, sb = lb - from;
+            return gd_seterr("%s: a table of another sweep: line %ld has '%s%.*s%s', these arguments give "
+                             "'%s%.*s%s' (use another table, or the same arguments)",
+                             name, lineno, from ? "..." : "", (int)(sb > 60 ? 60 : sb), b + from,
+                             sb > 60 ? "..." : "", from ? "..." : "", (int)(sa > 60 ? 60 : sa), a + from,
+                             sa > 60 ? "..." : "");
+        }
+        if (!eb)   /* the whole last line, but not its newline */
+            return gd_seterr("%s: its header is cut short: line %ld has no newline", name, lineno);
         a = ea + 1, b = eb + 1;
     }
-    return gd_seterr("%s: a table of another sweep (its header is cut short)", name);
+    return gd_seterr("%s: not the header of this sweep", name);   /* not reached: the caller saw a difference */
 }
 
 int gd_sweep_rows_add_text(gd_sweep_rows *rows, const gd_sweep *sw, const char *text, size_t len, const char *name) {

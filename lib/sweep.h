@@ -72,6 +72,8 @@
 #include "train.h"
 
 #define GD_SWEEP_MAX_POINTS 10000000L  /* a grid larger than this is rejected */
+#define GD_SWEEP_MAX_COUNT 100000000L  /* batch_size, train_subset, val: at most this (they become ints) */
+#define GD_SWEEP_MAX_EPOCHS 1e6        /* epochs: at most this */
 #define GD_SWEEP_SPLIT_SEED 0          /* which training images are held out */
 #define GD_SWEEP_COLUMNS "id lr optim sched seed status diverged_at train_loss val_loss val_acc steps"
 

@@ -275,6 +275,88 @@ Test(lib_sweep, header_round_trip) {
     gd_sweep_free(&c);
 }
 
+/* A header's numbers are read as text and range-checked before they become longs: a
+ * cast of 1e300 to long is undefined, and 2.5 used to become batch size 2. The refusal
+ * names the line and the value. */
+Test(lib_sweep, header_numbers_are_range_checked) {
+    gd_sweep a;
+    grid(&a, "0.01,0.1", "sgd", "constant", "2");
+    a.batch_size = 64, a.train_subset = 1000, a.n_val = 100;
+    char *H = gd_sweep_header(&a);
+    struct { const char *line, *bad, *key, *value; } cases[] = {
+        {"# batch_size: 64\n", "# batch_size: 1e300\n", "batch_size", "1e300"},
+        {"# batch_size: 64\n", "# batch_size: 2.5\n", "batch_size", "2.5"},
+        {"# batch_size: 64\n", "# batch_size: 0\n", "batch_size", "'0'"},
+        {"# train_subset: 1000\n", "# train_subset: 99999999999999999999\n", "train_subset", "99999999999999999999"},
+        {"# val: 100\n", "# val: -3\n", "val", "-3"},
+        {"# val: 100\n", "# val: 1e18\n", "val", "1e18"},
+        {"# epochs: 1\n", "# epochs: 1e300\n", "epochs", "1e+300"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *at = strstr(H, cases[i].line);
+        cr_assert_not_null(at, "%s", cases[i].line);
+        char *text;
+        cr_assert(asprintf(&text, "%.*s%s%s", (int)(at - H), H, cases[i].bad, at + strlen(cases[i].line)) > 0);
+        gd_sweep b;
+        cr_expect_eq(gd_sweep_from_header(&b, text), -1, "accepted %s", cases[i].bad);
+        cr_expect(strstr(gd_error(), cases[i].key) && strstr(gd_error(), cases[i].value) && !strchr(gd_error(), '\n'),
+                  "%s: %s", cases[i].bad, gd_error());
+        gd_sweep_free(&b);
+        free(text);
+    }
+    free(H);
+    gd_sweep_free(&a);
+}
+
+/* A table whose header was cut short is told apart from a table of another grid, and
+ * the refusal shows what differs (the two quotes used to be the same 60 characters). */
+Test(lib_sweep, a_cut_short_header_says_what_is_missing) {
+    mktmp();
+    gd_sweep a;
+    grid(&a, "0.01,0.1", "sgd", "constant", "1");
+    char path[128];
+    path_in_tmp(path, sizeof path, "t.tsv");
+    char *H = gd_sweep_header(&a);
+    const char *about = strstr(H, "# about: ");
+    cr_assert_not_null(about);
+    /* cut inside a long line, beyond the 60 characters a quote shows */
+    size_t cuts[] = {(size_t)(about - H) + 100, (size_t)(about - H)};
+    for (int i = 0; i < 2; i++) {
+        FILE *f = fopen(path, "w");
+        fwrite(H, 1, cuts[i], f);
+        fclose(f);
+        gd_sweep_table t;
+        cr_expect_eq(gd_sweep_table_open(&t, &a, path), -1);
+        cr_expect(strstr(gd_error(), "cut short") && strstr(gd_error(), path), "%s", gd_error());
+        if (i == 0)   /* the line, how much of it is there, and the text that is missing */
+            cr_expect(strstr(gd_error(), "ends after 100 of") && strstr(gd_error(), "without '"), "%s", gd_error());
+        else   /* ends at a line: the line that would come next */
+            cr_expect(strstr(gd_error(), "before '# about:"), "%s", gd_error());
+        char *kept = t_slurp(path);
+        cr_expect_eq(strlen(kept), cuts[i], "the file is left as it was");
+        free(kept);
+    }
+    /* two long lines that differ after their 60th character: the quotes show where */
+    gd_sweep b, c;
+    const char *o1 = "sgd:momentum=0.9:dampening=0.1:weight_decay=0.001;adam:betas=0.9/0.999:weight_decay=0.01";
+    const char *o2 = "sgd:momentum=0.9:dampening=0.1:weight_decay=0.001;adam:betas=0.9/0.999:weight_decay=0.02";
+    grid(&b, "0.01,0.1", o1, "constant", "1");
+    grid(&c, "0.01,0.1", o2, "constant", "1");
+    unlink(path);
+    gd_sweep_table t;
+    cr_assert_eq(gd_sweep_table_open(&t, &b, path), 0, "%s", gd_error());
+    cr_assert_eq(gd_sweep_table_close(&t), 0, "%s", gd_error());
+    cr_expect_eq(gd_sweep_table_open(&t, &c, path), -1);
+    cr_expect(strstr(gd_error(), "another sweep") && strstr(gd_error(), "weight_decay=0.01'") &&
+                  strstr(gd_error(), "weight_decay=0.02'"),
+              "%s", gd_error());
+    free(H);
+    gd_sweep_free(&a);
+    gd_sweep_free(&b);
+    gd_sweep_free(&c);
+    rmtmp();
+}
+
 Test(lib_sweep, rows_round_trip_and_reject_anything_else) {
     gd_sweep sw;
     grid(&sw, "0.01,0.1", "sgd;adam", "constant", "2");
