@@ -63,7 +63,16 @@ typedef struct gd__term {
     double threshold, min_lr, eps;
     double momentum[2];            /* LO/HI: base_momentum, max_momentum */
     int warm_kind, mode, anneal, shape, threshold_mode, three_phase, cycle_momentum;
+    int base_from;                 /* the term's base lr (gd__chain_bases): GD__BASE_* */
+    double base_val;               /* GD__BASE_DIV: the divisor; GD__BASE_MIN: the lr */
 } gd__term;
+
+/* Where a term's base lr comes from, given the optimizer's lr B (see gd__chain_bases). */
+enum {
+    GD__BASE_LR,                   /* B itself */
+    GD__BASE_DIV,                  /* B / base_val: after a onecycle, PyTorch's initial_lr = max_lr / div */
+    GD__BASE_MIN                   /* base_val: a first cyclic term's min (CyclicLR's base_lr) */
+};
 
 struct gd_sched {
     int nterms;
@@ -379,10 +388,19 @@ static const gd__term *gd__term_at(const gd_sched *s, long t) {
     return &s->terms[i];
 }
 
+/* The base lr term k uses when the optimizer's lr is B (gd__chain_bases decides which). */
+static double gd__term_base(const gd__term *k, double B) {
+    switch (k->base_from) {
+    case GD__BASE_DIV: return B / k->base_val;         /* initial_lr = max_lr / div_factor */
+    case GD__BASE_MIN: return k->base_val;             /* initial_lr = CyclicLR's base_lr */
+    default: return B;
+    }
+}
+
 double gd_sched_lr(const gd_sched *s, long t, double base_lr) {
     if (t < 0) t = 0;
     const gd__term *k = gd__term_at(s, t);
-    return gd__term_lr(s, k, t - k->at, base_lr);
+    return gd__term_lr(s, k, t - k->at, gd__term_base(k, base_lr));
 }
 
 int gd_sched_momentum(const gd_sched *s, long t, double *momentum) {
@@ -737,6 +755,61 @@ static int gd__parse_term(gd__term *k, char *text, int index) {
     return gd__finish_term(k, given, where);
 }
 
+static void gd__fmt_double(char *buf, size_t size, double v);
+
+/* Which base lr each term of a chain uses: the one PyTorch's SequentialLR gives the
+ * scheduler it stands for (tests/ref/sched_ref.py, chain_base_cases, has the evidence).
+ * There, schedulers are constructed in the chain's order, and each takes as its base the
+ * group's 'initial_lr', which the first one constructed sets to the group's lr, except
+ * that OneCycleLR always overwrites it with max_lr / div_factor and CyclicLR first sets
+ * the group's lr to its base_lr (our min). SequentialLR then resets the lr to
+ * 'initial_lr' and restarts the first scheduler, which the chainable (recursive) ones
+ * continue from; CosineAnnealingWarmRestarts reads its own base. So, with B the
+ * optimizer's lr:
+ *   onecycle and cyclic terms: B (their max_lr), as on their own;
+ *   a later term: B / div of the last onecycle before it, else a first cyclic's min,
+ *     else B;
+ *   the first term: the same, counting every onecycle of the chain (restarts: B).
+ * OneCycleLR also keeps div, final_div and its momenta in the group, where the last one
+ * constructed overwrites the others' (the first would use the second's): several
+ * onecycle terms must therefore agree on them, or the spec is refused. */
+static int gd__chain_bases(gd_sched *s) {
+    const gd__term *one = NULL, *mom = NULL;           /* the first onecycle (cycling momentum) */
+    for (int i = 0; i < s->nterms; i++) {
+        const gd__term *k = &s->terms[i];
+        if (k->kind != GD__ONECYCLE) continue;
+        char a[32], b[32], c[32], d[32];
+        if (one && (k->div != one->div || k->final_div != one->final_div)) {
+            gd__fmt_double(a, sizeof a, k->div), gd__fmt_double(b, sizeof b, k->final_div);
+            gd__fmt_double(c, sizeof c, one->div), gd__fmt_double(d, sizeof d, one->final_div);
+            return gd_seterr("term %d (onecycle): div=%s:final_div=%s differ from term %d's div=%s:final_div=%s "
+                             "(PyTorch's SequentialLR would give every one-cycle the last one's)",
+                             i + 1, a, b, (int)(one - s->terms) + 1, c, d);
+        }
+        if (mom && k->cycle_momentum && (k->momentum[0] != mom->momentum[0] || k->momentum[1] != mom->momentum[1])) {
+            gd__fmt_double(a, sizeof a, k->momentum[0]), gd__fmt_double(b, sizeof b, k->momentum[1]);
+            gd__fmt_double(c, sizeof c, mom->momentum[0]), gd__fmt_double(d, sizeof d, mom->momentum[1]);
+            return gd_seterr("term %d (onecycle): momentum=%s/%s differs from term %d's momentum=%s/%s "
+                             "(PyTorch's SequentialLR would give every one-cycle the last one's)",
+                             i + 1, a, b, (int)(mom - s->terms) + 1, c, d);
+        }
+        if (!one) one = k;
+        if (!mom && k->cycle_momentum) mom = k;
+    }
+    gd__term *first = &s->terms[0];
+    int from = first->kind == GD__CYCLIC ? GD__BASE_MIN : GD__BASE_LR;   /* 'initial_lr' so far */
+    double val = first->kind == GD__CYCLIC ? first->min : 1;
+    for (int i = 0; i < s->nterms; i++) {
+        gd__term *k = &s->terms[i];
+        k->base_from = GD__BASE_LR, k->base_val = 1;
+        if (i > 0 && k->kind != GD__ONECYCLE && k->kind != GD__CYCLIC) k->base_from = from, k->base_val = val;
+        if (k->kind == GD__ONECYCLE) from = GD__BASE_DIV, val = k->div;  /* initial_lr = max_lr / div */
+    }
+    if (first->kind != GD__ONECYCLE && first->kind != GD__CYCLIC && first->kind != GD__RESTARTS)
+        first->base_from = from, first->base_val = val;   /* restarted from the final initial_lr */
+    return 0;
+}
+
 gd_sched *gd_sched_parse(const char *spec) {
     if (!spec) return gd_seterr("schedule: no spec"), NULL;
     size_t len = strlen(spec);
@@ -808,6 +881,10 @@ gd_sched *gd_sched_parse(const char *spec) {
         }
     }
     free(copy);
+    if (gd__chain_bases(s) != 0) {
+        gd_sched_free(s);
+        return NULL;
+    }
     gd__plateau_reset(s);
     return s;
 fail:

@@ -91,7 +91,32 @@
  * exact integers (PyTorch's step(epoch) uses a floating log); default values of
  * constant and linear are ours (PyTorch's ConstantLR/LinearLR default to 1/3, 5 steps);
  * CyclicLR and OneCycleLR take max_lr from the optimizer's lr; plateau is a term that
- * chains with others. Chained terms behave as PyTorch's SequentialLR.
+ * chains with others.
+ *
+ * CHAINS behave as PyTorch's SequentialLR with the schedulers constructed in the chain's
+ * order (torch 1.13.1; tests/ref/sched/seq_*.tsv, agreeing to 1e-6 relative). That
+ * includes which base lr each term scales. With B the optimizer's lr (each group's
+ * initial lr; gd_sched_lr's base_lr):
+ *   - onecycle and cyclic terms: B, their max_lr, as on their own;
+ *   - every other term after the first: B / div of the last onecycle term before it
+ *     (OneCycleLR overwrites the group's initial_lr, every later scheduler's base, with
+ *     max_lr / div_factor); with none before it, a first term's min if that is cyclic
+ *     (CyclicLR sets the lr to its base_lr before initial_lr is taken); else B;
+ *   - the first term (not onecycle or cyclic): B / div of the LAST onecycle term of the
+ *     chain, else B (SequentialLR resets the lr to initial_lr and restarts the first
+ *     scheduler from it), except restarts, which keeps B (CosineAnnealingWarmRestarts
+ *     reads its own base_lrs).
+ * So "onecycle:T=50,@50:step:size=1000" at B = 0.1 gives 0.1/25 = 0.004 from step 50,
+ * and "warmup:T=100,onecycle:T=900" warms up to B/25, where the one-cycle starts.
+ * Chains without onecycle, or without a first cyclic, use B throughout. PyTorch's
+ * LambdaLR reads its own base_lrs too; ours has no LambdaLR, and the kinds PyTorch needs
+ * one for (warmup from 0 or kind=exp, wsd with shape=sqrt, invsqrt) follow the rule
+ * above like the others. Several onecycle terms must have the same div and final_div,
+ * and those that cycle momentum the same momentum (refused otherwise: OneCycleLR keeps
+ * them in the group, so PyTorch would run every one-cycle with the last one's).
+ * Momentum is set only while a term cycles it and otherwise left to the optimizer
+ * (gd_sched_momentum); PyTorch's OneCycleLR and CyclicLR also set it at construction,
+ * so there the terms before them run with their starting momentum.
  */
 #ifndef GD_SCHED_H
 #define GD_SCHED_H

@@ -12,6 +12,7 @@ configuration, tests/ref/sched/NAME.tsv:
     # base_lr: 0.1                          the optimizer's lr (one per parameter group)
     # agree: 0 10                           steps where ours must agree (default: every row)
     # differs: ...                          why ours deliberately differs outside them
+    # momentum_agree: 5 24                  chains: the steps where ours cycles momentum
     step	lr	momentum
 
 Row t holds param_groups[g]['lr'] (and 'momentum' where the scheduler cycles it) after t
@@ -33,6 +34,7 @@ gradient; schedulers only read and write its param_groups.
 """
 import math
 import os
+import subprocess
 import warnings
 
 import torch
@@ -54,10 +56,23 @@ def fmt(x):
     return repr(float(x))
 
 
-def write(name, torch_call, spec, base_lrs, cols, rows, agree=None, differs=None):
+def debian_version():
+    """The Debian package's version (torch.__version__ says 1.13.0a0 for 1.13.1+dfsg)."""
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", "python3-torch"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+DEBIAN = debian_version()
+
+
+def write(name, torch_call, spec, base_lrs, cols, rows, agree=None, differs=None, momentum_agree=None):
     path = os.path.join(OUT, name + ".tsv")
     with open(path, "w") as f:
-        f.write(f"# {name}.tsv: written by tests/ref/sched_ref.py with torch {torch.__version__}\n")
+        f.write(f"# {name}.tsv: written by tests/ref/sched_ref.py with torch {torch.__version__}"
+                + (f" (Debian python3-torch {DEBIAN})" if DEBIAN else "") + "\n")
         f.write(f"# torch: {torch_call}\n")
         f.write(f"# spec: {spec}\n")
         f.write("# base_lr: " + " ".join(fmt(b) for b in base_lrs) + "\n")
@@ -65,12 +80,15 @@ def write(name, torch_call, spec, base_lrs, cols, rows, agree=None, differs=None
             f.write(f"# agree: {agree[0]} {agree[1]}\n")
         if differs:
             f.write(f"# differs: {differs}\n")
+        if momentum_agree is not None:
+            f.write(f"# momentum_agree: {momentum_agree[0]} {momentum_agree[1]}\n")
         f.write("\t".join(cols) + "\n")
         for r in rows:
             f.write("\t".join(str(r[0]) if i == 0 else fmt(v) for i, v in enumerate(r)) + "\n")
 
 
-def run(name, make, torch_call, spec, last, momentum=False, base=BASE, agree=None, differs=None):
+def run(name, make, torch_call, spec, last, momentum=False, base=BASE, agree=None, differs=None,
+        momentum_agree=None):
     """Step a scheduler from t = 0 to t = last (inclusive) and write lr (and momentum)."""
     opt = optimizer([base])
     sched = make(opt)
@@ -82,7 +100,7 @@ def run(name, make, torch_call, spec, last, momentum=False, base=BASE, agree=Non
             opt.step()
             sched.step()
     cols = ["step", "lr", "momentum"] if momentum else ["step", "lr"]
-    write(name, torch_call, spec, [base], cols, rows, agree, differs)
+    write(name, torch_call, spec, [base], cols, rows, agree, differs, momentum_agree)
 
 
 def cases():
@@ -273,6 +291,88 @@ def cases():
         "warmup:T=10,invsqrt:T0=10", 60)
 
 
+def chain_base_cases():
+    """SequentialLR around OneCycleLR and CyclicLR: which base lr each scheduler uses.
+
+    A scheduler's base_lrs are each group's 'initial_lr' when it is constructed
+    (group.setdefault('initial_lr', group['lr']); the schedulers of a SequentialLR are
+    constructed in the list's order, before it). OneCycleLR's constructor overwrites
+    'initial_lr' with max_lr / div_factor (and stores 'max_lr', 'min_lr' and its momenta
+    in the group), so every scheduler constructed after it takes max_lr / div_factor as
+    its base; CyclicLR sets the group's lr to its base_lr first, so when it is the first
+    scheduler constructed that is everybody's 'initial_lr'. SequentialLR then resets every
+    group's lr to 'initial_lr' and re-runs the first scheduler's initial step: the
+    chainable (recursive) schedulers go on from that lr, CosineAnnealingWarmRestarts,
+    CyclicLR and LambdaLR from their own base_lrs. At each milestone the next scheduler
+    gets step(0), its closed form from its base_lrs. lib/sched.h states the same rule.
+    Momentum is compared only where ours cycles it (momentum_agree): elsewhere ours
+    leaves it to the optimizer, while OneCycleLR and CyclicLR set it at construction.
+    """
+    one = f"OneCycleLR(optimizer, max_lr={BASE}, total_steps="
+    # the issue's case: the step schedule after a one-cycle starts from max_lr / 25
+    run("seq_onecycle_step", lambda o: S.SequentialLR(o, [S.OneCycleLR(o, max_lr=BASE, total_steps=50),
+                                                          S.StepLR(o, step_size=1000)], milestones=[50]),
+        f"SequentialLR(optimizer, [{one}50), StepLR(optimizer, step_size=1000)], milestones=[50])",
+        "onecycle:T=50,@50:step:size=1000", 60, momentum=True, momentum_agree=(0, 49))
+    run("seq_onecycle_constant", lambda o: S.SequentialLR(o, [S.OneCycleLR(o, max_lr=BASE, total_steps=20,
+                                                                           div_factor=10.0),
+                                                              S.ConstantLR(o, factor=0.5, total_iters=5)],
+                                                          milestones=[20]),
+        f"SequentialLR(optimizer, [{one}20, div_factor=10.0), ConstantLR(optimizer, factor=0.5, total_iters=5)], "
+        "milestones=[20])", "onecycle:T=20:div=10,constant:factor=0.5:T=5,constant", 30, momentum=True,
+        momentum_agree=(0, 19))
+    run("seq_onecycle_cosine", lambda o: S.SequentialLR(o, [S.OneCycleLR(o, max_lr=BASE, total_steps=20,
+                                                                         anneal_strategy="linear"),
+                                                            S.CosineAnnealingLR(o, T_max=15, eta_min=1e-4)],
+                                                        milestones=[20]),
+        f"SequentialLR(optimizer, [{one}20, anneal_strategy='linear'), "
+        "CosineAnnealingLR(optimizer, T_max=15, eta_min=1e-4)], milestones=[20])",
+        "onecycle:T=20:anneal=linear,cosine:T=15:min=0.0001", 35, momentum=True, momentum_agree=(0, 19))
+    # a term before the one-cycle: SequentialLR restarts it from initial_lr = max_lr / 25,
+    # so the warmup climbs to where the one-cycle starts
+    run("seq_warmup_onecycle", lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=5),
+                                                            S.OneCycleLR(o, max_lr=BASE, total_steps=20)],
+                                                        milestones=[5]),
+        f"SequentialLR(optimizer, [LinearLR(optimizer, start_factor=0.1, total_iters=5), {one}20)], milestones=[5])",
+        "warmup:T=5:start=0.1,onecycle:T=20", 24, momentum=True, momentum_agree=(5, 24))
+    # a one-cycle inside a chain: warmup, one-cycle, cosine
+    run("seq_warmup_onecycle_cosine",
+        lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.25, total_iters=4),
+                                     S.OneCycleLR(o, max_lr=BASE, total_steps=16, pct_start=0.25),
+                                     S.CosineAnnealingLR(o, T_max=10)], milestones=[4, 20]),
+        f"SequentialLR(optimizer, [LinearLR(optimizer, start_factor=0.25, total_iters=4), "
+        f"{one}16, pct_start=0.25), CosineAnnealingLR(optimizer, T_max=10)], milestones=[4, 20])",
+        "warmup:T=4:start=0.25,onecycle:T=16:pct=0.25,cosine:T=10", 30, momentum=True, momentum_agree=(4, 19))
+    # the middle term was constructed before the one-cycle: its base is the optimizer's lr;
+    # the first one is restarted from max_lr / 25
+    run("seq_constant_cosine_onecycle",
+        lambda o: S.SequentialLR(o, [S.ConstantLR(o, factor=0.5, total_iters=3), S.CosineAnnealingLR(o, T_max=6),
+                                     S.OneCycleLR(o, max_lr=BASE, total_steps=10)], milestones=[3, 9]),
+        f"SequentialLR(optimizer, [ConstantLR(optimizer, factor=0.5, total_iters=3), "
+        f"CosineAnnealingLR(optimizer, T_max=6), {one}10)], milestones=[3, 9])",
+        "constant:factor=0.5:T=3,cosine:T=6,onecycle:T=10", 18, momentum=True, momentum_agree=(9, 18))
+    # CosineAnnealingWarmRestarts reads its base_lrs, not the group's lr: not restarted
+    run("seq_restarts_onecycle", lambda o: S.SequentialLR(o, [S.CosineAnnealingWarmRestarts(o, T_0=5),
+                                                              S.OneCycleLR(o, max_lr=BASE, total_steps=20)],
+                                                          milestones=[12]),
+        f"SequentialLR(optimizer, [CosineAnnealingWarmRestarts(optimizer, T_0=5), {one}20)], milestones=[12])",
+        "restarts:T0=5,@12:onecycle:T=20", 31, momentum=True, momentum_agree=(12, 31))
+    # two one-cycles (with the same div, final_div and momenta: ours refuses others, as
+    # PyTorch's first would use the second's, which overwrote them in the group)
+    run("seq_two_onecycles", lambda o: S.SequentialLR(o, [S.OneCycleLR(o, max_lr=BASE, total_steps=10),
+                                                          S.OneCycleLR(o, max_lr=BASE, total_steps=20, pct_start=0.25,
+                                                                       three_phase=True)], milestones=[10]),
+        f"SequentialLR(optimizer, [{one}10), {one}20, pct_start=0.25, three_phase=True)], milestones=[10])",
+        "onecycle:T=10,onecycle:T=20:pct=0.25:three_phase=1", 29, momentum=True)
+    # a cyclic first: its base_lr (our min) becomes the next scheduler's base
+    run("seq_cyclic_cosine", lambda o: S.SequentialLR(o, [S.CyclicLR(o, base_lr=0.01, max_lr=BASE, step_size_up=4),
+                                                          S.CosineAnnealingLR(o, T_max=10, eta_min=1e-3)],
+                                                      milestones=[20]),
+        f"SequentialLR(optimizer, [CyclicLR(optimizer, base_lr=0.01, max_lr={BASE}, step_size_up=4), "
+        "CosineAnnealingLR(optimizer, T_max=10, eta_min=1e-3)], milestones=[20])",
+        "cyclic:min=0.01:up=4,@20:cosine:T=10:min=0.001", 30, momentum=True, momentum_agree=(0, 19))
+
+
 def plateau(name, kwargs, spec, metrics, base_lrs=(BASE,)):
     opt = optimizer(list(base_lrs))
     sched = S.ReduceLROnPlateau(opt, **kwargs)
@@ -331,4 +431,5 @@ def plateau_cases():
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     cases()
+    chain_base_cases()
     plateau_cases()
