@@ -26,10 +26,19 @@
  * every marked number, block and code region still exists (the text could be rewritten
  * without error), says so on stdout, and exits 0. Whether the claims hold is the
  * tests' business, in every build; whether the digits are fresh, only in the same one.
- * Exit status: 0 fresh/written, 1 stale or bad input (one line saying where), 2 usage.
+ * Exit status (the book's convention): 0 fresh/written; 1 stale, a marked region that
+ * cannot be filled (a missing key or code region: the text no longer matches the
+ * programs), or FILE.md cannot be rewritten; 2 usage, or an input that cannot be read
+ * or is not a numbers table (one line saying where). --write rewrites FILE.md as out.h's
+ * gd_write_file does: atomically, through a symlink to its target.
+ * Every string read from the files is kept on the heap (no fixed-size copy that could
+ * cut a long key, path or "# blas:" line short), and freed: mdsync runs clean under
+ * AddressSanitizer's leak checker.
  */
 #include "gd.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +49,12 @@ typedef struct {
 
 static entry *entries;
 static int nentries;
-static char blas[128];        /* from the tables' "# blas:" lines */
+static char *blas;            /* from the tables' "# blas:" lines (NULL: none) */
+
+static void oom(void) {
+    fprintf(stderr, "mdsync: out of memory\n");
+    exit(1);
+}
 
 /* growable string */
 typedef struct {
@@ -51,11 +65,9 @@ typedef struct {
 static void buf_add(buf *b, const char *s, size_t n) {
     if (b->n + n + 1 > b->cap) {
         b->cap = (b->n + n + 1) * 2;
-        b->s = realloc(b->s, b->cap);
-        if (!b->s) {
-            fprintf(stderr, "mdsync: out of memory\n");
-            exit(1);
-        }
+        char *p = realloc(b->s, b->cap);
+        if (!p) oom();
+        b->s = p;
     }
     memcpy(b->s + b->n, s, n);
     b->n += n;
@@ -64,6 +76,30 @@ static void buf_add(buf *b, const char *s, size_t n) {
 
 static void buf_str(buf *b, const char *s) { buf_add(b, s, strlen(s)); }
 
+/* printf into a malloc'd string */
+static char *xfmt(const char *fmt, ...) GD_PRINTF(1, 2);
+static char *xfmt(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!s) oom();
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static char *xstrndup(const char *s, size_t n) {
+    char *c = malloc(n + 1);
+    if (!c) oom();
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+/* The whole file, NUL-terminated (malloc'd), or NULL (errno says why). */
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -71,7 +107,12 @@ static char *read_file(const char *path) {
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) buf_add(&b, chunk, n);
+    int bad = ferror(f);
     fclose(f);
+    if (bad) {
+        free(b.s);
+        return NULL;
+    }
     if (!b.s) buf_add(&b, "", 0);
     return b.s;
 }
@@ -91,47 +132,60 @@ static char *unescape(const char *s) {
     return b.s;
 }
 
+static void free_entries(void) {
+    for (int i = 0; i < nentries; i++) free(entries[i].key), free(entries[i].value), free(entries[i].source);
+    free(entries);
+    entries = NULL;
+    nentries = 0;
+    free(blas);
+    blas = NULL;
+}
+
+/* Add the entries of a numbers table. 0, or -1 after one line on stderr. */
 static int load_numbers(const char *path) {
     char *text = read_file(path);
     if (!text) {
-        fprintf(stderr, "mdsync: %s: cannot read numbers table\n", path);
+        fprintf(stderr, "mdsync: %s: cannot read numbers table: %s\n", path, strerror(errno));
         return -1;
     }
-    int lineno = 0, header_seen = 0;
+    int header_seen = 0, rc = -1;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        lineno++;
         if (strncmp(line, "# blas: ", 8) == 0) {
-            if (blas[0] && strcmp(blas, line + 8) != 0) {
+            if (blas && strcmp(blas, line + 8) != 0) {
                 fprintf(stderr, "mdsync: %s: written under '%s', other tables under '%s'\n", path, line + 8, blas);
-                return -1;
+                goto out;
             }
-            snprintf(blas, sizeof blas, "%s", line + 8);
+            if (!blas) blas = xfmt("%s", line + 8);
         }
         if (line[0] == '#' || line[0] == '\0') continue;
         if (!header_seen) {
             header_seen = 1;
             if (strcmp(line, "key\tvalue") != 0) {
                 fprintf(stderr, "mdsync: %s: header is '%s', expected 'key<TAB>value'\n", path, line);
-                return -1;
+                goto out;
             }
             continue;
         }
         char *tab = strchr(line, '\t');
         if (!tab) {
             fprintf(stderr, "mdsync: %s: a line without a tab: '%s'\n", path, line);
-            return -1;
+            goto out;
         }
         *tab = '\0';
         for (int i = 0; i < nentries; i++)
             if (strcmp(entries[i].key, line) == 0) {
                 fprintf(stderr, "mdsync: %s: key '%s' is also in %s\n", path, line, entries[i].source);
-                return -1;
+                goto out;
             }
-        entries = realloc(entries, (size_t)(nentries + 1) * sizeof *entries);
-        entries[nentries++] = (entry){strdup(line), unescape(tab + 1), strdup(path)};
+        entry *e = realloc(entries, (size_t)(nentries + 1) * sizeof *entries);
+        if (!e) oom();
+        entries = e;
+        entries[nentries++] = (entry){xfmt("%s", line), unescape(tab + 1), xfmt("%s", path)};
     }
+    rc = 0;
+out:
     free(text);
-    return 0;
+    return rc;
 }
 
 static const char *lookup(const char *key) {
@@ -148,28 +202,21 @@ static int line_of(const char *text, const char *p) {
 
 /* The lines strictly between `// region NAME` and `// endregion NAME` in path. */
 static char *code_region(const char *md, int lineno, const char *spec) {
-    char path[1024], name[256];
     const char *hash = strchr(spec, '#');
-    if (!hash || (size_t)(hash - spec) >= sizeof path || strlen(hash + 1) >= sizeof name) {
+    if (!hash || hash == spec || !hash[1]) {
         fprintf(stderr, "mdsync: %s:%d: code marker '%s' is not PATH#NAME\n", md, lineno, spec);
         return NULL;
     }
-    memcpy(path, spec, (size_t)(hash - spec));
-    path[hash - spec] = '\0';
-    strcpy(name, hash + 1);
-    char *src = read_file(path);
+    char *path = xstrndup(spec, (size_t)(hash - spec)), *src = read_file(path), *result = NULL;
+    char *open = xfmt("// region %s\n", hash + 1), *close = xfmt("// endregion %s\n", hash + 1);
     if (!src) {
-        fprintf(stderr, "mdsync: %s:%d: cannot read %s\n", md, lineno, path);
-        return NULL;
+        fprintf(stderr, "mdsync: %s:%d: cannot read %s: %s\n", md, lineno, path, strerror(errno));
+        goto out;
     }
-    char open[300], close[300];
-    snprintf(open, sizeof open, "// region %s\n", name);
-    snprintf(close, sizeof close, "// endregion %s\n", name);
     char *start = strstr(src, open), *end = start ? strstr(start, close) : NULL;
     if (!start || !end) {
-        fprintf(stderr, "mdsync: %s:%d: no region '%s' in %s\n", md, lineno, name, path);
-        free(src);
-        return NULL;
+        fprintf(stderr, "mdsync: %s:%d: no region '%s' in %s\n", md, lineno, hash + 1, path);
+        goto out;
     }
     /* from the line after the opening marker to the start of the closing marker's line */
     start += strlen(open);
@@ -193,14 +240,20 @@ static char *code_region(const char *md, int lineno, const char *spec) {
         p = nl + 1;
     }
     buf_str(&b, "```\n");
+    result = b.s;
+out:
     free(src);
-    return b.s;
+    free(path);
+    free(open);
+    free(close);
+    return result;
 }
 
 /* Rebuild md text with every marked region filled in. NULL on error (reported). */
 static char *render(const char *md, const char *text) {
     buf out = {0};
     const char *p = text;
+    char *key = NULL, *endmark = NULL;
     for (;;) {
         const char *inl = strstr(p, "<!--n:"), *blk = strstr(p, "<!-- begin ");
         const char *m = !inl ? blk : !blk ? inl : inl < blk ? inl : blk;
@@ -209,26 +262,26 @@ static char *render(const char *md, const char *text) {
         const char *close = strstr(m, "-->");
         if (!close) {
             fprintf(stderr, "mdsync: %s:%d: marker is not closed with -->\n", md, lineno);
-            return NULL;
+            goto fail;
         }
-        char key[1024];
+        free(key), key = NULL;
+        free(endmark), endmark = NULL;
         if (m == inl) {
             size_t klen = (size_t)(close - (m + 6));
-            if (klen == 0 || klen >= sizeof key) {
-                fprintf(stderr, "mdsync: %s:%d: empty or overlong key\n", md, lineno);
-                return NULL;
+            if (klen == 0) {
+                fprintf(stderr, "mdsync: %s:%d: empty key\n", md, lineno);
+                goto fail;
             }
-            memcpy(key, m + 6, klen);
-            key[klen] = '\0';
+            key = xstrndup(m + 6, klen);
             const char *end = strstr(close, "<!--/n-->");
             if (!end) {
                 fprintf(stderr, "mdsync: %s:%d: '%s' has no closing <!--/n-->\n", md, lineno, key);
-                return NULL;
+                goto fail;
             }
             const char *val = lookup(key);
             if (!val) {
                 fprintf(stderr, "mdsync: %s:%d: no number named '%s' in the numbers tables\n", md, lineno, key);
-                return NULL;
+                goto fail;
             }
             buf_add(&out, p, (size_t)(close + 3 - p));
             buf_str(&out, val);
@@ -239,19 +292,16 @@ static char *render(const char *md, const char *text) {
         const char *k = m + strlen("<!-- begin ");
         const char *kend = close;
         while (kend > k && kend[-1] == ' ') kend--;
-        size_t klen = (size_t)(kend - k);
-        if (klen == 0 || klen >= sizeof key) {
-            fprintf(stderr, "mdsync: %s:%d: empty or overlong block name\n", md, lineno);
-            return NULL;
+        if (kend == k) {
+            fprintf(stderr, "mdsync: %s:%d: empty block name\n", md, lineno);
+            goto fail;
         }
-        memcpy(key, k, klen);
-        key[klen] = '\0';
-        char endmark[1100];
-        snprintf(endmark, sizeof endmark, "<!-- end %s -->", key);
+        key = xstrndup(k, (size_t)(kend - k));
+        endmark = xfmt("<!-- end %s -->", key);
         const char *end = strstr(close, endmark);
         if (!end) {
             fprintf(stderr, "mdsync: %s:%d: block '%s' has no '%s'\n", md, lineno, key, endmark);
-            return NULL;
+            goto fail;
         }
         char *val;
         if (strncmp(key, "code:", 5) == 0) {
@@ -259,9 +309,9 @@ static char *render(const char *md, const char *text) {
         } else {
             const char *v = lookup(key);
             if (!v) fprintf(stderr, "mdsync: %s:%d: no block named '%s' in the numbers tables\n", md, lineno, key);
-            val = v ? strdup(v) : NULL;
+            val = v ? xfmt("%s", v) : NULL;
         }
-        if (!val) return NULL;
+        if (!val) goto fail;
         buf_add(&out, p, (size_t)(close + 3 - p));
         buf_str(&out, "\n");
         buf_str(&out, val);
@@ -270,7 +320,14 @@ static char *render(const char *md, const char *text) {
         p = end;
     }
     buf_str(&out, p);
+    free(key);
+    free(endmark);
     return out.s;
+fail:
+    free(key);
+    free(endmark);
+    free(out.s);
+    return NULL;
 }
 
 /* Name the first region where a and b differ, for the --check message. */
@@ -293,11 +350,7 @@ static char *stamp_of(const char *text) {
     const char *p = strstr(text, STAMP_OPEN);
     if (!p) return NULL;
     const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) : strlen(p);
-    char *s = malloc(n + 1);
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
+    return xstrndup(p, nl ? (size_t)(nl - p) : strlen(p));
 }
 
 /* text with its stamp line replaced by stamp (or stamp appended as the last line). */
@@ -332,7 +385,10 @@ int main(int argc, char **argv) {
                "                 when FILE.md was written under another arithmetic or seed base,\n"
                "                 only check that every marked region can be filled\n"
                "  --write        rewrite FILE.md in place (atomically) if anything changed\n"
-               "  --seed-base N  the seed base the tables were made with (make SEED=N; default 0)\n");
+               "  --seed-base N  the seed base the tables were made with (make SEED=N; default 0)\n"
+               "Exit status: 0 fresh or written; 1 stale, a region that cannot be filled, or\n"
+               "FILE.md cannot be written; 2 usage, or a file that cannot be read or is not a\n"
+               "numbers table.\n");
         return 0;
     }
     if (argc < 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) return usage();
@@ -340,8 +396,7 @@ int main(int argc, char **argv) {
     int arg = 2;
     long seed_base = 0;
     if (strcmp(argv[arg], "--seed-base") == 0) {
-        char *end;
-        if (arg + 1 >= argc || (seed_base = strtol(argv[arg + 1], &end, 10), *end != '\0' || end == argv[arg + 1])) {
+        if (arg + 1 >= argc || gd_parse_long(argv[arg + 1], &seed_base) != 0) {
             fprintf(stderr, "mdsync: --seed-base: expected an integer, got '%s'\n", arg + 1 < argc ? argv[arg + 1] : "");
             return 2;
         }
@@ -349,39 +404,43 @@ int main(int argc, char **argv) {
     }
     if (arg >= argc) return usage();
     const char *md = argv[arg++];
+    int status = 2;
+    char *stamp = NULL, *old = NULL, *rendered = NULL, *was = NULL, *new = NULL;
     for (int i = arg; i < argc; i++)
-        if (load_numbers(argv[i]) != 0) return 1;
-    char stamp[256];
-    snprintf(stamp, sizeof stamp, STAMP_OPEN "%s, seed base %ld -->", blas[0] ? blas : gd_blas_info(), seed_base);
-    char *old = read_file(md);
-    if (!old) {
-        fprintf(stderr, "mdsync: %s: cannot read\n", md);
-        return 1;
+        if (load_numbers(argv[i]) != 0) goto out;
+    stamp = xfmt(STAMP_OPEN "%s, seed base %ld -->", blas ? blas : gd_blas_info(), seed_base);
+    if (!(old = read_file(md))) {
+        fprintf(stderr, "mdsync: %s: cannot read: %s\n", md, strerror(errno));
+        goto out;
     }
-    char *rendered = render(md, old);
-    if (!rendered) return 1;
-    char *was = stamp_of(old);
+    status = 1;
+    if (!(rendered = render(md, old))) goto out;
+    was = stamp_of(old);
     /* a text without a stamp is compared as it is; --write always stamps it */
-    char *new = was || write ? with_stamp(rendered, stamp) : rendered;
-    if (strcmp(old, new) == 0) return 0;
-    if (!write) {
+    new = was || write ? with_stamp(rendered, stamp) : xfmt("%s", rendered);
+    if (strcmp(old, new) == 0) {
+        status = 0;
+    } else if (!write) {
         if (was && strcmp(was, stamp) != 0) {
             printf("mdsync: %s: its numbers were written under '%s', this build is '%s': every marked region "
                    "exists; the digits are compared only in the same arithmetic and seed base\n",
                    md, was + strlen(STAMP_OPEN), stamp + strlen(STAMP_OPEN));
-            return 0;
+            status = 0;
+        } else {
+            report_stale(md, old, new);
         }
-        report_stale(md, old, new);
-        return 1;
+    } else if (gd_write_file(md, new, strlen(new)) != 0) {
+        fprintf(stderr, "mdsync: %s: cannot rewrite: %s\n", md, gd_error());
+    } else {
+        fprintf(stderr, "mdsync: updated %s\n", md);
+        status = 0;
     }
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", md);
-    FILE *f = fopen(tmp, "wb");
-    if (!f || fwrite(new, 1, strlen(new), f) != strlen(new) || fclose(f) != 0 || rename(tmp, md) != 0) {
-        fprintf(stderr, "mdsync: %s: cannot rewrite\n", md);
-        remove(tmp);
-        return 1;
-    }
-    fprintf(stderr, "mdsync: updated %s\n", md);
-    return 0;
+out:
+    free(stamp);
+    free(old);
+    free(rendered);
+    free(was);
+    free(new);
+    free_entries();
+    return status;
 }

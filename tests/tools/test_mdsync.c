@@ -112,11 +112,24 @@ Test(tools_mdsync, missing_things_are_errors) {
 }
 
 Test(tools_mdsync, bad_tables_and_usage) {
+    /* an input that is not a numbers table, or is not there: exit 2 (the user's input) */
     put("nums.tsv", "wrong\theader\nrate\t1\n");
     put("doc.md", "x\n");
     t_result r = mdsync("--check");
-    cr_expect_eq(r.status, 1);
+    cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "nums.tsv") && strstr(r.err, "header"), "%s", r.err);
+    t_free(&r);
+    put("nums.tsv", NUMS);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd %s && %s/" MDSYNC " --check doc.md gone.tsv", dir, getenv("PWD"));
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "gone.tsv") && t_lines(r.err) == 1, "one line: %s", r.err);
+    t_free(&r);
+    snprintf(cmd, sizeof cmd, "cd %s && %s/" MDSYNC " --write gone.md nums.tsv", dir, getenv("PWD"));
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 2);
+    cr_expect(strstr(r.err, "gone.md") != NULL, "%s", r.err);
     t_free(&r);
     t_assert_rejects(MDSYNC " --frobnicate x.md", 2, "usage");
     t_assert_rejects(MDSYNC, 2, "usage");
@@ -158,4 +171,43 @@ Test(tools_mdsync, stamp_names_the_arithmetic_and_seed_base) {
     r = mdsync("--write --seed-base x");
     cr_expect_eq(r.status, 2);
     t_free(&r);
+}
+
+/* Text from the files is never cut to a fixed size: a long "# blas:" line (an
+ * arithmetic's description) reaches the stamp whole (it was cut at 127 characters). */
+Test(tools_mdsync, long_text_is_kept_whole) {
+    char blas[301], nums[600];
+    memset(blas, 'k', 300);
+    blas[300] = '\0';
+    snprintf(nums, sizeof nums, "# blas: OpenBLAS %s\nkey\tvalue\nrate\t0.5\n", blas);
+    put("nums.tsv", nums);
+    put("doc.md", "<!--n:rate-->1<!--/n-->\n");
+    t_result r = mdsync("--write");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    char *doc = get("doc.md");
+    cr_expect(strstr(doc, blas) && strstr(doc, ", seed base 0 -->"), "%s", doc);
+    free(doc);
+    r = mdsync("--check");
+    cr_expect_eq(r.status, 0, "fresh: %s", r.err);
+    t_free(&r);
+}
+
+/* --write follows a symlink: the file it points to gets the new text, the link stays
+ * (out.h's policy; it used to be replaced by a regular file). */
+Test(tools_mdsync, write_follows_a_symlink) {
+    put("nums.tsv", NUMS);
+    put("real.md", "<!--n:rate-->1<!--/n-->\n");
+    char link[128];
+    snprintf(link, sizeof link, "%s/doc.md", dir);
+    cr_assert_eq(symlink("real.md", link), 0);
+    t_result r = mdsync("--write");
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    struct stat st;
+    cr_assert_eq(lstat(link, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "doc.md is still a link");
+    char *real = get("real.md");
+    cr_expect(strstr(real, "<!--n:rate-->0.8182<!--/n-->\n") == real, "%s", real);
+    free(real);
 }
