@@ -17,6 +17,7 @@
  * scale_fn, and fractional steps (CosineAnnealingWarmRestarts.step(epoch + i / iters)).
  */
 #include "sched.h"
+#include "cli.h"
 #include "err.h"
 
 #include <ctype.h>
@@ -33,6 +34,8 @@
 
 #define GD__MAX_MILESTONES 32
 #define GD__MAX_STEP 1e15          /* step counts above this are refused (no overflow) */
+#define GD__MAX_TERMS 10000        /* more terms are refused (a spec is a few terms) */
+#define GD__QUOTE 60               /* messages quote at most this much of the user's text */
 
 typedef enum {
     GD__CONSTANT, GD__WARMUP, GD__STEP, GD__MULTISTEP, GD__EXP, GD__LINEAR, GD__POLY,
@@ -481,7 +484,7 @@ int gd_sched_observe(gd_sched *s, double metric) {
 #define GD__STATE_MAGIC "gdsched1"
 #define GD__STATE_SIZE (8 + 8 + 8 + 4 * 8)
 
-static void gd__format_term(const gd__term *k, int with_at, char *buf, size_t size);
+static size_t gd__format_term(const gd__term *k, int with_at, char *buf, size_t size);
 
 static uint64_t gd__plateau_hash(const gd_sched *s) {
     char spec[1024];
@@ -527,14 +530,21 @@ int gd_sched_state_read(gd_sched *s, const void *buf, size_t size) {
 /* ---------------------------------------------------------------------------------- */
 /* Parsing. */
 
-/* A number: the whole string, finite. */
-static int gd__number(const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || !isfinite(v) || (errno == ERANGE && fabs(v) > 1)) return -1;
-    *out = v;
-    return 0;
+/* A number: the whole string, finite, in decimal as every option takes it (cli.h's
+ * gd_parse_double: no hex, inf, nan or surrounding space). */
+static int gd__number(const char *s, double *out) { return gd_parse_double(s, out); }
+
+/* The user's text for a message: all of it up to GD__QUOTE characters, else its start
+ * and "..." (a 100,000-character value would push the reason out of the one-line
+ * message; gd_seterr escapes control characters). The array lives until the end of
+ * the full expression that calls gd__quote (C11 temporary lifetime). */
+typedef struct { char s[GD__QUOTE + 4]; } gd__quoted;
+static gd__quoted gd__quote(const char *text) {
+    gd__quoted q;
+    size_t n = strlen(text);
+    if (n <= GD__QUOTE) memcpy(q.s, text, n + 1);
+    else memcpy(q.s, text, GD__QUOTE), memcpy(q.s + GD__QUOTE, "...", 4);
+    return q;
 }
 
 /* A whole number (integral, possibly written 1e4), within [lo, GD__MAX_STEP]. */
@@ -561,8 +571,9 @@ static int gd__in_range(const gd__key *key, double v) {
     return 1;
 }
 
-/* Set one key of term k from its text. where: "term 2 (cosine)" for messages. */
-static int gd__set_key(gd__term *k, const gd__key *key, const char *val, const char *where) {
+/* Set one key of term k from its text (split in place at '/' for lists and pairs, then
+ * restored). where: "term 2 (cosine)" for messages. */
+static int gd__set_key(gd__term *k, const gd__key *key, char *val, const char *where) {
     char range[64];
     gd__range_text(key, range, sizeof range);
     void *dst = (char *)k + key->off;
@@ -570,16 +581,16 @@ static int gd__set_key(gd__term *k, const gd__key *key, const char *val, const c
     switch (key->type) {
     case GD__K_STEPS:
         if (gd__whole(val, key->lo, (long *)dst) != 0)
-            return gd_seterr("%s: %s must be %s, got '%s'", where, key->name, range, val);
+            return gd_seterr("%s: %s must be %s, got '%s'", where, key->name, range, gd__quote(val).s);
         return 0;
     case GD__K_NUM:
         if (gd__number(val, &v) != 0 || !gd__in_range(key, v))
-            return gd_seterr("%s: %s must be %s, got '%s'", where, key->name, range, val);
+            return gd_seterr("%s: %s must be %s, got '%s'", where, key->name, range, gd__quote(val).s);
         *(double *)dst = v;
         return 0;
     case GD__K_FLAG:
         if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
-            return gd_seterr("%s: %s must be 0 or 1, got '%s'", where, key->name, val);
+            return gd_seterr("%s: %s must be 0 or 1, got '%s'", where, key->name, gd__quote(val).s);
         *(int *)dst = val[0] == '1';
         return 0;
     case GD__K_ENUM: {
@@ -593,43 +604,39 @@ static int gd__set_key(gd__term *k, const gd__key *key, const char *val, const c
             }
             c += len + (c[len] == '|');
         }
-        return gd_seterr("%s: %s must be one of %s, got '%s'", where, key->name, key->choices, val);
+        return gd_seterr("%s: %s must be one of %s, got '%s'", where, key->name, key->choices, gd__quote(val).s);
     }
     case GD__K_LIST: {
-        const char *p = val;
+        char *p = val;
         long prev = -1;
         k->nmilestones = 0;
         for (;;) {
-            size_t len = strcspn(p, "/");
-            char item[64];
+            char *slash = strchr(p, '/');
             long m;
-            if (len == 0 || len >= sizeof item)
-                return gd_seterr("%s: %s must be whole numbers A/B/..., got '%s'", where, key->name, val);
-            memcpy(item, p, len);
-            item[len] = '\0';
-            if (gd__whole(item, 0, &m) != 0)
-                return gd_seterr("%s: %s must be whole numbers >= 0, got '%s'", where, key->name, item);
+            if (slash) *slash = '\0';
+            int bad = gd__whole(p, 0, &m) != 0;
+            if (slash) *slash = '/';
+            if (bad) return gd_seterr("%s: %s must be whole numbers >= 0 written A/B/..., got '%s'", where,
+                                      key->name, gd__quote(val).s);
             if (m < prev)        /* a repeated milestone multiplies by gamma twice, as in PyTorch */
                 return gd_seterr("%s: %s must not decrease, got %ld after %ld", where, key->name, m, prev);
             if (k->nmilestones == GD__MAX_MILESTONES)
                 return gd_seterr("%s: %s: more than %d", where, key->name, GD__MAX_MILESTONES);
             k->milestones[k->nmilestones++] = prev = m;
-            if (p[len] == '\0') return 0;
-            p += len + 1;
+            if (!slash) return 0;
+            p = slash + 1;
         }
     }
     case GD__K_PAIR: {
         double lo, hi;
-        const char *slash = strchr(val, '/');
-        char a[64];
-        if (!slash || (size_t)(slash - val) >= sizeof a)
-            return gd_seterr("%s: %s must be LO/HI, got '%s'", where, key->name, val);
-        memcpy(a, val, (size_t)(slash - val));
-        a[slash - val] = '\0';
-        if (gd__number(a, &lo) != 0 || gd__number(slash + 1, &hi) != 0)
-            return gd_seterr("%s: %s must be LO/HI, got '%s'", where, key->name, val);
+        char *slash = strchr(val, '/');
+        if (!slash) return gd_seterr("%s: %s must be LO/HI, got '%s'", where, key->name, gd__quote(val).s);
+        *slash = '\0';
+        int bad = gd__number(val, &lo) != 0 || gd__number(slash + 1, &hi) != 0;
+        *slash = '/';
+        if (bad) return gd_seterr("%s: %s must be LO/HI, got '%s'", where, key->name, gd__quote(val).s);
         if (!(lo >= 0 && hi < 1 && lo <= hi))
-            return gd_seterr("%s: %s must have 0 <= LO <= HI < 1, got '%s'", where, key->name, val);
+            return gd_seterr("%s: %s must have 0 <= LO <= HI < 1, got '%s'", where, key->name, gd__quote(val).s);
         ((double *)dst)[0] = lo;
         ((double *)dst)[1] = hi;
         return 0;
@@ -723,7 +730,7 @@ static int gd__parse_term(gd__term *k, char *text, int index) {
         char names[256] = "";
         for (int i = 0; i < GD__NKINDS; i++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "", gd__kinds[i].name);
-        return gd_seterr("term %d: unknown schedule '%s' (known: %s)", index, item, names);
+        return gd_seterr("term %d: unknown schedule '%s' (known: %s)", index, gd__quote(item).s, names);
     }
     snprintf(where, sizeof where, "term %d (%s)", index, item);
     k->kind = (gd__kind)kind;
@@ -732,10 +739,10 @@ static int gd__parse_term(gd__term *k, char *text, int index) {
     for (int i = 0; keys[i].name; i++) gd__set_default(k, &keys[i]);
     for (int first = 1; (item = gd__next_item(&rest)); first = 0) {
         char *eq = strchr(item, '=');
-        const char *val = item;
+        char *val = item;
         int i = 0;                                   /* NAME:VALUE is NAME:FIRSTKEY=VALUE */
         if (!*item) return gd_seterr("%s: empty item (two colons, or one at the end)", where);
-        if (!eq && !first) return gd_seterr("%s: '%s' is not KEY=VALUE", where, item);
+        if (!eq && !first) return gd_seterr("%s: '%s' is not KEY=VALUE", where, gd__quote(item).s);
         if (eq) {
             *eq = '\0';
             char *name = gd__trim(item);
@@ -745,7 +752,7 @@ static int gd__parse_term(gd__term *k, char *text, int index) {
                 char list[256] = "";
                 for (int j = 0; keys[j].name; j++)
                     snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", j ? ", " : "", keys[j].name);
-                return gd_seterr("%s: unknown key '%s' (keys: %s)", where, name, list);
+                return gd_seterr("%s: unknown key '%s' (keys: %s)", where, gd__quote(name).s, list);
             }
         }
         if (given[i]) return gd_seterr("%s: %s given twice", where, keys[i].name);
@@ -812,9 +819,16 @@ static int gd__chain_bases(gd_sched *s) {
 
 gd_sched *gd_sched_parse(const char *spec) {
     if (!spec) return gd_seterr("schedule: no spec"), NULL;
-    size_t len = strlen(spec);
-    int nterms = 1;
-    for (const char *p = spec; *p; p++) nterms += *p == ',';
+    size_t len = strlen(spec), commas = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)spec[i];
+        if (c < 0x20 || c == 0x7f)       /* a newline would make the error message two lines */
+            return gd_seterr("character %zu is a control character (0x%02x): a spec is one line of text",
+                             i + 1, c), NULL;
+        commas += c == ',';
+    }
+    if (commas >= GD__MAX_TERMS) return gd_seterr("more than %d terms", GD__MAX_TERMS), NULL;
+    int nterms = (int)commas + 1;
     gd_sched *s = calloc(1, sizeof *s);
     char *copy = malloc(len + 1);
     if (s) s->terms = calloc((size_t)nterms, sizeof *s->terms);
@@ -844,7 +858,7 @@ gd_sched *gd_sched_parse(const char *spec) {
             char *colon = strchr(text, ':');
             if (colon) *colon = '\0';
             if (gd__whole(gd__trim(text + 1), 0, &k->at) != 0) {
-                gd_seterr("term %d: @ must be a step >= 0 followed by ':', got '%s'", i + 1, text);
+                gd_seterr("term %d: @ must be a step >= 0 followed by ':', got '%s'", i + 1, gd__quote(text).s);
                 goto fail;
             }
             text = colon ? colon + 1 : text + strlen(text);
@@ -871,6 +885,10 @@ gd_sched *gd_sched_parse(const char *spec) {
                 goto fail;
             }
             k->at = end;
+        }
+        if ((double)k->at > GD__MAX_STEP) {     /* a sum of lengths: keep every step in a long */
+            gd_seterr("term %d (%s) would start at step %ld, after %g", i + 1, name, k->at, GD__MAX_STEP);
+            goto fail;
         }
         if (k->kind == GD__PLATEAU) {
             if (s->plateau >= 0) {
@@ -910,8 +928,12 @@ static void gd__fmt_double(char *buf, size_t size, double v) {
     }
 }
 
-static void gd__format_term(const gd__term *k, int with_at, char *buf, size_t size) {
+/* One term's canonical text into buf (cut to size - 1 characters); returns its whole
+ * length, as snprintf does. */
+static size_t gd__format_term(const gd__term *k, int with_at, char *buf, size_t size) {
     size_t n = 0;
+    char none[1];
+    if (!size) buf = none;                     /* nothing is written; no arithmetic on NULL */
 #define GD__PUT(...) (n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0, __VA_ARGS__))
     if (size) buf[0] = '\0';
     if (with_at) GD__PUT("@%ld:", k->at);
@@ -947,14 +969,18 @@ static void gd__format_term(const gd__term *k, int with_at, char *buf, size_t si
         }
     }
 #undef GD__PUT
+    return n;
 }
 
-void gd_sched_format(const gd_sched *s, char *buf, size_t size) {
+size_t gd_sched_format(const gd_sched *s, char *buf, size_t size) {
     size_t n = 0;
     if (size) buf[0] = '\0';
-    for (int i = 0; i < s->nterms && n + 1 < size; i++) {
-        if (i) buf[n++] = ',', buf[n] = '\0';
-        gd__format_term(&s->terms[i], i > 0, buf + n, size - n);
-        n += strlen(buf + n);
+    for (int i = 0; i < s->nterms; i++) {
+        if (i) {
+            if (n + 1 < size) buf[n] = ',', buf[n + 1] = '\0';
+            n++;
+        }
+        n += gd__format_term(&s->terms[i], i > 0, n < size ? buf + n : NULL, n < size ? size - n : 0);
     }
+    return n;
 }

@@ -26,9 +26,11 @@
  * no end, so a term after one of them needs "@". The last term runs forever (cosine
  * holds min, warmup holds base, ...). A bare VALUE right after NAME is the first key
  * listed for NAME (warmup:500 = warmup:T=500, step:30, exp:0.95, plateau:max).
- * Values: numbers (steps are whole numbers; 1e4 is fine); lists use "/"; LO/HI pairs
- * too; flags are 0 or 1. Spaces around items are ignored. Lr values (min=, min_lr=)
- * are absolute; "base" is the optimizer's lr (each group's initial lr).
+ * Values: numbers in decimal, as options take them (gd_parse_double in cli.h: no hex,
+ * inf or nan; steps are whole numbers, 1e4 is fine); lists use "/"; LO/HI pairs too;
+ * flags are 0 or 1. Spaces around items are ignored; control characters (a newline,
+ * a tab) anywhere are refused. Lr values (min=, min_lr=) are absolute; "base" is the
+ * optimizer's lr (each group's initial lr).
  *
  *   NAME      KEYS (default) [range]                    lr(t)                    length
  *   constant  factor (1) [0,1], T (none)                base factor              T or forever
@@ -81,7 +83,8 @@
  * that are not finite numbers or whole where steps are expected, values out of range,
  * empty terms or items, a term after one that never ends without "@", "@" steps that
  * are negative or do not come after the previous term's start, "@" on the first term,
- * a second plateau.
+ * a second plateau, a term starting after step 1e15, more than 10000 terms. Messages
+ * quote at most 60 characters of the offending text.
  *
  * Where we deliberately differ from PyTorch (torch 1.13; tests/lib/test_sched.c holds
  * both): cosine holds min past T (PyTorch's recursive form rises again); onecycle holds
@@ -131,8 +134,9 @@ gd_sched *gd_sched_parse(const char *spec);
 void gd_sched_free(gd_sched *s);
 /* The canonical spec, for headers and checkpoints: every key spelled out (defaults too)
  * and every term after the first with its "@STEP"; parsing it gives the same schedule.
- * Truncated to size - 1 characters (1024 is ample for a few terms). */
-void gd_sched_format(const gd_sched *s, char *buf, size_t size);
+ * Returns its length, as snprintf does: cut to size - 1 characters when that is >= size
+ * (1024 is ample for a few terms; gd_sched_format(s, NULL, 0) + 1 is always enough). */
+size_t gd_sched_format(const gd_sched *s, char *buf, size_t size);
 
 /* The lr for step t given the base lr (t < 0 counts as 0). */
 double gd_sched_lr(const gd_sched *s, long t, double base_lr);

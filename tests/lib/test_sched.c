@@ -561,6 +561,22 @@ Test(lib_sched, bad_specs_are_rejected_naming_term_and_key) {
         {"cosine:T=10,", "term 2", "empty"},
         {",cosine:T=10", "term 1", "empty"},
         {"warmup:T=10,cosine:T=0", "term 2 (cosine)", "T must be"},
+        /* numbers are decimal, as options take them (cli.h's gd_parse_double) */
+        {"cosine:T=0x10", "cosine", "T must be"},
+        {"step:size=10:gamma=0x0.1p0", "step", "gamma must be"},
+        {"cosine:T=10:min=inf", "cosine", "min must be"},
+        {"exp:gamma=nan", "exp", "gamma must be"},
+        {"multistep:milestones=0x10/40", "multistep", "milestones must be"},
+        {"cyclic:min=0.01:up=4:momentum=0x0/0.9", "cyclic", "momentum must be LO/HI"},
+        {"invsqrt:T0=1e1x", "invsqrt", "T0 must be"},
+        /* control characters: refused, and the message stays one line */
+        {"cosine:T=10\n", "control character", "0x0a"},
+        {"cos\nine:T=10", "character 4", "one line"},
+        {"warmup:T=5,\ncosine:T=10", "control character", "0x0a"},
+        {"cosine:T=10\t", "control character", "0x09"},
+        {"cosine:T=10\r,constant", "control character", "0x0d"},
+        /* a sum of lengths past 1e15 */
+        {"cosine:T=1e15,cosine:T=1e15,cosine:T=5", "term 3 (cosine)", "after 1e+15"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gd_seterr("%s", "");
@@ -574,6 +590,54 @@ Test(lib_sched, bad_specs_are_rejected_naming_term_and_key) {
     }
 }
 
+/* Long user text: no fixed-size copy refuses a valid value (milestones and pairs were
+ * cut at 63 characters), and a message quotes at most 60 characters of it. */
+Test(lib_sched, long_values_parse_and_messages_stay_short) {
+    char *spec = malloc(200000);
+    cr_assert_not_null(spec);
+    /* 100 leading zeros are still the milestone 5 */
+    snprintf(spec, 200000, "multistep:milestones=%0100d/10:gamma=0.5", 5);
+    gd_sched *s = parse_ok(spec);
+    cr_expect_eq(gd_sched_lr(s, 5, 1.0), 0.5);
+    cr_expect_eq(gd_sched_lr(s, 10, 1.0), 0.25);
+    gd_sched_free(s);
+    snprintf(spec, 200000, "onecycle:T=10:momentum=0.%0100d8/0.9", 0);
+    s = parse_ok(spec);
+    double m;
+    cr_expect(gd_sched_momentum(s, 2, &m) && m < 0.9);
+    gd_sched_free(s);
+    /* a 100,000-digit step: refused, the message one short line with the start quoted */
+    memcpy(spec, "cosine:T=", 9);
+    memset(spec + 9, '7', 100000);
+    spec[100009] = '\0';
+    cr_expect_null(gd_sched_parse(spec));
+    const char *e = gd_error();
+    cr_expect(strstr(e, "term 1 (cosine): T must be a whole number >= 1, got '777") && strstr(e, "...'"), "%s", e);
+    cr_expect_lt(strlen(e), 200, "%s", e);
+    /* the same for an unknown name, key and @ */
+    const char *prefixes[] = {"", "cosine:T=5:", "cosine:T=5,@"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(prefixes[i]);
+        memcpy(spec, prefixes[i], n);
+        memset(spec + n, 'q', 100000);
+        snprintf(spec + n + 100000, 16, "%s", i == 1 ? "=1" : "");
+        cr_expect_null(gd_sched_parse(spec));
+        e = gd_error();
+        cr_expect(strstr(e, "qqq...'") && strlen(e) < 300 && !strchr(e, '\n'), "%s", e);
+    }
+    /* 10000 terms are fine, 10001 are refused */
+    size_t n = 0;
+    for (int i = 0; i < 10001; i++) n += (size_t)snprintf(spec + n, 200000 - n, "%sinvsqrt", i ? ",@1:" : "");
+    cr_expect_null(gd_sched_parse(spec));
+    cr_expect(strstr(gd_error(), "more than 10000 terms"), "%s", gd_error());
+    n = 0;
+    for (int i = 0; i < 10000; i++) n += (size_t)snprintf(spec + n, 200000 - n, "%scosine:T=1", i ? "," : "");
+    s = parse_ok(spec);
+    cr_expect_eq(gd_sched_lr(s, 9999, 1.0), 1.0);   /* the last term's start */
+    gd_sched_free(s);
+    free(spec);
+}
+
 /* Edge values that are in range are accepted. */
 Test(lib_sched, edge_values_are_accepted) {
     const char *ok[] = {"constant:factor=0", "constant:factor=1:T=1", "step:size=1:gamma=1", "exp:gamma=1.5",
@@ -582,7 +646,7 @@ Test(lib_sched, edge_values_are_accepted) {
                         "onecycle:T=1", "onecycle:T=2:pct=0.5:three_phase=1", "wsd:T=1:decay=1", "invsqrt:T0=1e4",
                         "plateau:patience=0:cooldown=0:eps=0:threshold=0:min_lr=0",
                         "plateau:threshold=5:threshold_mode=abs", " warmup : T = 5 , cosine : T = 5 ",
-                        "cosine:T=1e6"};
+                        "cosine:T=1e6", "cosine:T=1e15,cosine:T=1e15", "cosine:T=+5:min=.5e-3"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         gd_sched *s = parse_ok(ok[i]);
         for (long t = 0; t < 20; t++) cr_expect(isfinite(gd_sched_lr(s, t, 0.1)), "%s: step %ld", ok[i], t);
@@ -640,6 +704,11 @@ Test(lib_sched, format_truncates_safely) {
         cr_expect_eq(small[size], 'x', "size %zu: wrote past the buffer", size);
     }
     gd_sched_format(s, small, 0);                      /* size 0 writes nothing */
+    /* it returns the whole length, as snprintf: a caller can size its buffer */
+    size_t len = strlen(full);
+    cr_expect_eq(gd_sched_format(s, NULL, 0), len);
+    cr_expect_eq(gd_sched_format(s, small, 10), len);
+    cr_expect_eq(gd_sched_format(s, full, sizeof full), len);
     gd_sched_free(s);
 }
 
