@@ -1,8 +1,9 @@
 /* ckpt.c -- checkpoints: the version 1 format, crash-safe writes, the checkpoint
  * directory; see ckpt.h, whose top is the format's specification.
  *
- * A checkpoint is built in memory (one pass to measure, one to write), then written to
- * a temporary file, fsynced, renamed into place, and the directory synced. Reading is
+ * A checkpoint is built in memory (one pass to measure, one to write), then written by
+ * out.h's gd_write_file (a temporary file, fsynced, renamed into place, the directory
+ * synced). Reading is
  * the reverse and is
  * paranoid: the header, the length and the CRC are checked before anything is parsed;
  * every section is parsed with bounds checks into a view (pointers into the file's
@@ -20,6 +21,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,75 +240,17 @@ static unsigned char *gd__encode(const gd_trainer *tr, const char *path, double 
 }
 
 /* ------------------------------------------------------------------------------- */
-/* Crash-safe writing: PATH.tmp.PID, fsync, rename over PATH, fsync the directory. */
-
-static int gd__fsync_dir_of(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == path) strcpy(dir, "/");
-    else if ((size_t)(slash - path) < sizeof dir) memcpy(dir, path, (size_t)(slash - path)), dir[slash - path] = '\0';
-    else return gd_seterr("%s: path too long", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return gd_seterr("%s: cannot open its directory to sync it: %s", path, strerror(errno));
-    int rc = fsync(fd);
-    int e = errno;
-    close(fd);
-    /* some file systems cannot sync a directory (EINVAL): nothing more can be done there */
-    if (rc != 0 && e != EINVAL) return gd_seterr("%s: cannot sync its directory: %s", path, strerror(e));
-    return 0;
-}
-
-/* PATH.tmp.PID, written, fsynced and renamed over PATH; the caller then syncs the
- * directory (once for several files) to make the rename durable. */
-static int gd__write_renamed(const char *path, const unsigned char *buf, size_t n) {
-    if (gd_mkdirs_for(path) != 0) return -1;
-    size_t len = strlen(path) + 32;
-    char *tmp = malloc(len);
-    if (!tmp) return gd_seterr("%s: out of memory", path);
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        gd_seterr("%s: cannot create %s: %s", path, tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    const char *what = "write";
-    size_t done = 0;
-    while (done < n) {
-        ssize_t k = write(fd, buf + done, n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            if (k == 0) errno = EIO;
-            goto fail;
-        }
-        done += (size_t)k;
-    }
-    what = "fsync";
-    if (fsync(fd) != 0) goto fail;
-    what = "close";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) goto fail;
-    what = "rename";
-    if (rename(tmp, path) != 0) goto fail;
-    free(tmp);
-    return 0;
-fail:;
-    int e = errno;
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(tmp);
-    return gd_seterr("%s: %s failed: %s (the previous file, if any, is unchanged)", path, what, strerror(e));
-}
+/* Crash-safe writing is out.h's gd_write_file: PATH.tmp.PID, fsync, rename over PATH,
+ * fsync the directory -- the one policy of every writer in the book, so a symlink is
+ * followed (its target replaced) and a device such as /dev/null is written in place. */
 
 int gd_ckpt_save(const gd_trainer *tr, const char *path, double best_metric) {
     size_t n;
     unsigned char *buf = gd__encode(tr, path, best_metric, &n);
     if (!buf) return -1;
-    int rc = gd__write_renamed(path, buf, n);
+    int rc = gd_write_file(path, buf, n);
     free(buf);
-    return rc == 0 ? gd__fsync_dir_of(path) : -1;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------------- */
@@ -828,12 +773,15 @@ static long gd__ckpt_step(const char *name) {
 }
 
 /* 1 if name is a temporary file a killed writer left: ckpt-STEP.bin.tmp.PID or
- * best.bin.tmp.PID. */
+ * best.bin.tmp.PID, PID not this process and no longer running -- out.h's rule for
+ * every writer's litter, applied here to every checkpoint name at once. */
 static int gd__stale_tmp(const char *name) {
     const char *t = strstr(name, ".bin.tmp.");
-    if (!t || t[9] == '\0') return 0;
+    if (!t || t[9] < '1' || t[9] > '9' || strlen(t + 9) > 9) return 0;
     for (const char *p = t + 9; *p; p++)
         if (*p < '0' || *p > '9') return 0;
+    long pid = atol(t + 9);
+    if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) return 0;   /* alive: not litter */
     char base[256];
     size_t k = (size_t)(t - name) + 4;
     if (k >= sizeof base) return 0;
@@ -895,8 +843,66 @@ static char *gd__ckpt_path(const char *dir, long step) {
     return gd__join(dir, name);
 }
 
+/* ------------------------------------------------------------------------------- */
+/* Damaged files are kept: never deleted, never written over. */
+
+static _Thread_local char gd__aside[1024];   /* what the last gd_ckpt_dir_save set aside */
+
+const char *gd_ckpt_dir_set_aside(void) { return gd__aside; }
+
+/* Add "; " and the printf result to gd__aside, cut (with "...") when it is full. */
+static void gd__aside_add(const char *fmt, ...) GD_PRINTF(1, 2);
+static void gd__aside_add(const char *fmt, ...) {
+    size_t k = strlen(gd__aside);
+    if (k + 8 >= sizeof gd__aside) return;
+    if (k) k += (size_t)snprintf(gd__aside + k, sizeof gd__aside - k, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(gd__aside + k, sizeof gd__aside - k, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= sizeof gd__aside - k) memcpy(gd__aside + sizeof gd__aside - 4, "...", 4);
+}
+
+/* reason without the leading "PATH: " that gd_ckpt_check puts before it */
+static const char *gd__reason(const char *path, const char *why) {
+    size_t n = strlen(path);
+    return strncmp(why, path, n) == 0 && strncmp(why + n, ": ", 2) == 0 ? why + n + 2 : why;
+}
+
+/* If path holds something that is not a good checkpoint (gd_ckpt_check refuses it),
+ * rename it to PATH.damaged (PATH.damaged.2, ... if taken) so that writing PATH loses
+ * none of its bytes, and say so in gd__aside. 0 (nothing there, a good checkpoint, or
+ * set aside), or -1 with the reason. */
+static int gd__keep_damaged(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0) return 0;                      /* nothing there */
+    if (gd_ckpt_check(path, NULL) == 0) return 0;             /* a good one: replaced as usual */
+    char why[512];
+    snprintf(why, sizeof why, "%s", gd__reason(path, gd_error()));
+    size_t n = strlen(path) + 32;
+    char *to = malloc(n);
+    if (!to) return gd_seterr("%s: out of memory", path);
+    int free_name = 0;
+    for (int k = 1; k <= 1000 && !free_name; k++) {
+        if (k == 1) snprintf(to, n, "%s.damaged", path);
+        else snprintf(to, n, "%s.damaged.%d", path, k);
+        free_name = lstat(to, &st) != 0 && errno == ENOENT;
+    }
+    if (!free_name || rename(path, to) != 0) {
+        int e = free_name ? errno : EEXIST;
+        gd_seterr("%s is damaged (%s) and cannot be set aside to be kept: %s", path, why, strerror(e));
+        free(to);
+        return -1;
+    }
+    const char *base = strrchr(to, '/');
+    gd__aside_add("%s (%s) renamed to %s, not written over", path, why, base ? base + 1 : to);
+    free(to);
+    return 0;
+}
+
 int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ckpt_mode mode, int keep_last,
                      int *is_best) {
+    gd__aside[0] = '\0';
     if (is_best) *is_best = 0;
     char *best_path = gd__join(dir, GD__BEST), *path = gd__ckpt_path(dir, tr->step);
     unsigned char *buf = NULL;
@@ -914,9 +920,10 @@ int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ck
 
     size_t n;
     if (!(buf = gd__encode(tr, path, better ? metric : best, &n))) goto done;
-    if (gd__write_renamed(path, buf, n) != 0) goto done;
-    if (better && gd__write_renamed(best_path, buf, n) != 0) goto done;
-    if (gd__fsync_dir_of(path) != 0) goto done;
+    /* a damaged file is never replaced: it is renamed aside first (ckpt.h, DAMAGE) */
+    if (gd__keep_damaged(path) != 0 || (better && gd__keep_damaged(best_path) != 0)) goto done;
+    if (gd_write_file(path, buf, n) != 0) goto done;
+    if (better && gd_write_file(best_path, buf, n) != 0) goto done;
     if (better && is_best) *is_best = 1;
 
     /* The new checkpoint is durable: now delete what is not wanted. (Deletions need no
@@ -934,6 +941,10 @@ int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ck
             continue;
         }
         char *old = gd__ckpt_path(dir, steps[i]);
+        if (old && gd_ckpt_check(old, NULL) != 0) {
+            free(old);                     /* damaged: never deleted (ckpt.h, DAMAGE) */
+            continue;
+        }
         if (!old || (unlink(old) != 0 && errno != ENOENT)) {
             gd_seterr("%s: cannot remove an old checkpoint: %s", old ? old : dir, strerror(errno));
             free(old);
@@ -950,52 +961,79 @@ done:
     return rc;
 }
 
-int gd_ckpt_dir_latest(const char *dir, char *path, size_t size, gd_ckpt_info *info) {
+void gd_ckpt_found_free(gd_ckpt_found *f) {
+    free(f->path);
+    memset(f, 0, sizeof *f);
+}
+
+/* Add "NAME: REASON" (NAME without the directory) to f->damaged; the first three only. */
+static void gd__found_damaged(gd_ckpt_found *f, const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    f->ndamaged++;
+    size_t k = strlen(f->damaged);
+    if (f->ndamaged > 3) return;
+    snprintf(f->damaged + k, sizeof f->damaged - k, "%s%s: %s", k ? "; " : "", base, gd__reason(path, gd_error()));
+}
+
+int gd_ckpt_dir_find(const char *dir, gd_ckpt_found *f) {
+    memset(f, 0, sizeof *f);
     long *steps = NULL;
     int count;
     if (gd__list(dir, &steps, &count, 0) != 0) {
-        if (errno == ENOENT) return gd_seterr("%s: no such directory, so no checkpoint", dir), 1;
+        if (errno == ENOENT) return f->missing = 1, 0;
         return gd_seterr("%s: cannot list the directory: %s", dir, strerror(errno));
     }
-    char first_err[512] = "";
-    int damaged = 0, found = 0;
-    gd_ckpt_info got;
-    char *found_path = NULL;
+    f->nfiles = count;
     /* the newest ckpt-*.bin that passes the check ... */
-    for (int i = 0; i < count && !found; i++) {
+    for (int i = 0; i < count && !f->path; i++) {
         char *p = gd__ckpt_path(dir, steps[i]);
         if (!p) break;
-        if (gd_ckpt_check(p, &got) == 0) {
-            found = 1;
-            found_path = p;
+        if (gd_ckpt_check(p, &f->info) == 0) {
+            f->path = p;
         } else {
-            if (!damaged++) snprintf(first_err, sizeof first_err, "%s", gd_error());
+            gd__found_damaged(f, p);
             free(p);
         }
     }
     free(steps);
-    /* ... or, when none does, best.bin: the one good copy left */
+    /* ... or, when none does, best.bin: the one good copy left. best.bin is checked in
+     * any case, so that its damage is known too. */
     char *bp = gd__join(dir, GD__BEST);
-    if (!found && bp && access(bp, F_OK) == 0) {
-        if (gd_ckpt_check(bp, &got) == 0) {
-            found_path = bp;
-            bp = NULL;
-            found = 1;
-        } else if (!damaged++) {
-            snprintf(first_err, sizeof first_err, "%s", gd_error());
+    if (!bp) {
+        gd_ckpt_found_free(f);
+        return gd_seterr("%s: out of memory", dir);
+    }
+    if (access(bp, F_OK) == 0) {
+        gd_ckpt_info bi;
+        f->nfiles++;
+        if (gd_ckpt_check(bp, &bi) == 0) {
+            if (!f->path) f->path = bp, bp = NULL, f->info = bi, f->from_best = 1;
+        } else {
+            f->best_damaged = 1;
+            snprintf(f->best_why, sizeof f->best_why, "%s", gd__reason(bp, gd_error()));
+            if (!f->path) gd__found_damaged(f, bp);
         }
     }
     free(bp);
-    if (!found) {
-        if (damaged) gd_seterr("%s: no loadable checkpoint: %d damaged, the first: %s", dir, damaged, first_err);
+    return 0;
+}
+
+int gd_ckpt_dir_latest(const char *dir, char *path, size_t size, gd_ckpt_info *info) {
+    gd_ckpt_found f;
+    if (gd_ckpt_dir_find(dir, &f) != 0) return -1;
+    if (!f.path) {
+        if (f.ndamaged) gd_seterr("%s: no loadable checkpoint: %d damaged (%s%s)", dir, f.ndamaged, f.damaged,
+                                  f.ndamaged > 3 ? "; ..." : "");
+        else if (f.missing) gd_seterr("%s: no such directory, so no checkpoint", dir);
         else gd_seterr("%s: no checkpoint", dir);
         return 1;
     }
     int rc = 0;
-    if ((size_t)snprintf(path, size, "%s", found_path) >= size)
-        rc = gd_seterr("%s: the path does not fit in %zu bytes", found_path, size);
+    if ((size_t)snprintf(path, size, "%s", f.path) >= size)
+        rc = gd_seterr("%s: the path does not fit in %zu bytes", f.path, size);
     else if (info)
-        *info = got;
-    free(found_path);
+        *info = f.info;
+    gd_ckpt_found_free(&f);
     return rc;
 }

@@ -28,10 +28,13 @@
  * is any damage: a file truncated at any length, any flipped bit, a wrong magic or
  * version. A refused load changes nothing in the trainer.
  *
- * Writing is crash-safe: the bytes go to PATH.tmp.PID, which is fsynced, renamed over
- * PATH, and the directory fsynced; a crash (SIGKILL, power loss) at any moment leaves
- * either the old file or the new one at PATH, never a mixture. A failed write leaves
- * the old file untouched and removes the temporary one.
+ * Writing is crash-safe, by out.h's policy for every file the book writes
+ * (gd_write_file): the bytes go to PATH.tmp.PID, which is fsynced, renamed over PATH,
+ * and the directory fsynced; a crash (SIGKILL, power loss) at any moment leaves either
+ * the old file or the new one at PATH, never a mixture. A failed write leaves the old
+ * file untouched and removes the temporary one. A symlink is followed (the file it
+ * points to is replaced, the link stays); a character device or FIFO (--final
+ * /dev/null) is written in place; a directory is refused.
  *
  * THE FORMAT (versions 1 and 2). Every field is little-endian and fixed-width; floats are
  * IEEE-754 bit patterns (f32 parameters, f64 metrics), so a save/load round trip is
@@ -70,15 +73,25 @@
  *
  * THE DIRECTORY. gd_ckpt_dir_save writes DIR/ckpt-STEP.bin (STEP zero-padded to 8
  * digits) and, when the metric beats best.bin's, DIR/best.bin too (the same bytes), each
- * through its own temporary file and rename, then syncs the directory once. Only then
+ * through its own temporary file and rename (gd_write_file). Only then
  * does it delete what is no longer wanted: all but the newest keep_last ckpt-*.bin
  * files, checkpoints of later steps than this one (they belong to a run that was
  * abandoned by resuming from an earlier checkpoint, say after a loss spike), and
- * temporary files left by writers that were killed. So once a checkpoint has been
- * saved, the directory always holds a loadable one. best.bin is the best ever saved in
+ * temporary files left by writers that were killed; never a damaged checkpoint (see
+ * DAMAGE). So once a checkpoint has been saved, the directory always holds a loadable
+ * one. best.bin is the best ever saved in
  * the directory, even by an abandoned run; every checkpoint records the best metric so
  * far (gd_ckpt_load gives it back), so early stopping resumes too. One writer per
  * directory.
+ *
+ * DAMAGE. A checkpoint that gd_ckpt_check refuses (a flipped bit, a truncation, a wrong
+ * version...) is never deleted and never written over. It stays where it is: the
+ * clean-up above keeps it (it still counts among the keep_last newest). Only when a new
+ * file must take its name -- a save of the same step, after a resume or a back-off went
+ * back past it, or a new best.bin -- is it renamed first, to NAME.damaged (or
+ * NAME.damaged.2, ...), so that none of its bytes is lost; gd_ckpt_dir_set_aside() then
+ * says so. Resuming says what it passed over: gd_ckpt_dir_find names the damaged files
+ * newer than the one it picks (the caller reports them; see monitor.h, gd_fit).
  *
  * Error convention (err.h): functions return 0, or -1 with one line in gd_error() naming
  * the file and what is wrong; they never print and never exit.
@@ -131,5 +144,29 @@ int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ck
  * directory, or only damaged files: gd_error() then says how many and why the first was
  * refused); -1 if the directory cannot be read. */
 int gd_ckpt_dir_latest(const char *dir, char *path, size_t size, gd_ckpt_info *info);
+
+/* What gd_ckpt_dir_find found, for a caller that reports what it passed over. */
+typedef struct gd_ckpt_found {
+    char *path;                      /* where to resume (gd_ckpt_dir_latest's pick), malloc'd; NULL: none */
+    gd_ckpt_info info;               /* its info, when path is set */
+    int from_best;                   /* path is best.bin: no ckpt-*.bin passed the check */
+    int missing;                     /* the directory does not exist */
+    int nfiles;                      /* ckpt-*.bin files and best.bin seen */
+    int ndamaged;                    /* damaged files passed over: newer than path, or all (path NULL) */
+    char damaged[1024];              /* the first three: "NAME: REASON; NAME: REASON" (NAME without DIR/) */
+    int best_damaged;                /* best.bin exists and is damaged (checked even when path is set) */
+    char best_why[512];              /* its reason */
+} gd_ckpt_found;
+
+/* gd_ckpt_dir_latest's search, with everything it saw: 0 (f->path NULL when nothing is
+ * loadable, or the directory is missing or empty), or -1 if the directory cannot be
+ * read. gd_ckpt_found_free frees f->path. */
+int gd_ckpt_dir_find(const char *dir, gd_ckpt_found *f);
+void gd_ckpt_found_free(gd_ckpt_found *f);
+
+/* One line naming the damaged files the last gd_ckpt_dir_save (in this thread) renamed
+ * aside and why ("DIR/ckpt-00000050.bin was damaged (...): kept as
+ * ckpt-00000050.bin.damaged"); "" if it renamed none. */
+const char *gd_ckpt_dir_set_aside(void);
 
 #endif

@@ -910,9 +910,19 @@ Test(lib_ckpt, dir_drops_an_abandoned_future_and_stale_temporaries, .init = tmp_
         for (int s = 0; s < 10; s++) gd_trainer_step(tr);
         cr_assert_eq(gd_ckpt_dir_save(dir, tr, 10.0 - i, GD_CKPT_MIN, 5, NULL), 0, "%s", gd_error());
     }
-    /* what killed writers leave, and a file that is not ours */
-    spit(in_tmp("run/ckpt-00000040.bin.tmp.12345"), (const unsigned char *)"GDCK", 4);
-    spit(in_tmp("run/best.bin.tmp.999"), (const unsigned char *)"", 0);
+    /* what killed writers leave (a process that has ended: a child, waited for), what a
+     * running one is writing (process 1 never ends: not litter, kept, as out.h's rule
+     * for every writer), and a file that is not ours */
+    pid_t dead = fork();
+    cr_assert(dead >= 0);
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale1[64], stale2[64];
+    snprintf(stale1, sizeof stale1, "run/ckpt-00000040.bin.tmp.%ld", (long)dead);
+    snprintf(stale2, sizeof stale2, "run/best.bin.tmp.%ld", (long)dead);
+    spit(in_tmp(stale1), (const unsigned char *)"GDCK", 4);
+    spit(in_tmp(stale2), (const unsigned char *)"", 0);
+    spit(in_tmp("run/ckpt-00000050.bin.tmp.1"), (const unsigned char *)"GDCK", 4);
     spit(in_tmp("run/notes.txt"), (const unsigned char *)"mine", 4);
     /* back off: resume from step 10, continue to 15 and save */
     gd_trainer *b = new_trainer(&c);
@@ -923,10 +933,151 @@ Test(lib_ckpt, dir_drops_an_abandoned_future_and_stale_temporaries, .init = tmp_
     cr_assert_eq(is_best, 0, "best.bin (8.0, step 30) still stands");
     cr_assert(exists(dir, "ckpt-00000010.bin") && exists(dir, "ckpt-00000015.bin"));
     cr_assert(!exists(dir, "ckpt-00000020.bin") && !exists(dir, "ckpt-00000030.bin"), "the abandoned future stays");
-    cr_assert(!exists(dir, "ckpt-00000040.bin.tmp.12345") && !exists(dir, "best.bin.tmp.999"), "stale temporaries");
+    cr_assert(!exists(dir, stale1 + 4) && !exists(dir, stale2 + 4), "stale temporaries");
+    cr_assert(exists(dir, "ckpt-00000050.bin.tmp.1"), "a running writer's temporary file was removed");
     cr_assert(exists(dir, "notes.txt") && exists(dir, "best.bin"));
     char path[1024];
     cr_assert_eq(gd_ckpt_dir_latest(dir, path, sizeof path, NULL), 0, "%s", gd_error());
     cr_assert_str_eq(path, in_tmp("run/ckpt-00000015.bin"));
     gd_trainer_free(tr), gd_trainer_free(b);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Damage is kept (ckpt.h, DAMAGE): a damaged checkpoint is never deleted by the clean-up
+ * (too old, or of an abandoned future) and never written over; a save that needs its
+ * name renames it to NAME.damaged first, bytes unchanged, and says so. */
+
+static int same_bytes(const char *path, const unsigned char *b, size_t n) {
+    if (access(path, F_OK) != 0) return 0;
+    size_t m;
+    unsigned char *f = slurp(path, &m);
+    int eq = m == n && memcmp(f, b, n) == 0;
+    free(f);
+    return eq;
+}
+
+Test(lib_ckpt, dir_never_deletes_or_overwrites_a_damaged_checkpoint, .init = tmp_init, .fini = tmp_fini) {
+    gd_train_cfg c = tiny_cfg();
+    const char *dir = in_tmp("run");
+    gd_trainer *tr = new_trainer(&c);
+    double metric[] = {5.0, 4.0, 3.0};                     /* best.bin: step 30 */
+    for (int i = 0; i < 3; i++) {
+        for (int s = 0; s < 10; s++) gd_trainer_step(tr);
+        cr_assert_eq(gd_ckpt_dir_save(dir, tr, metric[i], GD_CKPT_MIN, 2, NULL), 0, "%s", gd_error());
+    }
+    cr_assert(exists(dir, "ckpt-00000020.bin") && exists(dir, "ckpt-00000030.bin") && !exists(dir, "ckpt-00000010.bin"));
+
+    /* too old for keep_last 2 at the next save, but damaged: it stays, byte for byte */
+    damage(in_tmp("run/ckpt-00000020.bin"), 500);
+    size_t n20;
+    unsigned char *d20 = slurp(in_tmp("run/ckpt-00000020.bin"), &n20);
+    for (int s = 0; s < 10; s++) gd_trainer_step(tr);
+    cr_assert_eq(gd_ckpt_dir_save(dir, tr, 6.0, GD_CKPT_MIN, 2, NULL), 0, "%s", gd_error());
+    cr_expect(same_bytes(in_tmp("run/ckpt-00000020.bin"), d20, n20), "the clean-up deleted a damaged checkpoint");
+    cr_expect_str_eq(gd_ckpt_dir_set_aside(), "", "nothing was renamed");
+
+    /* a damaged checkpoint of a later step (an abandoned future): kept too */
+    damage(in_tmp("run/ckpt-00000040.bin"), 700);
+    size_t n40;
+    unsigned char *d40 = slurp(in_tmp("run/ckpt-00000040.bin"), &n40);
+    gd_trainer *b = new_trainer(&c);
+    cr_assert_eq(gd_ckpt_load(b, in_tmp("run/ckpt-00000030.bin"), NULL), 0, "%s", gd_error());
+    for (int s = 0; s < 5; s++) gd_trainer_step(b);
+    cr_assert_eq(gd_ckpt_dir_save(dir, b, 7.0, GD_CKPT_MIN, 2, NULL), 0, "%s", gd_error());
+    cr_expect(same_bytes(in_tmp("run/ckpt-00000040.bin"), d40, n40), "a damaged future checkpoint was deleted");
+
+    /* the same step saved again: the damaged file is renamed aside, never written over */
+    for (int s = 0; s < 5; s++) gd_trainer_step(b);
+    cr_assert_eq(b->step, 40);
+    cr_assert_eq(gd_ckpt_dir_save(dir, b, 7.0, GD_CKPT_MIN, 2, NULL), 0, "%s", gd_error());
+    cr_expect(same_bytes(in_tmp("run/ckpt-00000040.bin.damaged"), d40, n40), "the damaged step-40 file is lost");
+    cr_expect_eq(gd_ckpt_check(in_tmp("run/ckpt-00000040.bin"), NULL), 0, "%s", gd_error());
+    const char *aside = gd_ckpt_dir_set_aside();
+    cr_expect(strstr(aside, "ckpt-00000040.bin") && strstr(aside, "ckpt-00000040.bin.damaged") && !strchr(aside, '\n'),
+              "set aside: '%s'", aside);
+    cr_expect(same_bytes(in_tmp("run/ckpt-00000020.bin"), d20, n20));
+
+    /* a damaged best.bin, beaten: renamed aside too, then the new best written */
+    damage(in_tmp("run/best.bin"), 900);
+    size_t nb;
+    unsigned char *db = slurp(in_tmp("run/best.bin"), &nb);
+    for (int s = 0; s < 10; s++) gd_trainer_step(b);
+    int is_best = 0;
+    cr_assert_eq(gd_ckpt_dir_save(dir, b, 1.0, GD_CKPT_MIN, 2, &is_best), 0, "%s", gd_error());
+    cr_expect(is_best);
+    cr_expect(same_bytes(in_tmp("run/best.bin.damaged"), db, nb), "the damaged best.bin is lost");
+    gd_ckpt_info info;
+    cr_expect_eq(gd_ckpt_check(in_tmp("run/best.bin"), &info), 0, "%s", gd_error());
+    cr_expect_eq(info.step, 50);
+    /* a second damaged best.bin gets the next free name */
+    damage(in_tmp("run/best.bin"), 901);
+    for (int s = 0; s < 10; s++) gd_trainer_step(b);
+    cr_assert_eq(gd_ckpt_dir_save(dir, b, 0.5, GD_CKPT_MIN, 2, NULL), 0, "%s", gd_error());
+    cr_expect(exists(dir, "best.bin.damaged.2") && same_bytes(in_tmp("run/best.bin.damaged"), db, nb));
+    free(d20), free(d40), free(db);
+    gd_trainer_free(tr), gd_trainer_free(b);
+}
+
+/* gd_ckpt_dir_find says what gd_ckpt_dir_latest passed over: the damaged files newer
+ * than its pick, by name and reason, and a damaged best.bin even when it is not needed. */
+Test(lib_ckpt, dir_find_names_what_it_passed_over, .init = tmp_init, .fini = tmp_fini) {
+    gd_train_cfg c = tiny_cfg();
+    const char *dir = in_tmp("run");
+    gd_ckpt_found f;
+    cr_assert_eq(gd_ckpt_dir_find(dir, &f), 0, "%s", gd_error());
+    cr_expect(f.missing && !f.path && f.nfiles == 0);
+    gd_ckpt_found_free(&f);
+    gd_trainer *tr = new_trainer(&c);
+    for (int i = 0; i < 3; i++) {
+        for (int s = 0; s < 10; s++) gd_trainer_step(tr);
+        cr_assert_eq(gd_ckpt_dir_save(dir, tr, 3.0 - i, GD_CKPT_MIN, 0, NULL), 0, "%s", gd_error());
+    }
+    cr_assert_eq(gd_ckpt_dir_find(dir, &f), 0, "%s", gd_error());
+    cr_expect(f.path && strcmp(f.path, in_tmp("run/ckpt-00000030.bin")) == 0 && f.ndamaged == 0 && !f.best_damaged);
+    cr_expect_eq(f.nfiles, 4);
+    gd_ckpt_found_free(&f);
+    damage(in_tmp("run/ckpt-00000030.bin"), 300);
+    cr_assert_eq(truncate(in_tmp("run/ckpt-00000020.bin"), 99), 0);
+    damage(in_tmp("run/best.bin"), 300);
+    cr_assert_eq(gd_ckpt_dir_find(dir, &f), 0, "%s", gd_error());
+    cr_expect(f.path && strcmp(f.path, in_tmp("run/ckpt-00000010.bin")) == 0, "picked %s", f.path);
+    cr_expect_eq(f.info.step, 10);
+    cr_expect_eq(f.ndamaged, 2);
+    cr_expect(strstr(f.damaged, "ckpt-00000030.bin: damaged") && strstr(f.damaged, "ckpt-00000020.bin: truncated") &&
+              !strstr(f.damaged, tmpdir), "damaged: %s", f.damaged);
+    cr_expect(f.best_damaged && strstr(f.best_why, "damaged"), "best: %s", f.best_why);
+    gd_ckpt_found_free(&f);
+    gd_trainer_free(tr);
+}
+
+/* out.h's policy holds for checkpoints too: a symlink is followed (its target replaced,
+ * the link kept), a device is written in place (a symlink to /dev/full: the write fails
+ * with ENOSPC, in one line, and nothing is replaced), a directory is refused. */
+Test(lib_ckpt, save_follows_symlinks_and_writes_devices_in_place, .init = tmp_init, .fini = tmp_fini) {
+    gd_train_cfg c = tiny_cfg();
+    gd_trainer *a = trained(&c, 3);
+    spit(in_tmp("target.bin"), (const unsigned char *)"old", 3);
+    cr_assert_eq(symlink(in_tmp("target.bin"), in_tmp("link.bin")), 0);
+    cr_assert_eq(gd_ckpt_save(a, in_tmp("link.bin"), NAN), 0, "%s", gd_error());
+    struct stat st;
+    cr_assert_eq(lstat(in_tmp("link.bin"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "the link was replaced by a file");
+    cr_expect_eq(gd_ckpt_check(in_tmp("target.bin"), NULL), 0, "the target was not written: %s", gd_error());
+
+    cr_assert_eq(symlink("/dev/null", in_tmp("null.bin")), 0);
+    cr_expect_eq(gd_ckpt_save(a, in_tmp("null.bin"), NAN), 0, "%s", gd_error());
+    cr_assert_eq(lstat(in_tmp("null.bin"), &st), 0);
+    cr_expect(S_ISLNK(st.st_mode));
+    cr_assert_eq(stat("/dev/null", &st), 0);
+    cr_expect(S_ISCHR(st.st_mode), "/dev/null is no longer a device");
+
+    if (access("/dev/full", W_OK) == 0) {
+        cr_assert_eq(symlink("/dev/full", in_tmp("full.bin")), 0);
+        cr_expect_eq(gd_ckpt_save(a, in_tmp("full.bin"), NAN), -1, "a write to /dev/full succeeded");
+        cr_expect(strstr(gd_error(), "No space left") && !strchr(gd_error(), '\n'), "%s", gd_error());
+        cr_assert_eq(lstat(in_tmp("full.bin"), &st), 0);
+        cr_expect(S_ISLNK(st.st_mode), "the link to /dev/full was replaced");
+    }
+    cr_expect_eq(count_entries(tmpdir, ".tmp."), 0, "a temporary file was left behind");
+    gd_trainer_free(a);
 }
