@@ -7,6 +7,7 @@
 #include "gpt.h"
 #include "err.h"
 #include "layers.h"
+#include "out.h"
 #include "rng.h"
 
 #include <errno.h>
@@ -400,16 +401,6 @@ static size_t gd__payload_size(const gd_gpt *m) {
     return n;
 }
 
-static int gd__write_all(int fd, const unsigned char *b, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, b, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        b += w, n -= (size_t)w;
-    }
-    return 0;
-}
-
 int gd_gpt_save(const gd_gpt *m, const char *path) {
     size_t P = gd__payload_size(m), total = GD__HEADER + P + 4;
     unsigned char *buf = malloc(total), *p = buf;
@@ -433,44 +424,11 @@ int gd_gpt_save(const gd_gpt *m, const char *path) {
     }
     gd__le32(p, gd__crc(buf, total - 4));
 
-    /* PATH.tmp.PID, fsync, rename over PATH, fsync the directory */
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        free(buf);
-        return gd_seterr("%s: path too long", path);
-    }
-    const char *what = "create";
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) goto fail;
-    what = "write";
-    if (gd__write_all(fd, buf, total) != 0) goto fail;
-    what = "fsync";
-    if (fsync(fd) != 0) goto fail;
-    what = "close";
-    int rc = close(fd);
-    fd = -1;
-    if (rc != 0) goto fail;
-    what = "rename";
-    if (rename(tmp, path) != 0) goto fail;
+    /* out.h's policy: PATH.tmp.PID, fsync, rename over PATH, fsync the directory (a
+     * symlink followed, a device written in place) */
+    int rc = gd_write_file(path, buf, total);
     free(buf);
-    /* the directory, so that the rename survives a crash */
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
-    if (dfd < 0) return gd_seterr("%s: cannot open its directory: %s", path, strerror(errno));
-    rc = fsync(dfd);
-    close(dfd);
-    return rc == 0 ? 0 : gd_seterr("%s: fsync of its directory: %s", path, strerror(errno));
-fail:;
-    int e = errno;
-    if (fd >= 0) close(fd);
-    unlink(tmp);
-    free(buf);
-    return gd_seterr("%s: %s failed: %s", path, what, strerror(e));
+    return rc;
 }
 
 int gd_gpt_load(gd_gpt *m, const char *path, int max_batch) {
