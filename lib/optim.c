@@ -24,6 +24,7 @@
  * Dimension letters: P parameters in a group, n the elements of one parameter.
  */
 #include "optim.h"
+#include "cli.h"
 #include "err.h"
 
 #include <math.h>
@@ -191,17 +192,31 @@ static int gd__check(gd_optim_kind kind, const gd_hparams *hp, int lr_zero_ok) {
     return 0;
 }
 
-/* A whole string as a finite number, or -1 naming the key. */
+/* The user's text s[0..len) for a message: all of it up to 60 characters, else its
+ * start and "..." (gd_seterr escapes control characters). The array lives until the
+ * end of the full expression that calls gd__quote (C11 temporary lifetime). */
+#define GD__QUOTE 60
+typedef struct { char s[GD__QUOTE + 4]; } gd__quoted;
+static gd__quoted gd__quote(const char *s, size_t len) {
+    gd__quoted q;
+    size_t n = len <= GD__QUOTE ? len : GD__QUOTE;
+    memcpy(q.s, s, n);
+    memcpy(q.s + n, len <= GD__QUOTE ? "" : "...", len <= GD__QUOTE ? 1 : 4);
+    return q;
+}
+
+/* The text s[0..len) as a finite number in decimal (gd_parse_double in cli.h: no hex,
+ * inf, nan or surrounding space), or -1 naming the key. A copy on the heap: a value may
+ * be as long as the user likes (100 zeros after the point are still a number). */
 static int gd__number(const char *key, const char *s, size_t len, double *v) {
-    char tmp[64];
     if (len == 0) return gd_seterr("%s: empty value", key);
-    if (len >= sizeof tmp) return gd_seterr("%s: value too long", key);
+    char *tmp = malloc(len + 1);
+    if (!tmp) return gd_seterr("%s: out of memory", key);
     memcpy(tmp, s, len);
     tmp[len] = '\0';
-    char *end;
-    *v = strtod(tmp, &end);
-    if (end == tmp || *end != '\0') return gd_seterr("%s: '%s' is not a number", key, tmp);
-    if (!isfinite(*v)) return gd_seterr("%s: '%s' is not a finite number", key, tmp);
+    int rc = gd_parse_double(tmp, v);
+    free(tmp);
+    if (rc) return gd_seterr("%s: '%s' is not a finite decimal number", key, gd__quote(s, len).s);
     return 0;
 }
 
@@ -212,8 +227,8 @@ int gd_optim_parse(const char *spec, gd_optim_kind *kind_out, gd_hparams *hp_out
     for (int k = 0; k < GD_OPTIM_NKINDS; k++)
         if (strlen(gd__names[k]) == nlen && strncmp(gd__names[k], spec, nlen) == 0) kind = k;
     if (kind < 0)
-        return gd_seterr("unknown optimizer '%.*s' (sgd, adam, adamw, rmsprop, adagrad, nadam, radam, adamax, "
-                         "adadelta)", (int)nlen, spec);
+        return gd_seterr("unknown optimizer '%s' (sgd, adam, adamw, rmsprop, adagrad, nadam, radam, adamax, "
+                         "adadelta)", gd__quote(spec, nlen).s);
     gd_hparams hp = gd_optim_defaults((gd_optim_kind)kind);
     unsigned seen = 0;   /* bit i: gd__keys[i] given */
     const char *s = spec + nlen;
@@ -222,23 +237,23 @@ int gd_optim_parse(const char *spec, gd_optim_kind *kind_out, gd_hparams *hp_out
         size_t len = strcspn(s, ":");
         const char *eq = memchr(s, '=', len);
         size_t klen = eq ? (size_t)(eq - s) : len;
-        char key[40];
-        snprintf(key, sizeof key, "%.*s", (int)(klen < 39 ? klen : 39), s);
-        if (len == 0) return gd_seterr("empty KEY=VALUE after ':' in '%s'", spec);
-        if (!eq || klen == 0) return gd_seterr("'%.*s': expected KEY=VALUE", (int)len, s);
+        if (len == 0) return gd_seterr("empty KEY=VALUE after ':' in '%s'", gd__quote(spec, strlen(spec)).s);
+        if (!eq || klen == 0) return gd_seterr("'%s': expected KEY=VALUE", gd__quote(s, len).s);
         const char *val = eq + 1;
         size_t vlen = len - klen - 1;
-        int betas = strcmp(key, "betas") == 0;
-        const gd__key *k = betas ? NULL : gd__find(key, klen);
+        int betas = klen == 5 && strncmp(s, "betas", 5) == 0;
+        const gd__key *k = betas ? NULL : gd__find(s, klen);
         if (!betas && !k)
-            return gd_seterr("%s: unknown key (%s takes %s)", key, gd__names[kind], gd__keylist((gd_optim_kind)kind));
+            return gd_seterr("%s: unknown key (%s takes %s)", gd__quote(s, klen).s, gd__names[kind],
+                             gd__keylist((gd_optim_kind)kind));
+        const char *key = betas ? "betas" : k->name;      /* a known key's name, for messages */
         unsigned kinds = betas ? GD__BETAS : k->kinds;
         if (!(kinds & GD__K(kind)))
             return gd_seterr("%s: not used by %s (%s takes %s)", key, gd__names[kind], gd__names[kind],
                              gd__keylist((gd_optim_kind)kind));
         if (betas) {
             const char *slash = memchr(val, '/', vlen);
-            if (!slash) return gd_seterr("betas: expected betas=BETA1/BETA2, got '%.*s'", (int)vlen, val);
+            if (!slash) return gd_seterr("betas: expected betas=BETA1/BETA2, got '%s'", gd__quote(val, vlen).s);
             double b1, b2;
             if (gd__number("betas", val, (size_t)(slash - val), &b1) ||
                 gd__number("betas", slash + 1, vlen - (size_t)(slash - val) - 1, &b2))

@@ -99,10 +99,12 @@ const char *gd_optim_name(gd_optim_kind kind);   /* "sgd", "adam", ... */
  * amsgrad, centered, maximize) take 0 or 1.
  * Rejects (-1, one-line reason naming the key; kind and hp untouched) unknown names and
  * keys, keys the kind does not use (maximize for nadam and radam: torch 1.13 has none),
- * keys given twice, values that are not finite numbers, and values out of range
+ * keys given twice, values that are not finite numbers in decimal (gd_parse_double in
+ * cli.h: no hex, inf, nan or spaces; any length), and values out of range
  * (lr <= 0, momentum, betas or alpha outside [0, 1), dampening or rho outside [0, 1],
  * eps <= 0, weight_decay, lr_decay, initial_accumulator_value or momentum_decay < 0,
- * nesterov without momentum or with dampening). */
+ * nesterov without momentum or with dampening). Messages quote at most 60 characters
+ * of the offending text. */
 int gd_optim_parse(const char *spec, gd_optim_kind *kind, gd_hparams *hp);
 /* The canonical spec of kind + hp, for table headers: every key the kind uses, in the
  * order of its torch.optim constructor, except maximize, which appears only when it is

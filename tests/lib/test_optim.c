@@ -547,6 +547,34 @@ Test(lib_optim, format_round_trip) {
     cr_expect_str_eq(text, "adadelta:lr=1:rho=0.9:eps=1e-06:weight_decay=0");
 }
 
+/* Long user text: a value is not cut at a fixed length (one of 64 characters or more
+ * was refused as "too long"), and a message quotes at most 60 characters of it. */
+Test(lib_optim, parse_long_values_and_short_messages) {
+    char *spec = malloc(200100);
+    cr_assert_not_null(spec);
+    gd_optim_kind kind;
+    gd_hparams hp;
+    snprintf(spec, 200100, "sgd:lr=0.%0100d1:momentum=0.9", 0);   /* 1e-101 */
+    cr_expect_eq(gd_optim_parse(spec, &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_SGD && hp.lr == 1e-101 && hp.momentum == 0.9);
+    snprintf(spec, 200100, "adam:betas=0.%0100d9/0.999", 0);
+    cr_expect_eq(gd_optim_parse(spec, &kind, &hp), 0, "%s", gd_error());
+    cr_expect(kind == GD_ADAM && hp.beta1 == 9e-101);
+    /* 100,000 characters as the name, a key, a value */
+    const char *prefixes[] = {"", "sgd:", "sgd:lr="};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(prefixes[i]);
+        memcpy(spec, prefixes[i], n);
+        memset(spec + n, i == 2 ? '7' : 'q', 100000);
+        snprintf(spec + n + 100000, 16, "%s", i == 1 ? "=1" : "");
+        cr_expect_eq(gd_optim_parse(spec, &kind, &hp), -1);
+        const char *e = gd_error();
+        cr_expect((strstr(e, "qqq...'") || strstr(e, "777...'") || strstr(e, "qqq...:")) && strlen(e) < 300,
+                  "%s", e);
+    }
+    free(spec);
+}
+
 Test(lib_optim, parse_rejects_bad_specs) {
     /* spec, a word the one-line reason must contain */
     static const char *bad[][2] = {
@@ -624,6 +652,13 @@ Test(lib_optim, parse_rejects_bad_specs) {
         {"adam:momentum_decay=0.004", "momentum_decay"},
         {"sgd:maximize=0.5", "maximize"},
         {"sgd:maximize=1:maximize=1", "maximize"},
+        /* numbers are decimal, as options take them (cli.h's gd_parse_double) */
+        {"sgd:lr=0x1p-3", "lr"},                         /* strtod read 0.125 */
+        {"sgd:lr= 0.1", "lr"},                           /* strtod skipped the space */
+        {"sgd:lr=0.1 ", "lr"},
+        {"adam:betas=0x0.Ep0/0.999", "betas"},
+        {"sgd:lr=0.1\n", "lr"},                          /* one line: the newline escaped */
+        {"sgd:momentum=0.9:\nlr=0.1", "unknown key"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         gd_optim_kind kind = GD_RMSPROP;
