@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,20 +20,25 @@
 /* ---------------------------------------------------------------------------------- */
 /* Spec parsing: "KEY=VALUE:KEY=VALUE", shared by the early-stopping and back-off specs. */
 
-/* Calls set(key, value, ctx) for each item; -1 on a malformed item or set's -1. */
+/* Calls set(key, value, ctx) for each item; -1 on a malformed item or set's -1. The
+ * spec is copied whole (malloc'd): a long one is parsed, never cut short. */
 static int gd__items(const char *spec, const char *what, int (*set)(const char *, const char *, void *), void *ctx) {
-    char buf[512];
-    if (!spec || strlen(spec) >= sizeof buf) return gd_seterr("%s: spec missing or too long", what);
-    snprintf(buf, sizeof buf, "%s", spec);
-    if (buf[0] == '\0') return 0;
+    if (!spec) return gd_seterr("%s: spec missing", what);
+    char *buf = strdup(spec);
+    if (!buf) return gd_seterr("%s: out of memory", what);
+    int rc = 0;
     char *save = NULL;
-    for (char *item = strtok_r(buf, ":", &save); item; item = strtok_r(NULL, ":", &save)) {
+    for (char *item = strtok_r(buf, ":", &save); item && rc == 0; item = strtok_r(NULL, ":", &save)) {
         char *eq = strchr(item, '=');
-        if (!eq || eq == item || eq[1] == '\0') return gd_seterr("%s: '%s' is not KEY=VALUE", what, item);
+        if (!eq || eq == item || eq[1] == '\0') {
+            rc = gd_seterr("%s: '%s' is not KEY=VALUE", what, item);
+            break;
+        }
         *eq = '\0';
-        if (set(item, eq + 1, ctx) != 0) return -1;
+        rc = set(item, eq + 1, ctx);
     }
-    return 0;
+    free(buf);
+    return rc == 0 ? 0 : -1;
 }
 
 static int gd__num(const char *what, const char *key, const char *v, double lo, double hi, int lo_open, double *out) {
@@ -329,40 +335,102 @@ static void gd__give_up(gd_trainer *tr, const gd_backoff_cfg *bc, gd_fit_result 
     if (kind == GD_EVENT_COLLAPSE) res->log.collapsed_at = tr->step;
 }
 
+/* Add one line to res->notes (printf-style); -1 when out of memory. */
+static int gd__note(gd_fit_result *res, const char *fmt, ...) GD_PRINTF(2, 3);
+static int gd__note(gd_fit_result *res, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *line = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    char **notes = line ? realloc(res->notes, (size_t)(res->nnotes + 1) * sizeof *notes) : NULL;
+    if (!notes) {
+        free(line);
+        return gd_seterr("fit: out of memory for a note");
+    }
+    va_start(ap, fmt);
+    vsnprintf(line, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    res->notes = notes;
+    res->notes[res->nnotes++] = line;
+    return 0;
+}
+
+/* The damaged files the last gd_ckpt_dir_save renamed aside, as a note. */
+static int gd__note_set_aside(gd_fit_result *res) {
+    const char *aside = gd_ckpt_dir_set_aside();
+    return *aside ? gd__note(res, "%s", aside) : 0;
+}
+
 /* The ckpt-*.bin of dir to go back to: the newest whose step is <= limit and that passes
- * its checks; if none is that old, the oldest good one. 0 and its path, or -1. */
-static int gd__ckpt_before(const char *dir, long limit, char *path, size_t size) {
+ * its checks; if none is that old, the oldest good one. 0 and its path (malloc'd), or
+ * -1. Damaged files passed over are named in a note (they stay where they are). */
+static int gd__ckpt_before(const char *dir, long limit, char **path, gd_fit_result *res) {
     DIR *d = opendir(dir);
     if (!d) return gd_seterr("%s: cannot read the checkpoint directory", dir);
-    long best = -1, oldest = -1;
+    long best = -1, oldest = -1, nbad = 0, *bad = NULL;   /* steps of the damaged ones */
+    char why[512] = "";                                    /* the newest damaged one's reason */
+    long why_step = -1;
     struct dirent *e;
     while ((e = readdir(d))) {
         long st;
         char tail[8];
         if (sscanf(e->d_name, "ckpt-%ld%7s", &st, tail) != 2 || strcmp(tail, ".bin") != 0) continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (gd_ckpt_check(p, NULL) != 0) continue;                  /* damaged: skipped */
+        size_t n = strlen(dir) + strlen(e->d_name) + 2;
+        char *p = malloc(n);
+        if (!p) break;
+        snprintf(p, n, "%s/%s", dir, e->d_name);
+        int ok = gd_ckpt_check(p, NULL) == 0;
+        free(p);
+        if (!ok) {                                          /* damaged: skipped, and kept */
+            long *b = realloc(bad, (size_t)(nbad + 1) * sizeof *b);
+            if (!b) break;
+            bad = b, bad[nbad++] = st;
+            if (st <= limit && st > why_step) why_step = st, snprintf(why, sizeof why, "%s", gd_error());
+            continue;
+        }
         if (st <= limit && st > best) best = st;
         if (oldest < 0 || st < oldest) oldest = st;
     }
+    int read_all = e == NULL;
     closedir(d);
     long pick = best >= 0 ? best : oldest;
-    if (pick < 0) return gd_seterr("%s: no good checkpoint to go back to", dir);
-    snprintf(path, size, "%s/ckpt-%08ld.bin", dir, pick);
-    return 0;
+    int rc = -1;
+    if (!read_all) {
+        gd_seterr("%s: out of memory while listing the checkpoints", dir);
+    } else if (pick < 0) {
+        gd_seterr("%s: no good checkpoint to go back to (%ld damaged)", dir, nbad);
+    } else {
+        size_t n = strlen(dir) + 32;
+        if ((*path = malloc(n))) {
+            snprintf(*path, n, "%s/ckpt-%08ld.bin", dir, pick);
+            /* the damaged ones that would have been picked before the one that is */
+            long passed = 0;
+            for (long i = 0; i < nbad; i++) passed += bad[i] <= limit && bad[i] > best;
+            rc = passed ? gd__note(res, "backing off to %s (step %ld) instead of %ld newer damaged checkpoint%s "
+                                   "(the newest: %s); the damaged files are kept", *path, pick, passed,
+                                   passed > 1 ? "s" : "", why)
+                        : 0;
+        } else {
+            gd_seterr("%s: out of memory", dir);
+        }
+    }
+    free(bad);
+    return rc;
 }
 
 /* Load a checkpoint of dir from before the trouble at step `at` (monitor.h). A spike's
  * loss was computed on the weights of step at - 1, so a checkpoint of that step holds the
  * very weights that spiked: loading it would spike again, at any lr. */
-static int gd__roll_back(gd_trainer *tr, const char *dir, int kind, long at) {
-    char path[4096];
+static int gd__roll_back(gd_trainer *tr, const char *dir, int kind, long at, gd_fit_result *res) {
+    char *path = NULL;
     long limit = kind == GD_EVENT_COLLAPSE ? at - tr->cfg.collapse_window : at - 2;
-    if (gd__ckpt_before(dir, limit, path, sizeof path) != 0) return -1;
+    if (gd__ckpt_before(dir, limit, &path, res) != 0) return -1;
     /* the checkpoint brings back its own lr_scale; the back-offs made since must stay */
     double lr_scale = tr->lr_scale;
-    if (gd_ckpt_load(tr, path, NULL) != 0) return -1;
+    int rc = gd_ckpt_load(tr, path, NULL);
+    free(path);
+    if (rc != 0) return -1;
     tr->lr_scale = lr_scale;
     gd_trainer_collapse_reset(tr);        /* the steps in the window were undone */
     return 0;
@@ -378,9 +446,57 @@ static int gd__log_backoff(const gd_trainer *tr, gd_fit_result *res, long spiked
     return gd__event_add(res, ev);
 }
 
+/* Resume from fc->ckpt_dir (monitor.h, RESUMING NEVER HIDES DAMAGE): load the newest
+ * good checkpoint and note the damaged ones passed over; with none loadable, an error
+ * (GD_FIT_RESUME) or a start from step 0 (GD_FIT_RESUME_OR_START). es (may be NULL)
+ * gets the checkpoint's best metric. */
+static int gd__resume(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res, gd_early *es) {
+    res->resume_error = 1;                  /* until it worked: the caller's input is wrong */
+    if (!fc->ckpt_dir) return gd_seterr("fit: resuming needs a checkpoint directory");
+    if (fc->resume != GD_FIT_RESUME && fc->resume != GD_FIT_RESUME_OR_START)
+        return gd_seterr("fit: resume is %d, not GD_FIT_START, GD_FIT_RESUME or GD_FIT_RESUME_OR_START", fc->resume);
+    const char *dir = fc->ckpt_dir;
+    gd_ckpt_found f;
+    if (gd_ckpt_dir_find(dir, &f) != 0) return -1;
+    int rc = -1;
+    const char *more = f.ndamaged > 3 ? "; ..." : "";
+    if (!f.path) {
+        if (fc->resume == GD_FIT_RESUME) {
+            if (f.ndamaged) gd_seterr("no loadable checkpoint in %s: %d damaged (%s%s)", dir, f.ndamaged, f.damaged, more);
+            else if (f.missing) gd_seterr("no checkpoint to resume from: %s does not exist", dir);
+            else gd_seterr("no checkpoint to resume from in %s (no ckpt-*.bin, no best.bin)", dir);
+            goto done;
+        }
+        res->resume_error = 0;              /* "resume if possible": start from step 0 */
+        rc = f.ndamaged ? gd__note(res, "no loadable checkpoint in %s: %d damaged (%s%s): starting from step 0; the "
+                                   "damaged files are kept", dir, f.ndamaged, f.damaged, more)
+                        : 0;
+        goto done;
+    }
+    double best = NAN;
+    if (gd_ckpt_load(tr, f.path, &best) != 0) goto done;
+    res->resume_error = 0;
+    res->resumed_from = tr->step;
+    if (es && isfinite(best)) es->best = best;
+    if (f.ndamaged && gd__note(res, "resuming from %s (step %ld), not from the %d %sdamaged checkpoint%s (%s%s); the "
+                               "damaged files are kept", f.path, tr->step, f.ndamaged, f.from_best ? "" : "newer, ",
+                               f.ndamaged > 1 ? "s" : "", f.damaged, more) != 0)
+        goto done;
+    if (f.best_damaged && !f.from_best &&
+        gd__note(res, "%s/best.bin is damaged (%s): kept; a new best will be saved beside it as best.bin after "
+                 "renaming it to best.bin.damaged", dir, f.best_why) != 0)
+        goto done;
+    rc = 0;
+done:
+    gd_ckpt_found_free(&f);
+    return rc;
+}
+
 void gd_fit_result_free(gd_fit_result *res) {
     gd_train_log_free(&res->log);
     free(res->events);
+    for (int i = 0; i < res->nnotes; i++) free(res->notes[i]);
+    free(res->notes);
     memset(res, 0, sizeof *res);
 }
 
@@ -400,19 +516,10 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
     if (fc->early) gd_early_init(&es, fc->early);
     if (fc->backoff && gd_spike_init(&sp, fc->backoff->window, fc->backoff->threshold) != 0) goto done;
 
-    if (fc->resume && fc->ckpt_dir) {
-        char path[4096];
-        int got = gd_ckpt_dir_latest(fc->ckpt_dir, path, sizeof path, NULL);
-        double best = NAN;
-        if (got < 0) goto done;
-        if (got == 0) {
-            if (gd_ckpt_load(tr, path, &best) != 0) goto done;
-            res->resumed_from = tr->step;
-            if (fc->early && isfinite(best)) es.best = best;
-        }
-    }
+    if (fc->resume && gd__resume(tr, fc, res, fc->early ? &es : NULL) != 0) goto done;
     /* a checkpoint of the start, so that a spike in the first steps has one to go back to */
-    if (fc->ckpt_dir && res->resumed_from < 0 && gd_ckpt_dir_save(fc->ckpt_dir, tr, NAN, mode, fc->keep_last, NULL) != 0)
+    if (fc->ckpt_dir && res->resumed_from < 0 &&
+        (gd_ckpt_dir_save(fc->ckpt_dir, tr, NAN, mode, fc->keep_last, NULL) != 0 || gd__note_set_aside(res) != 0))
         goto done;
 
     long total = (long)ceil(c->epochs * tr->steps_per_epoch);
@@ -433,7 +540,7 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
                 break;
             }
             long spiked = tr->step;
-            if (gd__roll_back(tr, fc->ckpt_dir, kind, spiked) != 0) goto done;   /* a checkpoint from before it */
+            if (gd__roll_back(tr, fc->ckpt_dir, kind, spiked, res) != 0) goto done;   /* a checkpoint from before it */
             tr->lr_scale *= fc->backoff->factor;                   /* lr <- lr * factor, from now on */
             if (gd__log_backoff(tr, res, spiked, loss, spike ? median : gd_spike_median(&sp), kind) != 0) goto done;
             window = 0.0, in_window = 0;
@@ -480,6 +587,8 @@ int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res) {
         if (!eval_now && fc->ckpt_dir && fc->ckpt_every > 0 && tr->step % fc->ckpt_every == 0 &&
             gd_ckpt_dir_save(fc->ckpt_dir, tr, NAN, mode, fc->keep_last, NULL) != 0)
             goto done;
+        int saved = fc->ckpt_dir && (eval_now || (fc->ckpt_every > 0 && tr->step % fc->ckpt_every == 0));
+        if (saved && gd__note_set_aside(res) != 0) goto done;   /* a damaged file the save renamed aside */
         if (stop) break;
         if (fc->stop_at > 0 && tr->step >= fc->stop_at) {
             res->interrupted = 1;

@@ -60,6 +60,21 @@
  * checkpoint). The trainer's divergence rule (diverge_factor) still ends a run that is
  * not backing off.
  *
+ * RESUMING NEVER HIDES DAMAGE (ckpt.h, DAMAGE: a damaged checkpoint is never deleted or
+ * written over). resume = GD_FIT_RESUME starts from the newest checkpoint that passes
+ * its checks. If newer ones were damaged, it says so in one line of res->notes (the
+ * damaged files and the one used); best.bin's damage too. If none is loadable -- only
+ * damaged files, or none at all: a missing or empty directory -- it is an error
+ * (gd_fit returns -1, res->resume_error is set, gd_error() says why: "no loadable
+ * checkpoint in D: 1 damaged (ckpt-00000050.bin: damaged: CRC-32 is ...)"), as PyTorch
+ * Lightning's fit(ckpt_path=...) refuses a checkpoint that is not there: asked to
+ * resume, a run that silently started over would be a different experiment.
+ * GD_FIT_RESUME_OR_START is "resume if possible": with nothing loadable it starts
+ * from step 0 (a note names any damaged files, which stay where they are). A refused
+ * load (a checkpoint of another config) is a resume_error in either mode. Back-offs
+ * say so in a note too when they pass over a damaged checkpoint, and so does every
+ * save that has to rename a damaged file aside (gd_ckpt_dir_set_aside).
+ *
  * Ownership: gd_early_init/gd_early_free, gd_spike_init/gd_spike_free and
  * gd_fit/gd_fit_result_free come in pairs. Errors (err.h): -1 and one line in
  * gd_error(); nothing prints and nothing exits.
@@ -171,8 +186,14 @@ typedef struct gd_fit_cfg {
     int ckpt_every;                  /* steps between checkpoints besides evaluations; 0: none */
     int keep_last;                   /* ckpt-*.bin kept (<= 0: all) */
     long stop_at;                    /* > 0: end after this step, as if killed */
-    int resume;                      /* start from ckpt_dir's newest good checkpoint */
+    int resume;                      /* GD_FIT_START (0), GD_FIT_RESUME, GD_FIT_RESUME_OR_START */
 } gd_fit_cfg;
+
+enum {
+    GD_FIT_START = 0,                /* from the trainer as it is (step 0) */
+    GD_FIT_RESUME = 1,               /* from ckpt_dir's newest good checkpoint; none is an error */
+    GD_FIT_RESUME_OR_START = 2       /* the same, or from the trainer as it is if none is loadable */
+};
 
 typedef struct gd_fit_result {
     gd_train_log log;                /* rows as gd_trainer_run's (a rolled-back stretch stays) */
@@ -188,10 +209,13 @@ typedef struct gd_fit_result {
     long resumed_from;               /* step resumed from, -1 */
     int interrupted;                 /* ended at stop_at */
     int gave_up_kind;                /* what the last straw was: GD_EVENT_SPIKE or _COLLAPSE */
+    int resume_error;                /* gd_fit failed on the checkpoint to resume from */
+    char **notes;                    /* (nnotes) one line each: damaged checkpoints passed over or set aside */
+    int nnotes;
 } gd_fit_result;
 
 /* Train tr by fc into res (initialised here). 0, or -1 on an error (a checkpoint that
- * cannot be written or read, no memory); a spike or collapse beyond the retries is not
+ * cannot be written or read, nothing to resume from, no memory); a spike or collapse beyond the retries is not
  * an error, nor is a collapse without back-off (res->log.collapsed_at). */
 int gd_fit(gd_trainer *tr, const gd_fit_cfg *fc, gd_fit_result *res);
 void gd_fit_result_free(gd_fit_result *res);

@@ -5,11 +5,14 @@
  */
 #include <criterion/criterion.h>
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "ckpt.h"
 #include "err.h"
@@ -412,5 +415,207 @@ Test(lib_monitor, calibration_error_by_hand, .init = setup, .fini = teardown) {
     cr_expect(fabs(acc - 4.0 / 32) < 1e-12, "accuracy %g", acc);
     cr_expect(fabs(loss - log(10.0)) < 1e-6, "loss %g", loss);
     cr_expect(fabs(ece - 0.025) < 1e-6, "ECE %g, expected 0.025", ece);
+    gd_trainer_free(tr);
+}
+
+/* ------------------------------------------------------------------------------- */
+/* Resuming never hides damage (monitor.h): a damaged checkpoint is never deleted or
+ * written over, passing over one says so in one line, and nothing loadable is an error
+ * unless the run asked to start fresh (GD_FIT_RESUME_OR_START). */
+
+/* "name:size:crc name:size:crc ..." of every entry of dir, sorted by name (malloc'd):
+ * equal strings, an unchanged directory. */
+static char *dir_state(const char *dir) {
+    struct dirent **e;
+    int n = scandir(dir, &e, NULL, alphasort);
+    cr_assert(n >= 0, "%s", dir);
+    size_t cap = 64 + (size_t)n * 300, len = 0;
+    char *s = malloc(cap);
+    s[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (e[i]->d_name[0] != '.') {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", dir, e[i]->d_name);
+            FILE *f = fopen(p, "rb");
+            uLong crc = crc32(0L, Z_NULL, 0);
+            long size = 0;
+            unsigned char b[4096];
+            size_t k;
+            while (f && (k = fread(b, 1, sizeof b, f)) > 0) crc = crc32(crc, b, (uInt)k), size += (long)k;
+            if (f) fclose(f);
+            len += (size_t)snprintf(s + len, cap - len, "%s:%ld:%08lx ", e[i]->d_name, size, (unsigned long)crc);
+        }
+        free(e[i]);
+    }
+    free(e);
+    return s;
+}
+
+static void flip_bit(const char *path, long off) {
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f, "%s", path);
+    cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+    int c = fgetc(f);
+    cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+    fputc(c ^ 0x04, f);
+    fclose(f);
+}
+
+/* crc:size of a file, to find its bytes again under another name */
+static char *file_id(const char *path) {
+    char dir[256], name[256];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    *slash = '\0';
+    snprintf(name, sizeof name, "%s:", slash + 1);
+    char *st = dir_state(dir), *at = strstr(st, name);
+    cr_assert_not_null(at, "%s", path);
+    char *id = strdup(at + strlen(name));
+    *strchr(id, ' ') = '\0';
+    free(st);
+    return id;
+}
+
+/* The run of fit_resumes_exactly, killed after step 17 (ckpt-00000014.bin,
+ * ckpt-00000016.bin and best.bin kept); and the straight run's final parameters. */
+static gd_train_cfg resume_cfg(void) {
+    gd_train_cfg c = tiny_cfg("adam:lr=0.01");
+    c.sched = "warmup:T=5,cosine:T=100";
+    c.epochs = 10;
+    return c;
+}
+
+static void killed_run(const char *dir) {
+    gd_train_cfg c = resume_cfg();
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg killed = {NULL, NULL, dir, NULL, 7, 2, 17, GD_FIT_START};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &killed, &res), 0, "%s", gd_error());
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+static void straight_final(const char *path) {
+    gd_train_cfg c = resume_cfg();
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/straight", tmpdir);
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg fc = {NULL, NULL, dir, NULL, 7, 2, 0, GD_FIT_START};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_assert_eq(gd_ckpt_save(tr, path, NAN), 0, "%s", gd_error());
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+Test(lib_monitor, resume_with_nothing_loadable_is_an_error_and_keeps_the_files, .init = setup, .fini = teardown) {
+    char dir[128], p[192];
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    killed_run(dir);
+    const char *names[3] = {"ckpt-00000014.bin", "ckpt-00000016.bin", "best.bin"};
+    char *ids[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        flip_bit(p, 1000 + 37 * i);
+        ids[i] = file_id(p);
+    }
+    char *before = dir_state(dir);
+
+    gd_train_cfg c = resume_cfg();
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg fc = {NULL, NULL, dir, NULL, 7, 2, 0, GD_FIT_RESUME};
+    gd_fit_result res;
+    cr_expect_eq(gd_fit(tr, &fc, &res), -1, "resumed from nothing loadable without an error");
+    const char *e = gd_error();
+    cr_expect(res.resume_error);
+    cr_expect(strstr(e, "no loadable checkpoint in") && strstr(e, dir) && strstr(e, "3 damaged") &&
+              strstr(e, "ckpt-00000016.bin: damaged") && !strchr(e, '\n'), "error: %s", e);
+    cr_expect_eq(tr->step, 0, "the trainer was changed");
+    char *after = dir_state(dir);
+    cr_expect_str_eq(after, before, "the directory changed");
+    free(after);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+
+    /* asked to start fresh: it does, says what it found, and the damaged bytes stay */
+    tr = gd_trainer_new(&c);
+    fc.resume = GD_FIT_RESUME_OR_START;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.resumed_from, -1);
+    cr_assert(res.nnotes >= 1);
+    cr_expect(strstr(res.notes[0], "no loadable checkpoint") && strstr(res.notes[0], "3 damaged") &&
+              strstr(res.notes[0], "starting from step 0") && !strchr(res.notes[0], '\n'), "note: %s", res.notes[0]);
+    after = dir_state(dir);
+    for (int i = 0; i < 3; i++) cr_expect(strstr(after, ids[i]), "the damaged %s is lost: %s", names[i], after);
+    char fa[160], fb[160];
+    snprintf(fa, sizeof fa, "%s/straight.bin", tmpdir);
+    snprintf(fb, sizeof fb, "%s/fresh.bin", tmpdir);
+    cr_assert_eq(gd_ckpt_save(tr, fb, NAN), 0, "%s", gd_error());
+    straight_final(fa);
+    expect_same_params(fa, fb);
+    free(after), free(before);
+    for (int i = 0; i < 3; i++) free(ids[i]);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
+
+/* A missing or empty directory: GD_FIT_RESUME refuses, GD_FIT_RESUME_OR_START starts
+ * (and says nothing: there was no damage). */
+Test(lib_monitor, resume_from_a_missing_or_empty_directory, .init = setup, .fini = teardown) {
+    char dir[128];
+    gd_train_cfg c = tiny_cfg("sgd:lr=0.1");
+    c.epochs = 1;
+    for (int k = 0; k < 2; k++) {
+        snprintf(dir, sizeof dir, "%s/%s", tmpdir, k ? "empty" : "missing");
+        if (k) cr_assert_eq(mkdir(dir, 0777), 0);
+        gd_trainer *tr = gd_trainer_new(&c);
+        gd_fit_cfg fc = {NULL, NULL, dir, NULL, 0, 2, 0, GD_FIT_RESUME};
+        gd_fit_result res;
+        cr_expect_eq(gd_fit(tr, &fc, &res), -1);
+        cr_expect(res.resume_error);
+        cr_expect(strstr(gd_error(), dir) && strstr(gd_error(), "no checkpoint to resume from"), "%s", gd_error());
+        gd_fit_result_free(&res);
+        fc.resume = GD_FIT_RESUME_OR_START;
+        cr_expect_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+        cr_expect(res.resumed_from == -1 && res.nnotes == 0 && tr->step == 4);
+        gd_fit_result_free(&res);
+        gd_trainer_free(tr);
+    }
+}
+
+/* The newest checkpoint damaged: resume from the one before it, say so in one line
+ * naming both, keep the damaged bytes (renamed aside when the resumed run saves that
+ * step again, which it also says), and still end bitwise where the straight run ends. */
+Test(lib_monitor, resume_falls_back_past_a_damaged_checkpoint_and_says_so, .init = setup, .fini = teardown) {
+    char dir[128], p[192];
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    killed_run(dir);
+    snprintf(p, sizeof p, "%s/ckpt-00000016.bin", dir);
+    flip_bit(p, 4321);
+    char *id = file_id(p);
+    gd_train_cfg c = resume_cfg();
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg fc = {NULL, NULL, dir, NULL, 7, 2, 0, GD_FIT_RESUME};
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.resumed_from, 14);
+    cr_assert(res.nnotes >= 1, "no word about the damaged checkpoint");
+    const char *n0 = res.notes[0];
+    cr_expect(strstr(n0, "ckpt-00000016.bin") && strstr(n0, "ckpt-00000014.bin") && strstr(n0, "resuming from") &&
+              !strchr(n0, '\n'), "note: %s", n0);
+    int renamed = 0;
+    for (int i = 1; i < res.nnotes; i++) renamed += strstr(res.notes[i], "ckpt-00000016.bin.damaged") != NULL;
+    cr_expect_eq(renamed, 1, "the renaming aside was not noted once");
+    char *after = dir_state(dir), want[128];
+    snprintf(want, sizeof want, "ckpt-00000016.bin.damaged:%s ", id);
+    cr_expect(strstr(after, want), "the damaged bytes are lost: %s", after);
+    char fa[160], fb[160];
+    snprintf(fa, sizeof fa, "%s/straight.bin", tmpdir);
+    snprintf(fb, sizeof fb, "%s/resumed.bin", tmpdir);
+    cr_assert_eq(gd_ckpt_save(tr, fb, NAN), 0, "%s", gd_error());
+    straight_final(fa);
+    expect_same_params(fa, fb);
+    free(after), free(id);
+    gd_fit_result_free(&res);
     gd_trainer_free(tr);
 }
