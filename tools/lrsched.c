@@ -11,7 +11,13 @@
  * metric sequence, one number per line: line k is observed before step k is printed,
  * as in PyTorch's `for epoch: train(); scheduler.step(val_loss)`, so step t shows the lr
  * after t observations. Without --metrics a plateau schedule is printed with no
- * reductions, and one line on stderr says so.
+ * reductions, and one line on stderr says so. Numbers there are decimal as options
+ * take them (no hex), with spaces around them allowed, and nan or inf (a diverged loss:
+ * PyTorch counts it as no improvement); lines of any length.
+ *
+ * Exit status: 0; 2 a bad option, spec or metrics file (missing, a directory, a line
+ * that is not a number); 1 a failure while running (a read error, an output that
+ * cannot be written). --out is checked before anything is computed.
  *
  * Leaves out: parameter groups (there is one base lr, --lr) and drawing (gnuplot reads
  * the table; see Chapter 4's scripts).
@@ -23,30 +29,55 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #define MAX_STEP 1e12
 
-/* The numbers of a metrics file (one per line; blank lines and '#' comments skipped).
- * NULL with a one-line reason naming the file and line. */
-static double *read_metrics(const char *path, long *n) {
+/* One metric: a decimal number (gd_parse_double), or nan / inf with an optional sign
+ * in any case (what printf and Python write for a diverged loss). */
+static int parse_metric(const char *p, double *x) {
+    const char *q = p + (*p == '+' || *p == '-');
+    if (strcasecmp(q, "nan") == 0) return *x = NAN, 0;
+    if (strcasecmp(q, "inf") == 0) return *x = *p == '-' ? -INFINITY : INFINITY, 0;
+    return gd_parse_double(p, x);
+}
+
+/* The numbers of a metrics file (one per line, spaces around them allowed; blank lines
+ * and '#' comments skipped). NULL with a one-line reason naming the file (and line),
+ * *status the exit status: 2 the file is wrong, 1 it could not be read. */
+static double *read_metrics(const char *path, long *n, int *status) {
+    *status = 2;
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot read: %s", path, strerror(errno)), NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return gd_seterr("%s: is a directory, not a file of metrics", path), NULL;
+    }
     long cap = 64, lineno = 0;
     double *v = malloc(sizeof *v * (size_t)cap);
-    char line[256];
+    char *line = NULL;               /* getline: any length */
+    size_t line_cap = 0;
+    ssize_t len;
+    const char *why = NULL;
     *n = 0;
-    while (v && fgets(line, sizeof line, f)) {
+    while (v && !why && (len = getline(&line, &line_cap, f)) >= 0) {
         lineno++;
+        if ((size_t)len != strlen(line)) {
+            why = "a NUL byte";
+            break;
+        }
         line[strcspn(line, "\r\n")] = '\0';
-        char *p = line;
+        char *p = line, *e = line + strlen(line);
         while (*p == ' ' || *p == '\t') p++;
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
         if (*p == '\0' || *p == '#') continue;
-        char *end;
-        double x = strtod(p, &end);
-        while (*end == ' ' || *end == '\t') end++;
-        if (end == p || *end != '\0') {   /* nan is allowed: PyTorch counts it as no improvement */
-            gd_seterr("%s:%ld: '%s' is not a number", path, lineno, p);
+        double x;
+        if (parse_metric(p, &x) != 0) {
+            gd_seterr("%s:%ld: '%.60s%s' is not a number", path, lineno, p, strlen(p) > 60 ? "..." : "");
             free(v);
+            free(line);
             fclose(f);
             return NULL;
         }
@@ -57,8 +88,19 @@ static double *read_metrics(const char *path, long *n) {
         }
         if (v) v[(*n)++] = x;
     }
+    int read_error = ferror(f);
+    free(line);
     fclose(f);
+    if (why) {
+        free(v);
+        return gd_seterr("%s:%ld: %s: not a text file of numbers", path, lineno, why), NULL;
+    }
+    *status = 1;
     if (!v) return gd_seterr("%s: out of memory", path), NULL;
+    if (read_error) {
+        free(v);
+        return gd_seterr("%s: read error", path), NULL;
+    }
     return v;
 }
 
@@ -74,7 +116,7 @@ int main(int argc, char **argv) {
         GD_OPT_INT("to", &to, "last step printed, inclusive; -1: --from + --steps - 1", -1, MAX_STEP),
         GD_OPT_INT("every", &every, "print every K-th step from --from", 1, MAX_STEP),
         GD_OPT_STRING("metrics", &metrics_path, "plateau: metric per line, line k observed before step k"),
-        GD_OPT_STRING("out", &out, "write the table here (- : standard output)"),
+        GD_OPT_OUT("out", &out, "write the table here (- : standard output)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Prints the learning rate (and momentum, for cyclic and onecycle) that a schedule gives\n"
@@ -104,10 +146,11 @@ int main(int argc, char **argv) {
     }
     long nmetrics = 0, observed = 0;
     double *metrics = NULL;
-    if (metrics_path && !(metrics = read_metrics(metrics_path, &nmetrics))) {
+    int status;
+    if (metrics_path && !(metrics = read_metrics(metrics_path, &nmetrics, &status))) {
         fprintf(stderr, "%s: --metrics: %s\n", gd_prog(), gd_error());
         gd_sched_free(s);
-        return 1;
+        return status;
     }
     if (gd_sched_has_plateau(s) && !metrics_path)
         fprintf(stderr, "%s: note: plateau reduces the lr only when fed a metric (--metrics FILE); "
@@ -118,20 +161,37 @@ int main(int argc, char **argv) {
     double m;
     for (long t = from; t <= to && !with_momentum; t += every) with_momentum = gd_sched_momentum(s, t, &m);
 
-    char canonical[2048];
-    gd_sched_format(s, canonical, sizeof canonical);
-    gd_table *tab = gd_table_open(out, with_momentum ? "step lr momentum" : "step lr");
+    size_t canonical_size = gd_sched_format(s, NULL, 0) + 1;   /* the whole spec, however long */
+    char *canonical = malloc(canonical_size);
+    gd_table *tab = canonical ? gd_table_open(out, with_momentum ? "step lr momentum" : "step lr") : NULL;
     if (!tab) {
-        fprintf(stderr, "%s: --out: %s\n", gd_prog(), gd_error());
+        fprintf(stderr, "%s: --out: %s\n", gd_prog(), canonical ? gd_error() : "out of memory");
+        free(canonical);
         free(metrics);
         gd_sched_free(s);
         return 1;
     }
+    gd_sched_format(s, canonical, canonical_size);
     gd_table_meta(tab, "program", "lrsched");
     gd_table_meta(tab, "sched", "%s", canonical);
+    free(canonical);
     gd_table_meta(tab, "lr", "%.15g", base);
-    if (gd_sched_has_plateau(s))
-        gd_table_meta(tab, "metrics", "%s", metrics_path ? metrics_path : "none (no reductions)");
+    if (gd_sched_has_plateau(s) && metrics_path) {
+        /* the path as one header line: a control character in it (a newline) shown as '?' */
+        char *shown = malloc(strlen(metrics_path) + 1);
+        if (shown) {
+            size_t i = 0;
+            for (; metrics_path[i]; i++) {
+                unsigned char c = (unsigned char)metrics_path[i];
+                shown[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+            }
+            shown[i] = '\0';
+        }
+        gd_table_meta(tab, "metrics", "%s", shown ? shown : "(out of memory)");
+        free(shown);
+    } else if (gd_sched_has_plateau(s)) {
+        gd_table_meta(tab, "metrics", "none (no reductions)");
+    }
     for (long t = from; t <= to; t += every) {
         while (observed < t && observed < nmetrics) gd_sched_observe(s, metrics[observed++]);
         double lr = gd_sched_lr(s, t, base);

@@ -132,7 +132,86 @@ Test(tools_lrsched, bad_spec_exits_2_with_one_line) {
     t_assert_rejects(LRSCHED " --sched cosine:T=10 --lr 0", 2, "--lr");
     t_assert_rejects(LRSCHED " --sched cosine:T=10 --every 0", 2, "--every");
     t_assert_rejects(LRSCHED " --sched cosine:T=10 --metrics /dev/null", 2, "no plateau");
-    t_assert_rejects(LRSCHED " --sched plateau --metrics /nonexistent/metrics.txt", 1, "/nonexistent/metrics.txt");
+    /* a metrics file the user names that is missing or a directory: the user's input, 2 */
+    t_assert_rejects(LRSCHED " --sched plateau --metrics /nonexistent/metrics.txt", 2, "/nonexistent/metrics.txt");
+    t_assert_rejects(LRSCHED " --sched plateau --metrics /tmp", 2, "directory");
+    /* numbers are decimal, as every option takes them */
+    t_assert_rejects(LRSCHED " --sched cosine:T=0x10", 2, "T must be");
+    t_assert_rejects(LRSCHED " --sched 'multistep:milestones=0x10'", 2, "milestones must be");
+}
+
+/* A spec with a newline (or any control character) is refused in exactly one line,
+ * wherever the newline is: at the end, inside a name, between terms. */
+Test(tools_lrsched, spec_with_newline_one_line) {
+    const char *specs[] = {"cosine:T=10\\n", "cos\\nine:T=10", "warmup:T=5,\\ncosine:T=10",
+                           "cosine:T=10:min=0\\n.1", "cosine:T=1\\t0"};
+    for (int i = 0; i < 5; i++) {
+        char cmd[256];   /* the X keeps $(...) from dropping a trailing newline */
+        snprintf(cmd, sizeof cmd, "s=\"$(printf '%sX')\"; " LRSCHED " --sched \"${s%%X}\"", specs[i]);
+        t_assert_rejects(cmd, 2, "--sched: character");
+        t_assert_rejects(cmd, 2, "control character");
+    }
+}
+
+/* A spec of 100,000 characters: one short line (the text quoted up to 60 characters). */
+Test(tools_lrsched, long_spec_one_short_line) {
+    char *cmd = malloc(100200);
+    cr_assert_not_null(cmd);
+    int n = snprintf(cmd, 100200, LRSCHED " --sched cosine:T=");
+    memset(cmd + n, '9', 100000);
+    cmd[n + 100000] = '\0';
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 2);
+    cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
+    cr_expect_lt(strlen(r.err), 300, "%.400s", r.err);
+    cr_expect(strstr(r.err, "999...'") != NULL, "%.400s", r.err);
+    t_free(&r);
+    free(cmd);
+}
+
+/* --out is an output option (GD_OPT_OUT): a directory or an unwritable place is refused
+ * at once, exit 2, before anything is computed, and an existing file is left alone. */
+Test(tools_lrsched, out_checked_before_work) {
+    t_assert_rejects(LRSCHED " --sched cosine:T=5 --out /tmp", 2, "--out");
+    t_assert_rejects(LRSCHED " --sched cosine:T=5 --out /proc/gdtest-no/such.tsv", 2, "--out");
+    char path[] = "/tmp/gdtest-lrsched-keep-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "keep\n", 5), 5);
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, LRSCHED " --sched cosine:T=0 --out %s", path);   /* a usage error */
+    t_assert_rejects(cmd, 2, "--sched");
+    char *text = t_slurp(path);
+    cr_expect_str_eq(text, "keep\n", "a usage error wrote %s", path);
+    free(text);
+    /* a device is written in place: /dev/full fails while writing, exit 1 */
+    t_assert_rejects(LRSCHED " --sched cosine:T=5 --out /dev/full", 1, "--out");
+    unlink(path);
+}
+
+/* A very long chain: the table's # sched: line holds the whole canonical spec (it was
+ * cut at 2047 characters into a different schedule). */
+Test(tools_lrsched, long_chain_header_whole) {
+    char spec[4096] = "";
+    size_t n = 0;
+    for (int i = 0; i < 100; i++) n += (size_t)snprintf(spec + n, sizeof spec - n, "%scosine:T=3", i ? "," : "");
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, LRSCHED " --sched '%s' --steps 2", spec);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    gd_sched *s = gd_sched_parse(spec);
+    cr_assert_not_null(s);
+    size_t len = gd_sched_format(s, NULL, 0);
+    char *canon = malloc(len + 1);
+    gd_sched_format(s, canon, len + 1);
+    cr_expect_gt(len, 2048);
+    const char *line = strstr(r.out, "# sched: ");
+    cr_assert_not_null(line);
+    cr_expect(strncmp(line + 9, canon, len) == 0 && line[9 + len] == '\n', "header cut");
+    free(canon);
+    gd_sched_free(s);
+    t_free(&r);
 }
 
 Test(tools_lrsched, help_exits_0) {
@@ -183,6 +262,29 @@ Test(tools_lrsched, plateau_with_metrics) {
     snprintf(cmd, sizeof cmd, LRSCHED " --sched plateau --metrics %s", path);
     char needle[64];
     snprintf(needle, sizeof needle, "%s:2", path);
-    t_assert_rejects(cmd, 1, needle);
+    t_assert_rejects(cmd, 2, needle);                  /* a damaged file the user gave: 2 */
+    /* hex is not a number here either; nan, inf and spaces are; lines of any length */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, "1.0\n0x10\n", 9), 9);
+    close(fd);
+    t_assert_rejects(cmd, 2, needle);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    cr_assert(fd >= 0);
+    char long_line[600];
+    memset(long_line, ' ', sizeof long_line);
+    memcpy(long_line + 500, "2.0\t \n", 6);
+    const char *rest = "nan\n-Inf\n1.0\n1.0\n";
+    cr_assert_eq(write(fd, long_line, 506), 506);
+    cr_assert_eq(write(fd, rest, strlen(rest)), (ssize_t)strlen(rest));
+    close(fd);
+    snprintf(cmd, sizeof cmd, LRSCHED " --sched plateau:factor=0.5:patience=0 --lr 1 --steps 6 --metrics %s", path);
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    cr_assert_eq(rows(r.out, "step\tlr", step, lr, NULL, 16), 6);
+    /* 2.0 best; nan bad -> reduce; -inf best; 1.0 bad -> reduce; 1.0 bad -> reduce */
+    double want2[] = {1, 1, 0.5, 0.5, 0.25, 0.125};
+    for (int i = 0; i < 6; i++) cr_expect_eq(lr[i], want2[i], "step %d: %g", i, lr[i]);
+    t_free(&r);
     unlink(path);
 }
