@@ -13,7 +13,9 @@
  *                    steps, the last --keep-last kept, best.bin by the monitored metric
  *                    (with --seeds N > 1, one directory DIR/sK per seed)
  *   --stop-at K      end after step K as if the process were killed; --resume starts
- *                    from DIR's newest checkpoint
+ *                    from DIR's newest good checkpoint, saying on stderr which damaged
+ *                    ones it passed over (they are kept), and refuses (exit 2) when
+ *                    none is loadable; --resume-or-start starts from step 0 then
  *   --what-if SPECS  early-stopping specs (';' between them) replayed on each seed's
  *                    logged evaluations: where each would have stopped, which epoch it
  *                    would have restored, and that epoch's test numbers. A stopped run
@@ -28,7 +30,8 @@
  * seeds, counts of outcomes, and the list of every seed's events, generated whole.
  * Outcomes of a run: "finished", "diverged" (trainer's rule), "collapsed" (the output
  * stopped depending on the input, train.h), "gave up" (back-off out of retries). None
- * is an error: the exit status is 0 (1 only when a file cannot be read or written).
+ * is an error: the exit status is 0 (2 for a wrong option, data directory or checkpoint
+ * to resume from; 1 when a file cannot be written).
  * Leaves out: data augmentation, weight decay, saving the early-stopping counters in
  * the checkpoint (a resumed run starts its patience afresh).
  */
@@ -125,7 +128,7 @@ int main(int argc, char **argv) {
     double epochs = 10;
     long train_size = 0, val_size = 5000, eval_every = 0, log_every = 10, collapse_window = 50;
     long ckpt_every = 0, keep_last = 3, stop_at = 0;
-    int resume = 0;
+    int resume = 0, resume_or_start = 0;
     uint64_t split_seed = 7;
     gd_opt opts[] = {
         GD_TRAIN_OPTS_MODEL(&to),
@@ -141,17 +144,19 @@ int main(int argc, char **argv) {
         GD_OPT_STRING("early", &early_arg, "early stopping spec, e.g. patience=5:min_delta=0.001 (monitor.h)"),
         GD_OPT_STRING("what-if", &whatif_arg, "early stopping specs replayed on the log, ';' between them"),
         GD_OPT_STRING("backoff", &backoff_arg, "back-off spec, e.g. factor=0.5:retries=4:threshold=3 (monitor.h)"),
-        GD_OPT_STRING("ckpt-dir", &ckpt_dir, "checkpoint directory"),
+        GD_OPT_OUTDIR("ckpt-dir", &ckpt_dir, "checkpoint directory"),
         GD_OPT_INT("ckpt-every", &ckpt_every, "steps between checkpoints besides evaluations (0: none)", 0, 10000000),
         GD_OPT_INT("keep-last", &keep_last, "checkpoints kept besides best.bin (0: all)", 0, 1000000),
         GD_OPT_INT("stop-at", &stop_at, "end after this step, as if killed (0: never)", 0, 100000000),
-        GD_OPT_FLAG("resume", &resume, "start from the newest good checkpoint in --ckpt-dir"),
-        GD_OPT_STRING("out", &out, "write the training logs to this table"),
-        GD_OPT_STRING("events", &events, "write the back-off events to this table"),
-        GD_OPT_STRING("runs", &runs, "write one row per seed to this table"),
-        GD_OPT_STRING("bands", &bands, "write the median and range over the seeds of each evaluation here"),
-        GD_OPT_STRING("final", &final, "save the first seed's final state (best weights restored) here"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the text quotes to this table"),
+        GD_OPT_FLAG("resume", &resume, "start from the newest good checkpoint in --ckpt-dir (none loadable: exit 2)"),
+        GD_OPT_FLAG("resume-or-start", &resume_or_start,
+                    "resume if --ckpt-dir holds a loadable checkpoint, else start from step 0 (damaged ones are kept)"),
+        GD_OPT_OUT("out", &out, "write the training logs to this table"),
+        GD_OPT_OUT("events", &events, "write the back-off events to this table"),
+        GD_OPT_OUT("runs", &runs, "write one row per seed to this table"),
+        GD_OPT_OUT("bands", &bands, "write the median and range over the seeds of each evaluation here"),
+        GD_OPT_OUT("final", &final, "save the first seed's final state (best weights restored) here"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the text quotes to this table"),
         GD_OPT_STRING("key", &key, "prefix of the keys in --numbers"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -175,22 +180,28 @@ int main(int argc, char **argv) {
     char wi_spec[MAXWI][128];
     int nwi = 0;
     if (whatif_arg) {
-        char buf[512];
-        snprintf(buf, sizeof buf, "%s", whatif_arg);
+        char *buf = strdup(whatif_arg);   /* whole: a long list is refused below, never cut */
+        if (!buf) {
+            fprintf(stderr, "%s: --what-if: out of memory\n", gd_prog());
+            return 1;
+        }
         char *save = NULL;
         for (char *sp = strtok_r(buf, ";", &save); sp; sp = strtok_r(NULL, ";", &save)) {
             if (nwi == MAXWI) {
                 fprintf(stderr, "%s: --what-if: more than %d specs\n", gd_prog(), MAXWI);
+                free(buf);
                 return 2;
             }
             wi[nwi] = gd_early_defaults();
             if (strlen(sp) >= sizeof wi_spec[0] || gd_early_parse(sp, &wi[nwi]) != 0) {
                 fprintf(stderr, "%s: --what-if: %s\n", gd_prog(), strlen(sp) >= sizeof wi_spec[0] ? "spec too long"
                                                                                                  : gd_error());
+                free(buf);
                 return 2;
             }
             snprintf(wi_spec[nwi++], sizeof wi_spec[0], "%s", sp);
         }
+        free(buf);
     }
     gd_backoff_cfg bc = gd_backoff_defaults();
     if (backoff_arg && gd_backoff_parse(backoff_arg, &bc) != 0) {
@@ -202,22 +213,35 @@ int main(int argc, char **argv) {
                 train_size, val_size);
         return 2;
     }
-    if ((backoff_arg || resume || stop_at) && !ckpt_dir) {
+    if (strlen(key) > 100) {   /* the numbers' keys are KEY_NAME in 160-byte buffers: refuse, never cut */
+        fprintf(stderr, "%s: --key: longer than 100 characters\n", gd_prog());
+        return 2;
+    }
+    if (resume && resume_or_start) {
+        fprintf(stderr, "%s: --resume-or-start: give one of --resume and --resume-or-start\n", gd_prog());
+        return 2;
+    }
+    if ((backoff_arg || resume || resume_or_start || stop_at) && !ckpt_dir) {
         fprintf(stderr, "%s: --ckpt-dir: needed by %s\n", gd_prog(),
-                backoff_arg ? "--backoff" : resume ? "--resume" : "--stop-at");
+                backoff_arg ? "--backoff" : resume ? "--resume" : resume_or_start ? "--resume-or-start" : "--stop-at");
         return 2;
     }
 
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;   /* the data directory is wrong */
     int N = train.n, S = (int)to.seeds;
     int *train_idx = malloc((size_t)N * sizeof *train_idx), *val_idx = malloc((size_t)N * sizeof *val_idx);
     seed_run *sr = calloc((size_t)S, sizeof *sr);
     int status = 1;
     long spe = 0;
-    if (!train_idx || !val_idx || !sr || val_size >= N ||
-        gd_split(train_idx, val_idx, N, (int)val_size, split_seed) != 0) {
-        fprintf(stderr, "%s: cannot split %d images (%s)\n", gd_prog(), N, gd_error());
+    char *dir = ckpt_dir ? malloc(strlen(ckpt_dir) + 32) : NULL;   /* DIR or DIR/sSEED */
+    if (!train_idx || !val_idx || !sr || (ckpt_dir && !dir)) {
+        fprintf(stderr, "%s: out of memory\n", gd_prog());
+        goto done;
+    }
+    if (val_size >= N || gd_split(train_idx, val_idx, N, (int)val_size, split_seed) != 0) {
+        fprintf(stderr, "%s: --val-size: cannot hold out %ld of the %d training images\n", gd_prog(), val_size, N);
+        status = 2;                     /* the data directory holds too few */
         goto done;
     }
     gd_blas_threads(1);
@@ -237,9 +261,8 @@ int main(int argc, char **argv) {
     for (int s = 0; s < S; s++) {
         seed_run *r = &sr[s];
         r->seed = cfg.seed = to.seed + (uint64_t)s;
-        char dir[4096];
-        if (ckpt_dir && S > 1) snprintf(dir, sizeof dir, "%s/s%llu", ckpt_dir, (unsigned long long)r->seed);
-        else if (ckpt_dir) snprintf(dir, sizeof dir, "%s", ckpt_dir);
+        if (ckpt_dir && S > 1) sprintf(dir, "%s/s%llu", ckpt_dir, (unsigned long long)r->seed);   /* fits: + 32 */
+        else if (ckpt_dir) strcpy(dir, ckpt_dir);
         gd_trainer *tr = gd_trainer_new(&cfg);
         if (!tr) {
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
@@ -247,9 +270,15 @@ int main(int argc, char **argv) {
         }
         spe = tr->steps_per_epoch;
         gd_fit_cfg fc = {early_arg ? &ec : NULL, backoff_arg ? &bc : NULL, ckpt_dir ? dir : NULL, NULL,
-                         (int)ckpt_every, (int)keep_last, stop_at, resume};
-        if (gd_fit(tr, &fc, &r->res) != 0) {
-            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+                         (int)ckpt_every, (int)keep_last, stop_at,
+                         resume ? GD_FIT_RESUME : resume_or_start ? GD_FIT_RESUME_OR_START : GD_FIT_START};
+        int fit_rc = gd_fit(tr, &fc, &r->res);
+        /* damaged checkpoints passed over or renamed aside: one line each, even on failure */
+        for (int i = 0; i < r->res.nnotes; i++) fprintf(stderr, "%s: %s\n", gd_prog(), r->res.notes[i]);
+        if (fit_rc != 0) {
+            const char *opt = !r->res.resume_error ? "" : resume ? "--resume: " : "--resume-or-start: ";
+            fprintf(stderr, "%s: %s%s\n", gd_prog(), opt, gd_error());
+            if (r->res.resume_error) status = 2;   /* the checkpoint to resume from is wrong */
             gd_trainer_free(tr);
             goto done;
         }
@@ -571,6 +600,7 @@ fail:
 done:
     for (int s = 0; sr && s < S; s++) gd_fit_result_free(&sr[s].res);
     free(sr);
+    free(dir);
     free(train_idx);
     free(val_idx);
     gd_images_free(&train);

@@ -11,6 +11,8 @@
 #include "../common.h"
 
 #include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define FIT GD_BIN "ch07-fit"
 #define D07 GD_BUILD_DIR "/ch07/"
@@ -359,6 +361,187 @@ Test(ch07_resume, killed_and_resumed_equals_straight) {
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* §7.4 Resuming never hides damage (lib/monitor.h): small runs made here. */
+
+#define SMALL FIT " --train-size 500 --val-size 500 --seed 3"
+
+/* "name:size:crc32 ..." of every entry of dir, sorted by name (malloc'd). */
+static char *dir_state(const char *dir) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "cd '%s' && for f in $(ls -A); do printf '%%s:%%s ' \"$f\" \"$(cksum < \"$f\" | tr ' ' :)\"; done",
+             dir);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    free(r.err);
+    return r.out;
+}
+
+/* the "size:crc" part of dir_state for one file */
+static char *file_id(const char *dir, const char *name) {
+    char *st = dir_state(dir), key[128];
+    snprintf(key, sizeof key, " %s:", name);
+    char *spaced = malloc(strlen(st) + 2);
+    sprintf(spaced, " %s", st);
+    char *at = strstr(spaced, key);
+    cr_assert_not_null(at, "%s not in %s", name, st);
+    char *id = strdup(at + strlen(key));
+    *strchr(id, ' ') = '\0';
+    free(st), free(spaced);
+    return id;
+}
+
+static void flip_bit(const char *path, long off) {
+    FILE *f = fopen(path, "r+b");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, off, SEEK_SET);
+    int c = fgetc(f);
+    fseek(f, off, SEEK_SET);
+    fputc(c ^ 0x08, f);
+    fclose(f);
+}
+
+static void run_ok(const char *cmd) {
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d (%s)", cmd, r.status, r.err);
+    t_free(&r);
+}
+
+/* One bit flipped in the only checkpoint (and in best.bin, its copy): --resume refuses,
+ * exit 2, one line with the reason, nothing written and nothing in the directory
+ * changed; --resume-or-start starts from step 0, says why, and keeps the damaged bytes. */
+Test(ch07_resume, only_damaged_checkpoints_is_an_error) {
+    char dir[] = "/tmp/gdtest-ch07-XXXXXX", ck[128], cmd[1024], num[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck", dir);
+    snprintf(num, sizeof num, "%s/numbers.tsv", dir);
+    snprintf(cmd, sizeof cmd, SMALL " --epochs 2 --ckpt-dir %s --keep-last 1 --stop-at 4", ck);
+    run_ok(cmd);
+    char p[192];
+    snprintf(p, sizeof p, "%s/ckpt-00000004.bin", ck);
+    flip_bit(p, 1000);
+    snprintf(p, sizeof p, "%s/best.bin", ck);
+    flip_bit(p, 1001);
+    char *before = dir_state(ck), *id_ckpt = file_id(ck, "ckpt-00000004.bin"), *id_best = file_id(ck, "best.bin");
+    cr_assert(strstr(before, "ckpt-00000004.bin") && strstr(before, "best.bin"), "%s", before);
+
+    snprintf(cmd, sizeof cmd, SMALL " --epochs 2 --ckpt-dir %s --keep-last 1 --resume --numbers %s", ck, num);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 2, "exit %d (stderr: %s)", r.status, r.err);
+    cr_expect_eq(t_lines(r.err), 1, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "--resume") && strstr(r.err, "no loadable checkpoint") &&
+              strstr(r.err, "ckpt-00000004.bin"), "stderr: %s", r.err);
+    cr_expect_str_empty(r.out);
+    t_free(&r);
+    cr_expect_neq(access(num, F_OK), 0, "--numbers was written by a refused resume");
+    char *after = dir_state(ck);
+    cr_expect_str_eq(after, before, "the checkpoint directory changed");
+    free(after);
+
+    snprintf(cmd, sizeof cmd, SMALL " --epochs 2 --ckpt-dir %s --keep-last 1 --resume-or-start --numbers %s", ck, num);
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "exit %d (stderr: %s)", r.status, r.err);
+    cr_expect(strstr(r.err, "starting from step 0") && strstr(r.err, "ckpt-00000004.bin"), "stderr: %s", r.err);
+    t_free(&r);
+    cr_expect_eq(t_num(num, "run_resumed_from"), -1);
+    after = dir_state(ck);
+    cr_expect(strstr(after, id_ckpt) && strstr(after, id_best), "the damaged bytes are gone: %s", after);
+    free(after), free(before), free(id_ckpt), free(id_best);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* The newest checkpoint damaged, an older one good: resume from the older one, one line
+ * on stderr naming both, the damaged bytes kept, and the end bitwise the straight run's. */
+Test(ch07_resume, falls_back_past_a_damaged_checkpoint_in_one_line) {
+    char dir[] = "/tmp/gdtest-ch07-XXXXXX", ck[128], cmd[1024], num[128], straight[128];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(ck, sizeof ck, "%s/ck", dir);
+    snprintf(num, sizeof num, "%s/numbers.tsv", dir);
+    snprintf(straight, sizeof straight, "%s/straight.tsv", dir);
+    const char *run = SMALL " --epochs 3 --ckpt-every 3 --keep-last 2";
+    snprintf(cmd, sizeof cmd, "%s --ckpt-dir %s/straight --numbers %s", run, dir, straight);
+    run_ok(cmd);
+    snprintf(cmd, sizeof cmd, "%s --ckpt-dir %s --stop-at 7", run, ck);
+    run_ok(cmd);
+    char p[192];
+    snprintf(p, sizeof p, "%s/ckpt-00000006.bin", ck);
+    cr_assert_eq(access(p, F_OK), 0, "the killed run should have left ckpt-00000006.bin");
+    flip_bit(p, 2000);
+    char *id = file_id(ck, "ckpt-00000006.bin");
+
+    snprintf(cmd, sizeof cmd, "%s --ckpt-dir %s --resume --numbers %s", run, ck, num);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "exit %d (stderr: %s)", r.status, r.err);
+    int lines = 0;
+    for (char *l = r.err; l && *l;) {
+        char *nl = strchr(l, '\n');
+        if (nl) *nl = '\0';
+        if (strstr(l, "resuming from")) {
+            lines++;
+            cr_expect(strstr(l, "ckpt-00000006.bin") && strstr(l, "ckpt-00000004.bin"), "line: %s", l);
+        }
+        l = nl ? nl + 1 : NULL;
+    }
+    cr_expect_eq(lines, 1, "one line about the fallback expected, stderr: %s", r.err);
+    t_free(&r);
+    cr_expect_eq(t_num(num, "run_resumed_from"), 4);
+    cr_expect(streq_num(num, "run_params", straight, "run_params"), "the resumed run is not the straight run");
+    char *after = dir_state(ck), want[160];
+    snprintf(want, sizeof want, "ckpt-00000006.bin.damaged:%s", id);
+    cr_expect(strstr(after, want), "the damaged bytes are gone: %s", after);
+    free(after), free(id);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* --final follows a symlink (the target written, the link kept) and writes a FIFO in
+ * place (a reader gets the checkpoint; the FIFO is still a FIFO), as out.h's policy
+ * says; a link to /dev/full fails with ENOSPC, exit 1, in one line. */
+Test(ch07_cli, final_follows_symlinks_and_writes_fifos_in_place, .timeout = 120) {
+    char dir[] = "/tmp/gdtest-ch07-XXXXXX", cmd[1024], p[160], q[160];
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/target.bin", dir);
+    FILE *f = fopen(p, "w");
+    fputs("old", f);
+    fclose(f);
+    snprintf(q, sizeof q, "%s/link.bin", dir);
+    cr_assert_eq(symlink(p, q), 0);
+    snprintf(cmd, sizeof cmd, SMALL " --epochs 1 --final %s", q);
+    run_ok(cmd);
+    struct stat st;
+    cr_assert_eq(lstat(q, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "the link was replaced");
+    char *t = t_slurp(p);
+    cr_expect(t && strncmp(t, "GDCKPT", 6) == 0, "the link's target does not hold the checkpoint");
+    free(t);
+
+    snprintf(p, sizeof p, "%s/pipe", dir);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    snprintf(cmd, sizeof cmd, "( (timeout 60 cat %s/pipe > %s/got &) ; " SMALL " --epochs 1 --final %s/pipe; s=$?; "
+             "sleep 0.2; exit $s )", dir, dir, dir);
+    run_ok(cmd);
+    cr_assert_eq(lstat(p, &st), 0);
+    cr_expect(S_ISFIFO(st.st_mode), "the FIFO was replaced by a regular file");
+    snprintf(q, sizeof q, "%s/got", dir);
+    t = t_slurp(q);
+    cr_expect(t && strncmp(t, "GDCKPT", 6) == 0, "the FIFO's reader did not get the checkpoint");
+    free(t);
+
+    if (access("/dev/full", W_OK) == 0) {
+        snprintf(q, sizeof q, "%s/full.bin", dir);
+        cr_assert_eq(symlink("/dev/full", q), 0);
+        snprintf(cmd, sizeof cmd, SMALL " --epochs 1 --final %s", q);
+        t_result r = t_run(cmd);
+        cr_expect_eq(r.status, 1, "exit %d: %s", r.status, r.err);
+        cr_expect(t_lines(r.err) == 1 && strstr(r.err, "No space left"), "stderr: %s", r.err);
+        t_free(&r);
+        cr_expect(lstat(q, &st) == 0 && S_ISLNK(st.st_mode), "the link to /dev/full was replaced");
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* ---------------------------------------------------------------------------------- */
 Test(ch07_cli, bad_options_rejected) {
     t_assert_rejects(FIT " --early patience=-1", 2, "--early");
     t_assert_rejects(FIT " --early monitor=accuracy", 2, "--early");
@@ -372,9 +555,12 @@ Test(ch07_cli, bad_options_rejected) {
     t_assert_rejects(FIT " --optim sgd:lr=-1", 2, "--optim");
     t_assert_rejects(FIT " --sched cosine:T=0", 2, "--sched");
     t_assert_rejects(FIT " --dims 784-12x", 2, "--dims");
+    t_assert_rejects(FIT " --resume-or-start", 2, "--ckpt-dir");
+    t_assert_rejects(FIT " --data /nonexistent/fmnist", 2, "/nonexistent/fmnist");   /* was exit 1 */
+    t_assert_rejects(FIT " --resume --resume-or-start --ckpt-dir /tmp/x", 2, "--resume-or-start");
     t_result r = t_run(FIT " --help");
     cr_expect_eq(r.status, 0);
-    cr_expect(strstr(r.out, "--early") && strstr(r.out, "--backoff") && strstr(r.out, "--resume") &&
+    cr_expect(strstr(r.out, "--early") && strstr(r.out, "--backoff") && strstr(r.out, "--resume-or-start") &&
               strstr(r.out, "--seeds") && strstr(r.out, "--what-if"));
     t_free(&r);
 }
