@@ -62,7 +62,7 @@ int main(int argc, char **argv) {
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     long reps = 11;
     uint64_t seed = 1;
-    gd_opt opts[] = {GD_OPT_STRING("dir", &base, "directory to write the checkpoints in (a temporary one inside it)"),
+    gd_opt opts[] = {GD_OPT_OUTDIR("dir", &base, "directory to write the checkpoints in (a temporary one inside it)"),
                      GD_OPT_INT("reps", &reps, "repetitions of each timing (median and best are printed)", 1, 1000),
                      GD_OPT_SEED("seed", &seed, "seed of the initialisation and the images"),
                      GD_OPT_END};
@@ -74,16 +74,21 @@ int main(int argc, char **argv) {
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     gd_blas_threads(1);
 
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/bench-ckpt.XXXXXX", base);
-    if (!mkdtemp(dir)) {
+    /* the paths are as long as --dir needs: never cut */
+    size_t len = strlen(base) + 32;
+    char *dir = malloc(len), *path = malloc(len), *tmp = malloc(len), *fpath = malloc(len);
+    if (!dir || !path || !tmp || !fpath) {
+        fprintf(stderr, "%s: out of memory\n", gd_prog());
+        return 1;
+    }
+    snprintf(dir, len, "%s/bench-ckpt.XXXXXX", base);
+    if (gd_mkdirs_for(dir) != 0 || !mkdtemp(dir)) {
         fprintf(stderr, "%s: --dir %s: cannot create a directory in it\n", gd_prog(), base);
         return 1;
     }
-    char path[4200], tmp[4200], fpath[4200];
-    snprintf(path, sizeof path, "%s/ckpt.bin", dir);
-    snprintf(fpath, sizeof fpath, "%s/floor.bin", dir);
-    snprintf(tmp, sizeof tmp, "%s/floor.bin.tmp", dir);
+    snprintf(path, len, "%s/ckpt.bin", dir);
+    snprintf(fpath, len, "%s/floor.bin", dir);
+    snprintf(tmp, len, "%s/floor.bin.tmp", dir);
 
     /* random images: the data do not matter here, only the sizes */
     gd_images ds = {NIMAGES, 28, 28, 784, malloc(NIMAGES * 784), malloc(NIMAGES)};
@@ -162,6 +167,7 @@ int main(int argc, char **argv) {
     unlink(path);
     unlink(fpath);
     rmdir(dir);
+    free(dir), free(path), free(tmp), free(fpath);
     free(t);
     free(ds.pixels);
     free(ds.labels);
