@@ -79,10 +79,9 @@
  * abandoned by resuming from an earlier checkpoint, say after a loss spike), and
  * temporary files left by writers that were killed; never a damaged checkpoint (see
  * DAMAGE). So once a checkpoint has been saved, the directory always holds a loadable
- * one. best.bin is the best ever saved in
- * the directory, even by an abandoned run; every checkpoint records the best metric so
- * far (gd_ckpt_load gives it back), so early stopping resumes too. One writer per
- * directory.
+ * one. best.bin is the best ever saved in the directory, even by an abandoned run;
+ * every checkpoint records the best metric so far (gd_ckpt_load gives it back), so
+ * early stopping resumes too. One writer per directory.
  *
  * DAMAGE. A checkpoint that gd_ckpt_check refuses (a flipped bit, a truncation, a wrong
  * version...) is never deleted and never written over. It stays where it is: the
