@@ -619,3 +619,47 @@ Test(lib_monitor, resume_falls_back_past_a_damaged_checkpoint_and_says_so, .init
     gd_fit_result_free(&res);
     gd_trainer_free(tr);
 }
+
+/* A back-off that has to pass over damaged checkpoints says so, and keeps them. The run
+ * resumes from step 8 (9 and 10 damaged) and, with a threshold just above 1, the first
+ * loss above the running median is a spike: going back to step <= t - 2 passes over 9
+ * and 10 for 8 (the resumed run saves nothing before its evaluation at step 12, and
+ * the first spike comes before that is within reach). */
+Test(lib_monitor, backoff_past_a_damaged_checkpoint_says_so, .init = setup, .fini = teardown) {
+    char dir[128], p[192];
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    gd_train_cfg c = resume_cfg();
+    gd_trainer *tr = gd_trainer_new(&c);
+    gd_fit_cfg first = {NULL, NULL, dir, NULL, 1, 0, 10, GD_FIT_START};   /* ckpt-0 ... ckpt-10 */
+    gd_fit_result res;
+    cr_assert_eq(gd_fit(tr, &first, &res), 0, "%s", gd_error());
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+    char *id[2];
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/ckpt-%08d.bin", dir, 9 + k);
+        flip_bit(p, 1234);
+        id[k] = file_id(p);
+    }
+    tr = gd_trainer_new(&c);
+    gd_backoff_cfg bc = gd_backoff_defaults();
+    bc.threshold = 1.000001;
+    bc.retries = 1;
+    gd_fit_cfg fc = {NULL, &bc, dir, NULL, 0, 0, 0, GD_FIT_RESUME};
+    cr_assert_eq(gd_fit(tr, &fc, &res), 0, "%s", gd_error());
+    cr_expect_eq(res.resumed_from, 8);
+    cr_assert(res.nevents >= 1, "no back-off: not a test of backing off");
+    cr_assert(res.events[0].step - 2 < 12, "the first spike at step %ld: it may go back to the save of step 12",
+              res.events[0].step);
+    cr_expect_eq(res.events[0].rollback_to, 8);
+    int noted = 0;
+    for (int i = 0; i < res.nnotes; i++)
+        noted += strstr(res.notes[i], "backing off to") && strstr(res.notes[i], "ckpt-00000008.bin") &&
+                 strstr(res.notes[i], "damaged") && !strchr(res.notes[i], '\n');
+    cr_expect_eq(noted, 1, "the back-off past damaged checkpoints was not noted once (%d notes)", res.nnotes);
+    char *after = dir_state(dir);
+    for (int k = 0; k < 2; k++) cr_expect(strstr(after, id[k]), "damaged bytes lost: %s", after);
+    free(after), free(id[0]), free(id[1]);
+    gd_fit_result_free(&res);
+    gd_trainer_free(tr);
+}
