@@ -111,12 +111,14 @@
  *     reads its own base_lrs).
  * So "onecycle:T=50,@50:step:size=1000" at B = 0.1 gives 0.1/25 = 0.004 from step 50,
  * and "warmup:T=100,onecycle:T=900" warms up to B/25, where the one-cycle starts.
- * Chains without onecycle, or without a first cyclic, use B throughout. PyTorch's
- * LambdaLR reads its own base_lrs too; ours has no LambdaLR, and the kinds PyTorch needs
- * one for (warmup from 0 or kind=exp, wsd with shape=sqrt, invsqrt) follow the rule
- * above like the others. Several onecycle terms must have the same div and final_div,
- * and those that cycle momentum the same momentum (refused otherwise: OneCycleLR keeps
- * them in the group, so PyTorch would run every one-cycle with the last one's).
+ * A chain with no onecycle term and no cyclic first term uses B throughout. The kinds
+ * PyTorch has no class for (warmup from 0 or kind=exp, wsd with shape=sqrt, invsqrt)
+ * follow the rule like the others; written as a LambdaLR, which reads its own base_lrs,
+ * one of them as the first term before a onecycle would keep B in PyTorch (a choice:
+ * ours warms up to where the one-cycle starts). Several onecycle terms must have the
+ * same div and final_div, and those that cycle momentum the same momentum (refused
+ * otherwise: OneCycleLR keeps them in the group, so PyTorch would run every one-cycle
+ * with the last one's).
  * Momentum is set only while a term cycles it and otherwise left to the optimizer
  * (gd_sched_momentum); PyTorch's OneCycleLR and CyclicLR also set it at construction,
  * so there the terms before them run with their starting momentum.
