@@ -6,7 +6,7 @@ Run from the repository root with Debian's PyTorch (`make fixtures` does):
 It writes, deterministically (no randomness, no timestamps), one small table per
 configuration, tests/ref/sched/NAME.tsv:
 
-    # NAME.tsv: written by tests/ref/sched_ref.py with torch 1.13.0a0
+    # NAME.tsv: written by tests/ref/sched_ref.py with torch 1.13.0a0 (Debian python3-torch 1.13.1+dfsg-4)
     # torch: CosineAnnealingLR(optimizer, T_max=10, eta_min=0.001)
     # spec: cosine:T=10:min=0.001           the same schedule in our grammar (sched.h)
     # base_lr: 0.1                          the optimizer's lr (one per parameter group)
