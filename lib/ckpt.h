@@ -131,8 +131,9 @@ int gd_ckpt_check(const char *path, gd_ckpt_info *info);
 
 /* Save the trainer as DIR/ckpt-STEP.bin (STEP = tr->step), and as DIR/best.bin too if
  * metric beats the best.bin's (lower for GD_CKPT_MIN, higher for GD_CKPT_MAX; a NaN
- * metric never does; a missing or damaged best.bin is beaten by any number). Keeps the
- * newest keep_last ckpt-*.bin files (keep_last <= 0: all); see THE DIRECTORY above.
+ * metric never does; a missing or damaged best.bin is beaten by any number, a damaged
+ * one being renamed aside first: DAMAGE). Keeps the newest keep_last ckpt-*.bin files
+ * (keep_last <= 0: all); see THE DIRECTORY above.
  * Creates DIR if needed. *is_best (may be NULL) tells whether best.bin was replaced. */
 int gd_ckpt_dir_save(const char *dir, const gd_trainer *tr, double metric, gd_ckpt_mode mode,
                      int keep_last, int *is_best);
