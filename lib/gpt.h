@@ -73,7 +73,9 @@
  *   payload: u32 vocab, block, layers, heads, width, u32 nparams, then per parameter
  *            u32 ndim, u32 shape[ndim], f32 values[product of shape],
  *   u32 CRC-32 (zlib's crc32) of every byte before it.
- * Written to PATH.tmp.PID, fsynced, renamed over PATH, directory fsynced. A load refuses
+ * Written by out.h's gd_write_file, the policy of every file the book writes: PATH.tmp.PID,
+ * fsynced, renamed over PATH, directory fsynced; a symlink is followed, a device or FIFO
+ * written in place, a directory refused. A load refuses
  * (one line in gd_error()) a wrong magic or version, any truncation, a CRC mismatch, and
  * shapes that do not match the stored config.
  *
