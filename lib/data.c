@@ -177,6 +177,11 @@ void gd_images_free(gd_images *ds) {
     memset(ds, 0, sizeof *ds);
 }
 
+int gd_images_require(const gd_images *ds, long n, const char *set, const char *what) {
+    if (n <= (long)ds->n) return 0;
+    return gd_seterr("%s has %d image%s, too few: %s needs %ld", set, ds->n, ds->n == 1 ? "" : "s", what, n);
+}
+
 /* path = dir/name.gz, or dir/name when only the gunzipped file is there. */
 static int gd__fmnist_path(char *path, size_t size, const char *dir, const char *name) {
     int len = snprintf(path, size, "%s/%s.gz", dir, name);
@@ -204,12 +209,17 @@ int gd_fmnist_load(gd_images *train, gd_images *test, const char *dir) {
         gd_images_free(train);
         return -1;
     }
-    if (train->rows != test->rows || train->cols != test->cols) {
-        gd_seterr("image size mismatch: %s has %dx%d images but %s has %dx%d", path[0],
-                  train->rows, train->cols, path[2], test->rows, test->cols);
-        gd_images_free(train);
-        gd_images_free(test);
-        return -1;
+    /* Every program sizes its model's input as 784 = 28 x 28 (the --dims checks); other
+     * images would be read past their end, or read short. So they are refused here. */
+    for (int k = 0; k < 2; k++) {
+        const gd_images *ds = k ? test : train;
+        if (ds->rows != GD_FMNIST_ROWS || ds->cols != GD_FMNIST_COLS) {
+            gd_seterr("%s: images are %dx%d pixels, Fashion-MNIST's are %dx%d", path[2 * k], ds->rows,
+                      ds->cols, GD_FMNIST_ROWS, GD_FMNIST_COLS);
+            gd_images_free(train);
+            gd_images_free(test);
+            return -1;
+        }
     }
     return 0;
 }

@@ -12,14 +12,24 @@
  *   gd_images train, test;
  *   if (gd_fmnist_load(&train, &test, data_dir) != 0) {
  *       fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());   // names file and problem
- *       return 1;
+ *       return 2;                                              // the user's data: exit 2
+ *   }
+ *   if (gd_images_require(&train, n_train + n_val, "the training set", "--train-size") != 0) {
+ *       fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+ *       return 2;                                              // too few images: exit 2 too
  *   }
  *   gd_images_batch(X, y, &train, idx + i, B);                 // X (B, 784), y (B)
  *   gd_images_free(&train); gd_images_free(&test);
  *
  * Every failure (missing file, truncated or corrupt gzip, wrong magic, wrong
  * dimensions, sizes over 1 GiB, image/label count mismatch, a label >= 10, bytes after
- * the data) returns -1 and names the file.
+ * the data; for gd_fmnist_load also images that are not 28x28) returns -1 and names the
+ * file.
+ *
+ * The loader accepts any number of images: a smaller but well-formed directory (a
+ * subset, a test fixture) is valid data. So a program never assumes 60000 and 10000;
+ * it asks gd_images_require for every count it is about to index with, before any
+ * work, and reports a refusal like any other data error (one line, exit 2).
  */
 #ifndef GD_DATA_H
 #define GD_DATA_H
@@ -30,6 +40,8 @@
 #define GD_FMNIST_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
 #define GD_FMNIST_ENV "GD_FASHION_MNIST"
 #define GD_FMNIST_CLASSES 10
+#define GD_FMNIST_ROWS 28
+#define GD_FMNIST_COLS 28
 
 typedef struct gd_images {
     int n;              /* number of images */
@@ -41,11 +53,18 @@ typedef struct gd_images {
 
 /* The directory that would be used for dir (dir, else $GD_FASHION_MNIST, else default). */
 const char *gd_fmnist_dir(const char *dir);
-/* Load train (60000) and test (10000). */
+/* Load train (60000) and test (10000 in the real data set; any number >= 1 is accepted,
+ * see gd_images_require). Images that are not 28x28 are refused: not Fashion-MNIST. */
 int gd_fmnist_load(gd_images *train, gd_images *test, const char *dir);
 /* Load one pair of IDX files (images: magic 2051, labels: magic 2049). */
 int gd_idx_load(gd_images *ds, const char *images_path, const char *labels_path);
 void gd_images_free(gd_images *ds);
+
+/* 0 if ds holds at least n images; else -1 with a one-line reason naming the set, how
+ * many images it has and what needs n of them (set: "the training set"; what: an option,
+ * "--train-size + --val-size"): "the training set has 100 images, too few: --train-size +
+ * --val-size needs 6000". The caller adds the directory (gd_fmnist_dir). */
+int gd_images_require(const gd_images *ds, long n, const char *set, const char *what);
 
 /* Deterministic split of 0..n-1: shuffled by seed, the first n - n_val indices go to
  * train_idx (n - n_val), the rest to val_idx (n_val). Both sorted ascending. */

@@ -15,14 +15,18 @@
  *   gd_train_cfg cfg = gd_train_defaults();
  *   if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;      // "prog: --dims: ..."
  *   gd_images train, test;
- *   if (gd_train_opts_load(&to, &train, &test) != 0) return 1; // "prog: <file>: ..."
+ *   if (gd_train_opts_load(&to, &train, &test) != 0) return 2; // "prog: <file>: ..."
+ *   if (gd_images_require(&train, n, "the training set", "--train-size") != 0) ...  // too few: exit 2
  *   for (long s = 0; s < to.seeds; s++) { cfg.seed = to.seed + s; ... }
  *
  * Seeds: a run's seed is to.seed + k for its k-th repetition; `make SEED=n` shifts the
  * first seed of every chapter program (Makefile). The seed of every run is printed in
  * its table.
  * Errors: gd_train_opts_apply and _load print one line naming the option or file on
- * stderr and return -1 (the caller exits 2 or 1); they never exit themselves.
+ * stderr and return -1; they never exit themselves. The caller exits 2 for either: a bad
+ * option and a missing, damaged or too small data directory are both what the user gave
+ * (the book's convention: 0 success, 2 the user's input is wrong, 1 a failure while
+ * running, such as an output that cannot be written).
  */
 #ifndef GD_TRAINOPT_H
 #define GD_TRAINOPT_H
@@ -66,7 +70,9 @@ gd_train_opts gd_train_opts_defaults(void);
  * regression is fine; 2: it needs a hidden layer); LeNet has five. 0, or -1 after one line on stderr. */
 int gd_train_opts_apply(const gd_train_opts *to, gd_train_cfg *cfg, int min_layers);
 
-/* Load Fashion-MNIST from to->data. 0, or -1 after one line on stderr naming the file. */
+/* Load Fashion-MNIST from to->data. 0, or -1 after one line on stderr naming the file
+ * (the caller exits 2). The counts the program needs are its own to check afterwards:
+ * gd_images_require (data.h). */
 int gd_train_opts_load(const gd_train_opts *to, gd_images *train, gd_images *test);
 
 #endif

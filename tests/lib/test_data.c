@@ -287,6 +287,48 @@ Test(lib_data, fmnist_missing_test_file, .init = tmp_init, .fini = tmp_fini) {
     cr_assert(test.pixels == NULL && test.n == 0);
 }
 
+/* Images that are not 28x28 are not Fashion-MNIST: refused, naming the file and both
+ * shapes (issue 12: 1x1 images were accepted and a program read past them). */
+Test(lib_data, fmnist_refuses_other_shapes, .init = tmp_init, .fini = tmp_fini) {
+    gd_images train, test;
+    write_images(tmp_path("train-images-idx3-ubyte"), 0, 10, 1, 1, 0);
+    write_labels(tmp_path("train-labels-idx1-ubyte"), 0, 10, 0);
+    write_images(tmp_path("t10k-images-idx3-ubyte"), 0, 4, 28, 28, 0);
+    write_labels(tmp_path("t10k-labels-idx1-ubyte"), 0, 4, 0);
+    expect_fail(gd_fmnist_load(&train, &test, tmp), &train, "train-images-idx3-ubyte", "1x1 pixels");
+    cr_assert_not_null(strstr(gd_error(), "28x28"), "%s", gd_error());
+    cr_assert(test.pixels == NULL && test.n == 0, "test set not freed");
+    /* the test set's shape is checked too */
+    write_images(tmp_path("train-images-idx3-ubyte"), 0, 10, 28, 28, 0);
+    write_images(tmp_path("t10k-images-idx3-ubyte"), 0, 4, 28, 27, 0);
+    expect_fail(gd_fmnist_load(&train, &test, tmp), &train, "t10k-images-idx3-ubyte", "28x27 pixels");
+    /* gd_idx_load stays a reader of any IDX images */
+    gd_images ds;
+    cr_assert_eq(gd_idx_load(&ds, tmp_path("t10k-images-idx3-ubyte"), tmp_path("t10k-labels-idx1-ubyte")), 0);
+    cr_assert(ds.rows == 28 && ds.cols == 27);
+    gd_images_free(&ds);
+}
+
+/* gd_images_require: 0 up to the number loaded; above it one line naming the set, how
+ * many it has, what needs them and how many. */
+Test(lib_data, images_require, .init = tmp_init, .fini = tmp_fini) {
+    write_fmnist(0, 100, 20);
+    gd_images train, test;
+    cr_assert_eq(gd_fmnist_load(&train, &test, tmp), 0, "%s", gd_error());
+    cr_assert_eq(gd_images_require(&train, 0, "the training set", "nothing"), 0);
+    cr_assert_eq(gd_images_require(&train, 100, "the training set", "all"), 0);
+    cr_assert_eq(gd_images_require(&test, 21, "the test set", "--val"), -1);
+    const char *e = gd_error();
+    cr_assert_str_eq(e, "the test set has 20 images, too few: --val needs 21");
+    cr_assert_eq(gd_images_require(&train, 6000, "the training set", "--train-size + --val-size"), -1);
+    cr_assert_str_eq(gd_error(), "the training set has 100 images, too few: --train-size + --val-size needs 6000");
+    gd_images_free(&train);
+    gd_images_free(&test);
+    gd_images one = {.n = 1, .rows = 28, .cols = 28, .dim = 784};
+    cr_assert_eq(gd_images_require(&one, 2, "a set", "two"), -1);
+    cr_assert_str_eq(gd_error(), "a set has 1 image, too few: two needs 2");
+}
+
 /* ------------------------------------------------------------------------------------
  * gd_idx_load on good and bad files. */
 
