@@ -21,11 +21,13 @@
 #include "gd.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_CURVES 32
+#define MAX_KEY 32      /* --key: k[128] holds it, '_' and the longest name */
 
 /* One way of choosing lr_t: a constant, the 1/t schedule, or a spec from sched.h. */
 typedef struct {
@@ -33,8 +35,32 @@ typedef struct {
     double lr;        /* CONSTANT: the lr; INV_TIME: lr0; SPEC: the base lr */
     double t0;        /* INV_TIME */
     gd_sched *sched;  /* SPEC */
-    char label[256];  /* no spaces: it is a table column */
+    char *label;      /* no spaces: it is a table column. Heap: a spec's canonical text, whole */
 } schedule;
+
+/* A new heap string, printf-style; NULL if out of memory. */
+static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
+static char *heap_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* The canonical text of a schedule (gd_sched_format), whole: gd_sched_format(s, NULL, 0)
+ * is its length. NULL if out of memory. */
+static char *sched_text(const gd_sched *s) {
+    size_t n = gd_sched_format(s, NULL, 0) + 1;
+    char *buf = malloc(n);
+    if (buf) gd_sched_format(s, buf, n);
+    return buf;
+}
 
 static double lambda = 1.0, sigma = 1.0, mult = 0.0;
 
@@ -183,9 +209,9 @@ int main(int argc, char **argv) {
         GD_OPT_INT("every", &every, "record the curves every N steps (0: 40 points per decade)", 0, 10000000),
         GD_OPT_INT("floor-steps", &floor_steps, "steps per chain averaged for a measured floor", 1, 100000000),
         GD_OPT_SEED("seed", &seed, "random seed (the noise)"),
-        GD_OPT_STRING("out", &out, "write the curves to this table"),
-        GD_OPT_STRING("floors", &floors, "measure each constant lr's floor and write them to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write the curves to this table"),
+        GD_OPT_OUT("floors", &floors, "measure each constant lr's floor and write them to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("key", &key, "prefix of the keys in --numbers"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -211,6 +237,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --decay: needs two numbers LR0,T0, got %d\n", gd_prog(), decay.n);
         return 2;
     }
+    if (strlen(key) > MAX_KEY) { /* keys are key_name, in a fixed buffer */
+        fprintf(stderr, "%s: --key: at most %d characters, got %zu\n", gd_prog(), MAX_KEY, strlen(key));
+        return 2;
+    }
     if (every > steps) {
         fprintf(stderr, "%s: --every: must be <= --steps (%ld), got %ld\n", gd_prog(), steps, every);
         return 2;
@@ -220,13 +250,13 @@ int main(int argc, char **argv) {
     schedule sch[MAX_CURVES];
     int n = 0;
     for (int i = 0; i < lrs.n && n < MAX_CURVES; i++, n++) {
-        sch[n] = (schedule){CONSTANT, lrs.v[i], 0, NULL, ""};
-        snprintf(sch[n].label, sizeof sch[n].label, "constant");
+        sch[n] = (schedule){CONSTANT, lrs.v[i], 0, NULL, heap_printf("constant")};
+        if (!sch[n].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
     }
     if (!no_decay && n < MAX_CURVES) {
-        sch[n] = (schedule){INV_TIME, decay.v[0], decay.v[1], NULL, ""};
-        snprintf(sch[n].label, sizeof sch[n].label, "1/t:lr0=%g:t0=%g", decay.v[0], decay.v[1]);
-        n++;
+        sch[n] = (schedule){INV_TIME, decay.v[0], decay.v[1], NULL,
+                            heap_printf("1/t:lr0=%g:t0=%g", decay.v[0], decay.v[1])};
+        if (!sch[n++].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
     }
     char *spec_copy = specs ? strdup(specs) : NULL, *save = NULL;
     for (char *sp = spec_copy ? strtok_r(spec_copy, ";", &save) : NULL; sp; sp = strtok_r(NULL, ";", &save)) {
@@ -239,9 +269,8 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: --sched: %s\n", gd_prog(), gd_error());
             return 2;
         }
-        sch[n] = (schedule){SPEC, base, 0, s, ""};
-        gd_sched_format(s, sch[n].label, sizeof sch[n].label);
-        n++;
+        sch[n] = (schedule){SPEC, base, 0, s, sched_text(s)};
+        if (!sch[n++].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
     }
     free(spec_copy);
 
@@ -262,11 +291,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         if (t && i > 0) gd_table_block(t);
         res[i] = run_curve(&sch[i], i, chains, steps, x0, seed, grid, ngrid, t);
-        char name[300];
-        if (sch[i].kind == CONSTANT) snprintf(name, sizeof name, "constant lr=%g", sch[i].lr);
-        else if (sch[i].kind == SPEC) snprintf(name, sizeof name, "%s base=%g", sch[i].label, sch[i].lr);
-        else snprintf(name, sizeof name, "%s", sch[i].label);
-        printf("%-36s %-12.4g %-12.4g\n", name, res[i].final_loss, res[i].final_theory);
+        char *name = sch[i].kind == CONSTANT ? heap_printf("constant lr=%g", sch[i].lr)
+                   : sch[i].kind == SPEC     ? heap_printf("%s base=%g", sch[i].label, sch[i].lr)
+                                             : heap_printf("%s", sch[i].label);
+        printf("%-36s %-12.4g %-12.4g\n", name ? name : "?", res[i].final_loss, res[i].final_theory);
+        free(name);
     }
     free(grid);
     if (t) {
@@ -384,7 +413,7 @@ int main(int argc, char **argv) {
         nt = NULL;
         if (rc2 != 0) goto io_error;
     }
-    for (int i = 0; i < n; i++) gd_sched_free(sch[i].sched);
+    for (int i = 0; i < n; i++) gd_sched_free(sch[i].sched), free(sch[i].label);
     return 0;
 
 io_error:

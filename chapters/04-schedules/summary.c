@@ -16,6 +16,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,10 @@ typedef struct {
     double val, test_acc, test_loss, train_eval_loss; /* final; NaN if diverged */
 } run;
 
+/* The text fields come from the tables, and an arm's name and spec are the --sched its
+ * ch04-train was given: heap strings, whole however long ("" when a table lacks the line). */
 typedef struct {
-    char path[1024], name[128], spec[1024], optim[512], model[512], warmup[128], seeds[64], sizes[128];
+    char *path, *name, *spec, *optim, *model, *warmup, *seeds, *sizes;
     run *runs;
     int nruns;
     double lrs[MAX_LRS];
@@ -48,13 +51,57 @@ static int fail(const char *path, const char *what) {
     return -1;
 }
 
-/* "# key: value" -> value into dst, if line is that comment. */
-static int meta(const char *line, const char *key, char *dst, size_t size) {
+/* "# key: value" -> a copy of value into *dst (freeing what was there), if line is that
+ * comment. */
+static int meta(const char *line, const char *key, char **dst) {
     size_t n = strlen(key);
     if (strncmp(line, "# ", 2) != 0 || strncmp(line + 2, key, n) != 0 || strncmp(line + 2 + n, ": ", 2) != 0)
         return 0;
-    snprintf(dst, size, "%s", line + 4 + n);
+    free(*dst);
+    *dst = strdup(line + 4 + n);
     return 1;
+}
+
+static void arm_free(arm *a) {
+    for (int j = 0; j < a->nruns; j++) {
+        run *r = &a->runs[j];
+        free(r->step), free(r->epoch), free(r->lr), free(r->train_loss), free(r->val_acc);
+    }
+    free(a->runs);
+    char **text[] = {&a->path, &a->name, &a->spec, &a->optim, &a->model, &a->warmup, &a->seeds, &a->sizes};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++) free(*text[i]);
+    memset(a, 0, sizeof *a);
+}
+
+/* A string that grows as it is written to: the chapter's tables name every arm, and an
+ * arm's name can be as long as a schedule spec. */
+typedef struct {
+    char *s;
+    size_t len, cap;
+} strbuf;
+
+static void sb_reset(strbuf *b) {
+    b->len = 0;
+    if (b->s) b->s[0] = '\0';
+}
+
+static void sb_add(strbuf *b, const char *fmt, ...) GD_PRINTF(2, 3);
+static void sb_add(strbuf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = 2 * (b->len + (size_t)n + 1);
+        char *s = realloc(b->s, cap);
+        if (!s) return;             /* out of memory: the text stays as it was */
+        b->s = s, b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
 }
 
 static void push(double **v, int n, double x) {
@@ -66,18 +113,19 @@ static const char *COLS = "base seed step epoch lr train_loss val_loss val_acc t
 
 static int read_arm(arm *a, const char *path) {
     memset(a, 0, sizeof *a);
-    snprintf(a->path, sizeof a->path, "%s", path);
+    a->path = strdup(path);
     FILE *f = fopen(path, "r");
     if (!f) return fail(path, "cannot open");
-    char line[4096], sched[1200] = "";
+    char *line = NULL, *sched = NULL;   /* a line of any length (getline) */
+    size_t line_cap = 0;
     int header = 0;
     run *r = NULL;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) >= 0) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#') {
-            (void)(meta(line, "schedule", sched, sizeof sched) || meta(line, "optimizer", a->optim, sizeof a->optim) ||
-                   meta(line, "model", a->model, sizeof a->model) || meta(line, "warmup", a->warmup, sizeof a->warmup) ||
-                   meta(line, "seeds", a->seeds, sizeof a->seeds) || meta(line, "sizes", a->sizes, sizeof a->sizes));
+            (void)(meta(line, "schedule", &sched) || meta(line, "optimizer", &a->optim) ||
+                   meta(line, "model", &a->model) || meta(line, "warmup", &a->warmup) ||
+                   meta(line, "seeds", &a->seeds) || meta(line, "sizes", &a->sizes));
             continue;
         }
         if (!header) {
@@ -85,7 +133,7 @@ static int read_arm(arm *a, const char *path) {
             snprintf(want, sizeof want, "%s", COLS);
             for (char *c = want; *c; c++) if (*c == ' ') *c = '\t';
             if (strcmp(line, want) != 0) {
-                fclose(f);
+                fclose(f), free(line), free(sched);
                 return fail(path, "not a ch04-train table (no 'base seed step epoch lr ...' header)");
             }
             header = 1;
@@ -95,7 +143,7 @@ static int read_arm(arm *a, const char *path) {
         double v[11];
         if (sscanf(line, "%lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
                    &v[6], &v[7], &v[8], &v[9], &v[10]) != 11) {
-            fclose(f);
+            fclose(f), free(line), free(sched);
             return fail(path, "a row without 11 numbers");
         }
         if (!r || r->base != v[0] || r->seed != (unsigned long long)v[1]) {
@@ -113,14 +161,22 @@ static int read_arm(arm *a, const char *path) {
         r->val = 100 * v[7], r->train_eval_loss = v[8], r->test_loss = v[9], r->test_acc = 100 * v[10];
     }
     fclose(f);
+    free(line);
     /* "# schedule: NAME = SPEC (steps are updates)" */
-    char *eq = strstr(sched, " = ");
-    if (!eq) return fail(path, "no '# schedule:' line");
+    char *eq = sched ? strstr(sched, " = ") : NULL;
+    if (!eq) {
+        free(sched);
+        return fail(path, "no '# schedule:' line");
+    }
     *eq = '\0';
-    snprintf(a->name, sizeof a->name, "%s", sched);
+    a->name = strdup(sched);
     char *paren = strstr(eq + 3, " (");
     if (paren) *paren = '\0';
-    snprintf(a->spec, sizeof a->spec, "%s", eq + 3);
+    a->spec = strdup(eq + 3);
+    free(sched);
+    char **text[] = {&a->path, &a->name, &a->spec, &a->optim, &a->model, &a->warmup, &a->seeds, &a->sizes};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
+        if (!*text[i] && !(*text[i] = strdup(""))) return fail(path, "out of memory");
     if (a->nruns == 0) return fail(path, "no runs");
     for (int i = 0; i < a->nruns; i++) {
         int k = 0;
@@ -160,6 +216,15 @@ static double val_score(const arm *a, int k) {
     return gd_stats_of(v, n).median;
 }
 
+/* *key = "train_KN_SUFFIX", the buffer grown to fit; returns it. */
+static const char *name_key(char **key, const char *kn, const char *suffix) {
+    size_t n = strlen(kn) + strlen(suffix) + sizeof "train__";
+    char *k = realloc(*key, n);
+    if (!k) return *key ? *key : "train_out_of_memory";
+    snprintf(k, n, "train_%s_%s", kn, suffix);
+    return *key = k;
+}
+
 /* x as printed with one decimal, so that differences of printed values agree with the
  * differences the text quotes. */
 static double r1(double x) {
@@ -171,9 +236,9 @@ static double r1(double x) {
 int main(int argc, char **argv) {
     const char *out = NULL, *curves = NULL, *numbers = NULL;
     gd_opt opts[] = {
-        GD_OPT_STRING("out", &out, "write every (schedule, base lr) with its medians and ranges to this table"),
-        GD_OPT_STRING("curves", &curves, "write the curves at each schedule's chosen lr (median and range)"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write every (schedule, base lr) with its medians and ranges to this table"),
+        GD_OPT_OUT("curves", &curves, "write the curves at each schedule's chosen lr (median and range)"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     /* The options come first, then the arm tables. gd_cli_parse takes options only, so it
      * is given the leading "--name value" / "--name=value" / "--help" arguments. */
@@ -197,15 +262,15 @@ int main(int argc, char **argv) {
         return 2;
     }
     for (int i = 0; i < narms; i++) {
-        if (read_arm(&arms[i], argv[first + i]) != 0) {
+        if (read_arm(&arms[i], argv[first + i]) != 0) { /* the tables given are the user's input: 2 */
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-            return 1;
+            return 2;
         }
         arm *a = &arms[i];
         for (int j = 0; j < i; j++)
             if (!strcmp(arms[j].name, a->name)) {
                 fprintf(stderr, "%s: %s: schedule %s twice\n", gd_prog(), a->path, a->name);
-                return 1;
+                return 2;
             }
         a->chosen = 0;
         for (int k = 1; k < a->nlrs; k++) {
@@ -276,50 +341,51 @@ int main(int argc, char **argv) {
         const arm *constant = NULL;
         for (int i = 0; i < narms; i++)
             if (!strcmp(arms[i].name, "constant")) constant = &arms[i];
-        char buf[8192], key[256], kn[128];
+        strbuf sb = {0};
+        char *key = NULL, *kn = NULL;
         /* the race: each schedule at its chosen lr */
-        int len = snprintf(buf, sizeof buf,
-                           "| schedule | spec (steps are updates) | lr chosen | validation accuracy (%%) | test "
-                           "accuracy (%%) | training loss | test loss |\n|---|---|---:|---:|---:|---:|---:|\n");
-        for (int i = 0; i < narms && len < (int)sizeof buf - 1200; i++) {
+        sb_add(&sb, "| schedule | spec (steps are updates) | lr chosen | validation accuracy (%%) | test "
+                    "accuracy (%%) | training loss | test loss |\n|---|---|---:|---:|---:|---:|---:|\n");
+        for (int i = 0; i < narms; i++) {
             const arm *a = &arms[i];
             int k = a->chosen;
             gd_stats ta = stat(a, k, 1), tr = stat(a, k, 2), tl = stat(a, k, 3);
-            len += snprintf(buf + len, sizeof buf - len,
+            sb_add(&sb,
                             "| %s | `%s` | %g | %.1f | %.1f (%.1f to %.1f) | %.3f (%.3f to %.3f) | %.3f (%.3f to "
                             "%.3f) |\n",
                             a->name, a->spec, a->lrs[k], val_score(a, k), ta.median, ta.min, ta.max, tr.median, tr.min,
                             tr.max, tl.median, tl.min, tl.max);
         }
-        gd_table_kv(t, "train_table", "%s", buf);
+        gd_table_kv(t, "train_table", "%s", sb.s ? sb.s : "");
         /* the tuning: median validation accuracy of every (schedule, lr), the chosen in bold */
-        len = snprintf(buf, sizeof buf, "| schedule |");
-        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, " lr %g |", arms[0].lrs[k]);
-        len += snprintf(buf + len, sizeof buf - len, "\n|---|");
-        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, "---:|");
-        len += snprintf(buf + len, sizeof buf - len, "\n");
-        for (int i = 0; i < narms && len < (int)sizeof buf - 400; i++) {
+        sb_reset(&sb);
+        sb_add(&sb, "| schedule |");
+        for (int k = 0; k < arms[0].nlrs; k++) sb_add(&sb, " lr %g |", arms[0].lrs[k]);
+        sb_add(&sb, "\n|---|");
+        for (int k = 0; k < arms[0].nlrs; k++) sb_add(&sb, "---:|");
+        sb_add(&sb, "\n");
+        for (int i = 0; i < narms; i++) {
             const arm *a = &arms[i];
-            len += snprintf(buf + len, sizeof buf - len, "| %s |", a->name);
+            sb_add(&sb, "| %s |", a->name);
             for (int k = 0; k < a->nlrs; k++) {
                 gd_stats s = stat(a, k, 0);
                 char cell[64];
                 snprintf(cell, sizeof cell, "%.1f%s", val_score(a, k), s.nan ? " (diverged: " : "");
                 if (s.nan) snprintf(cell + strlen(cell), sizeof cell - strlen(cell), "%d)", s.nan);
-                len += snprintf(buf + len, sizeof buf - len, k == a->chosen ? " **%s** |" : " %s |", cell);
+                sb_add(&sb, k == a->chosen ? " **%s** |" : " %s |", cell);
             }
-            len += snprintf(buf + len, sizeof buf - len, "\n");
+            sb_add(&sb, "\n");
         }
-        gd_table_kv(t, "train_tuning", "%s", buf);
+        gd_table_kv(t, "train_tuning", "%s", sb.s ? sb.s : "");
 
         for (int i = 0; i < narms; i++) {
             const arm *a = &arms[i];
             int k = a->chosen;
             gd_stats ta = stat(a, k, 1), tr = stat(a, k, 2), tl = stat(a, k, 3);
-            size_t j = 0;
-            for (; a->name[j] && j + 1 < sizeof kn; j++) kn[j] = isalnum((unsigned char)a->name[j]) ? a->name[j] : '_';
-            kn[j] = '\0';
-#define KV(suffix, ...) (snprintf(key, sizeof key, "train_%s_" suffix, kn), gd_table_kv(t, key, __VA_ARGS__))
+            free(kn);   /* the name with every character but letters and digits as '_' */
+            if (!(kn = strdup(a->name))) goto oom;
+            for (char *c = kn; *c; c++) *c = isalnum((unsigned char)*c) ? *c : '_';
+#define KV(suffix, ...) (gd_table_kv(t, name_key(&key, kn, suffix), __VA_ARGS__))
             KV("lr", "%g", a->lrs[k]);
             KV("acc", "%.1f", ta.median);
             KV("acc_min", "%.1f", ta.min);
@@ -339,9 +405,9 @@ int main(int argc, char **argv) {
         gd_table_kv(t, "train_eval_size", "%ld", neval);
         gd_table_kv(t, "train_seeds", "%s", arms[0].seeds);
         gd_table_kv(t, "train_nseeds", "%d", stat(&arms[0], 0, 1).n + stat(&arms[0], 0, 1).nan);
-        len = 0;
-        for (int k = 0; k < arms[0].nlrs; k++) len += snprintf(buf + len, sizeof buf - len, "%s%g", k ? ", " : "", arms[0].lrs[k]);
-        gd_table_kv(t, "train_lrs", "%s", buf);
+        sb_reset(&sb);
+        for (int k = 0; k < arms[0].nlrs; k++) sb_add(&sb, "%s%g", k ? ", " : "", arms[0].lrs[k]);
+        gd_table_kv(t, "train_lrs", "%s", sb.s ? sb.s : "");
         gd_table_kv(t, "train_nruns", "%d", narms * arms[0].nruns);
         const run *r0 = &arms[0].runs[0];
         gd_table_kv(t, "train_epochs", "%.0f", r0->epoch[r0->n - 1]);
@@ -379,14 +445,14 @@ int main(int argc, char **argv) {
             }
         }
         /* the chosen lrs at an edge of the grid (the best might lie beyond it) */
-        len = 0;
+        sb_reset(&sb);
         for (int i = 0; i < narms; i++) {
             const arm *a = &arms[i];
             if (a->chosen != 0 && a->chosen != a->nlrs - 1) continue;
-            len += snprintf(buf + len, sizeof buf - len, "%s%s (%g, the %s lr)", len ? ", " : "", a->name,
+            sb_add(&sb, "%s%s (%g, the %s lr)", sb.len ? ", " : "", a->name,
                             a->lrs[a->chosen], a->chosen == 0 ? "smallest" : "largest");
         }
-        gd_table_kv(t, "train_edge", "%s", len ? buf : "none");
+        gd_table_kv(t, "train_edge", "%s", sb.len ? sb.s : "none");
         /* the spread over the seeds: the constant rate's, and the decaying schedules' median
          * and largest (from the printed values) */
         double spans[MAX_SCHEDS];
@@ -411,18 +477,18 @@ int main(int argc, char **argv) {
         for (int i = 0; i < narms; i++)
             if (!top || stat(&arms[i], arms[i].chosen, 1).median > stat(top, top->chosen, 1).median) top = &arms[i];
         gd_stats ts = stat(top, top->chosen, 1);
-        len = 0;
+        sb_reset(&sb);
         int nover = 0;
         for (int i = 0; i < narms; i++) {
             const arm *a = &arms[i];
             gd_stats as = stat(a, a->chosen, 1);
             if (a == top || as.max < ts.min || as.min > ts.max) continue;
-            len += snprintf(buf + len, sizeof buf - len, "%s%s", len ? ", " : "", a->name);
+            sb_add(&sb, "%s%s", sb.len ? ", " : "", a->name);
             nover++;
         }
         gd_table_kv(t, "train_top", "%s", top->name);
         gd_table_kv(t, "train_top_acc", "%.1f", ts.median);
-        gd_table_kv(t, "train_overlap", "%s", nover ? buf : "no other schedule");
+        gd_table_kv(t, "train_overlap", "%s", nover ? sb.s : "no other schedule");
         gd_table_kv(t, "train_noverlap", "%d", nover);
         /* the decaying schedules' medians: their spread, from the printed values */
         double lo = INFINITY, hi = -INFINITY;
@@ -434,19 +500,16 @@ int main(int argc, char **argv) {
         gd_table_kv(t, "train_decay_acc_lo", "%.1f", lo);
         gd_table_kv(t, "train_decay_acc_hi", "%.1f", hi);
         gd_table_kv(t, "train_decay_acc_span", "%.1f", hi - lo);
+        free(sb.s), free(key), free(kn);
         int rc2 = gd_table_close(t);
         t = NULL;
         if (rc2 != 0) goto io_error;
     }
-    for (int i = 0; i < narms; i++) {
-        for (int j = 0; j < arms[i].nruns; j++) {
-            run *r = &arms[i].runs[j];
-            free(r->step), free(r->epoch), free(r->lr), free(r->train_loss), free(r->val_acc);
-        }
-        free(arms[i].runs);
-    }
+    for (int i = 0; i < narms; i++) arm_free(&arms[i]);
     return 0;
 
+oom:
+    gd_seterr("out of memory");
 io_error:
     fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
     if (t) gd_table_abort(t);

@@ -51,6 +51,19 @@ static int chapter_schedule(char *spec, size_t size, const char *name, long T, l
     return 1;
 }
 
+/* The canonical spelling of spec (sched.h's gd_sched_format), on the heap and whole:
+ * gd_sched_format(s, NULL, 0) is its length. NULL (gd_error) if out of memory. */
+static char *canonical_sched(const char *spec) {
+    gd_sched *s = gd_sched_parse(spec);
+    if (!s) return NULL;
+    size_t n = gd_sched_format(s, NULL, 0) + 1;
+    char *buf = malloc(n);
+    if (buf) gd_sched_format(s, buf, n);
+    else gd_seterr("out of memory for the canonical schedule spec");
+    gd_sched_free(s);
+    return buf;
+}
+
 int main(int argc, char **argv) {
     gd_train_opts to = gd_train_opts_defaults();
     to.optim = "sgd:lr=0.1:momentum=0.9";
@@ -70,7 +83,7 @@ int main(int argc, char **argv) {
         GD_OPT_INT("train-size", &train_size, "train on the first N training images", 1, 60000),
         GD_OPT_INT("val-size", &val_size, "validate on the last N training images (held out)", 1, 30000),
         GD_OPT_INT("train-eval", &train_eval, "training images whose final loss is evaluated", 1, 60000),
-        GD_OPT_STRING("out", &out, "write the training log to this table"),
+        GD_OPT_OUT("out", &out, "write the training log to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Train an MLP on Fashion-MNIST under one learning-rate schedule, for each base lr and seed, "
@@ -88,15 +101,19 @@ int main(int argc, char **argv) {
     /* The spec is made before the (slow) loading, so that a bad --sched fails at once. */
     long E = (train_size + to.batch_size - 1) / to.batch_size, T = (long)ceil(epochs * E); /* as the trainer counts */
     long W = (long)lround(warmup * T);
-    char spec[512], canonical[1024];
+    /* A chapter name is expanded into preset (numbers only: short); any other --sched is
+     * used as given, never copied into a fixed buffer, so a long chain runs whole. */
+    char preset[256];
     const char *sched_arg = to.sched;
-    if (!chapter_schedule(spec, sizeof spec, sched_arg, T, W)) snprintf(spec, sizeof spec, "%s", sched_arg);
+    const char *spec = chapter_schedule(preset, sizeof preset, sched_arg, T, W) ? preset : sched_arg;
     to.sched = spec;
     gd_train_cfg cfg = gd_train_defaults();
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
-    gd_sched *check = gd_sched_parse(spec);
-    gd_sched_format(check, canonical, sizeof canonical);
-    gd_sched_free(check);
+    char *canonical = canonical_sched(spec);
+    if (!canonical) {
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+        return 1;
+    }
     gd_optim_kind kind;
     gd_hparams hp;
     gd_optim_parse(to.optim, &kind, &hp); /* checked by gd_train_opts_apply */
@@ -106,10 +123,14 @@ int main(int argc, char **argv) {
         snprintf(lrs_text + strlen(lrs_text), sizeof lrs_text - strlen(lrs_text), "%s%g", i ? ", " : "", lrs.v[i]);
 
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
-    if (train.n < train_size + val_size) {
-        fprintf(stderr, "%s: --train-size: %ld + %ld images asked, the training set has %d\n", gd_prog(), train_size,
-                val_size, train.n);
+    if (gd_train_opts_load(&to, &train, &test) != 0) {
+        free(canonical);
+        return 2;
+    }
+    /* training: the first train_size images; validation: the last val_size */
+    if (gd_images_require(&train, train_size + val_size, "the training set", "--train-size + --val-size") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        free(canonical);
         gd_images_free(&train);
         gd_images_free(&test);
         return 2;
@@ -200,6 +221,7 @@ done:
         else if (gd_table_close(t) != 0) status = 1, fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
     }
     free(val_idx);
+    free(canonical);
     gd_images_free(&train);
     gd_images_free(&test);
     return status;
@@ -207,6 +229,7 @@ done:
 io_error:
     fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
     free(val_idx);
+    free(canonical);
     gd_images_free(&train);
     gd_images_free(&test);
     return 1;

@@ -690,3 +690,54 @@ Test(ch04_programs, deterministic_and_failing_cleanly) {
     cr_expect(strstr(r.err, "/proc/nonexistent") != NULL && t_lines(r.err) == 1, "%s", r.err);
     t_free(&r);
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* A --sched longer than the 512 bytes ch04-train once copied it into (issue 12): 39
+ * one-step constant terms, padded with spaces (which the spec ignores) to exactly 511
+ * characters, then an exp term. Cut at 511 it is still a valid spec (constant forever),
+ * so the old program trained a different schedule and exited 0. Now every logged row's
+ * lr is the whole spec's: gd_sched_lr at the step whose update the row's lr was used for
+ * (row step s: update s - 1). On 100 small images, 60 updates: a second. */
+#include "../tools/small_fmnist.h"
+#include "err.h"
+#include "sched.h"
+
+Test(ch04_train, long_sched_runs_whole, .timeout = 60) {
+    char spec[600] = "constant:T=1,     ";  /* 5 spaces: 39 terms are 506 characters */
+    for (int k = 1; k < 39; k++) strcat(spec, k > 1 ? ",constant:T=1" : "constant:T=1");
+    cr_assert_eq(strlen(spec), 511u);
+    gd_sched *cut = gd_sched_parse(spec);    /* what a 512-byte buffer kept */
+    cr_assert_not_null(cut, "the premise: the first 511 characters are a valid spec: %s", gd_error());
+    strcat(spec, ",exp:gamma=0.8");
+    cr_assert_gt(strlen(spec), 520u);
+    gd_sched *whole = gd_sched_parse(spec);
+    cr_assert_not_null(whole, "%s", gd_error());
+    cr_assert_gt(fabs(gd_sched_lr(whole, 59, 0.1) - gd_sched_lr(cut, 59, 0.1)), 1e-3, "the two must differ");
+
+    char *data = t_small_fmnist(100, 20, 28, 28), *cmd;
+    cr_assert(asprintf(&cmd, TRAIN " --data %s --train-size 80 --val-size 20 --batch-size 8 --epochs 6 --lrs 0.1 "
+                       "--dims 784-16-10 --sched '%s' --out %s/train.tsv", data, spec, data) > 0);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    t_free(&r);
+    char path[256];
+    snprintf(path, sizeof path, "%s/train.tsv", data);
+    t_tsv *t = t_tsv_read(path);
+    int cs = t_tsv_col(t, "step"), cl = t_tsv_col(t, "lr"), late = 0;
+    for (int i = 0; i < t->nrows; i++) {
+        long s = (long)V(t, i, cs);
+        double want = gd_sched_lr(whole, s - 1, 0.1);
+        cr_expect_lt(fabs(V(t, i, cl) / want - 1), 1e-5, "step %ld: lr %g, the spec gives %g", s, V(t, i, cl), want);
+        late += s - 1 > 39;
+    }
+    cr_expect_gt(late, 0, "no row after the exp term starts");
+    /* the table's header keeps the canonical spec whole too */
+    char *text = t_slurp(path);
+    cr_expect_not_null(strstr(text, "exp:gamma=0.8"), "the exp term is missing from the header");
+    free(text);
+    t_tsv_free(t);
+    gd_sched_free(cut);
+    gd_sched_free(whole);
+    free(cmd);
+    t_small_fmnist_rm(data);
+}
