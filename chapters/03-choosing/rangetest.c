@@ -97,8 +97,8 @@ int main(int argc, char **argv) {
         GD_OPT_INT("train-subset", &train_subset, "train on the first N images not held out", 1, 60000),
         GD_OPT_INT("val", &n_val, "training images held out (as the sweep: split seed 0)", 0, 50000),
         GD_OPT_STRING("label", &label, "name of the run in --suggest (default: the optimizer spec)"),
-        GD_OPT_STRING("out", &out, "write seed, lr, loss and smoothed loss per step to this table"),
-        GD_OPT_STRING("suggest", &suggest_out, "write the suggestions, one row per seed, to this table"),
+        GD_OPT_OUT("out", &out, "write seed, lr, loss and smoothed loss per step to this table"),
+        GD_OPT_OUT("suggest", &suggest_out, "write the suggestions, one row per seed, to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "The learning-rate range test as fastai's lr_find: exponential lr ramp, smoothed "
@@ -115,6 +115,10 @@ int main(int argc, char **argv) {
                 train_subset, n_val);
         return 2;
     }
+    if (label && (!*label || label[strcspn(label, " \t\n\r")])) { /* one column of --suggest */
+        fprintf(stderr, "%s: --label: must be one word, without spaces (it is a column of --suggest)\n", gd_prog());
+        return 2;
+    }
     if (to.sched) {
         fprintf(stderr, "%s: --sched: the range test sets the lr schedule itself (an exponential ramp)\n", gd_prog());
         return 2;
@@ -124,36 +128,64 @@ int main(int argc, char **argv) {
                 to.optim);
         return 2;
     }
-    /* the optimizer with lr = start_lr; the schedule multiplies it by G every step */
+    /* the optimizer with lr = start_lr; the schedule multiplies it by G every step. The
+     * spec is the user's text plus the lr: on the heap, as long as it needs to be. */
     const char *optim = to.optim;
-    char spec[512], canonical[512], sched[64];
-    snprintf(spec, sizeof spec, "%s:lr=%.17g", optim, start_lr);
+    char canonical[512], sched[64];    /* gd_optim_format: the kind's keys and numbers, < 300 */
+    int spec_len = snprintf(NULL, 0, "%s:lr=%.17g", optim, start_lr);
+    char *spec = spec_len < 0 ? NULL : malloc((size_t)spec_len + 1);
+    if (!spec) {
+        fprintf(stderr, "%s: out of memory\n", gd_prog());
+        return 1;
+    }
+    snprintf(spec, (size_t)spec_len + 1, "%s:lr=%.17g", optim, start_lr);
     double G = pow(end_lr / start_lr, 1.0 / (double)num_it);
     snprintf(sched, sizeof sched, "exp:gamma=%.17g", G); /* lr_i = start_lr * G^i */
     to.optim = spec;
     to.sched = sched;
     gd_train_cfg cfg = gd_train_defaults();
-    if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
+    if (gd_train_opts_apply(&to, &cfg, 1) != 0) {
+        free(spec);
+        return 2;
+    }
     gd_optim_kind kind;
     gd_hparams hp;
     gd_optim_parse(spec, &kind, &hp);
     gd_optim_format(canonical, sizeof canonical, kind, &hp);
 
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) {
+        free(spec);
+        return 2;
+    }
+    /* the split holds out n_val images and trains on the first train_subset of the rest */
+    if (gd_images_require(&train, train_subset + n_val, "the training set", "--train-subset + --val") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        free(spec);
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 2;
+    }
     gd_blas_threads(1);
     int n = train.n;
     int *train_idx = malloc((size_t)n * sizeof *train_idx), *val_idx = malloc((size_t)(n_val + 1) * sizeof *val_idx);
-    gd_split(train_idx, val_idx, n, (int)n_val, SPLIT_SEED);
+    if (!train_idx || !val_idx || gd_split(train_idx, val_idx, n, (int)n_val, SPLIT_SEED) != 0) {
+        fprintf(stderr, "%s: %s\n", gd_prog(), train_idx && val_idx ? gd_error() : "out of memory");
+        free(spec), free(train_idx), free(val_idx);
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 1;
+    }
     cfg.epochs = 1000;
     cfg.train = &train;
     cfg.train_idx = train_idx;
     cfg.n_train = (int)train_subset;
     cfg.label = label ? label : optim;
 
-    char model[160];
-    snprintf(model, sizeof model, "MLP %s, ReLU; batch %ld; the first %ld training images not held out (%ld held "
-             "out, split seed %d)", to.dims, to.batch_size, train_subset, n_val, SPLIT_SEED);
+    /* the same "# model:" line in both tables (--dims is the user's text: no fixed buffer) */
+#define MODEL_META(tab)                                                                                          \
+    gd_table_meta(tab, "model", "MLP %s, ReLU; batch %ld; the first %ld training images not held out (%ld held " \
+                  "out, split seed %d)", to.dims, to.batch_size, train_subset, n_val, SPLIT_SEED)
     int status = 0;
     gd_table *t = NULL, *ts = NULL;
     if (out && !(t = gd_table_open(out, "seed step lr loss smooth_loss"))) status = 1;
@@ -162,7 +194,7 @@ int main(int argc, char **argv) {
         gd_table_meta(t, "optimizer", "%s (label %s)", canonical, cfg.label);
         gd_table_meta(t, "ramp", "lr = %g * %.10g^step, %ld steps to %g; beta %g; stop above %g x best", start_lr, G,
                       num_it, end_lr, beta, stop_factor);
-        gd_table_meta(t, "model", "%s", model);
+        MODEL_META(t);
         gd_table_meta(t, "columns", "one block per seed; lr and smooth_loss in full (17 digits), so that the "
                       "suggestions can be recomputed from the table exactly");
     }
@@ -171,7 +203,7 @@ int main(int argc, char **argv) {
     if (ts) {
         gd_table_meta(ts, "program", "ch03-rangetest");
         gd_table_meta(ts, "optimizer", "%s", canonical);
-        gd_table_meta(ts, "model", "%s", model);
+        MODEL_META(ts);
         gd_table_meta(ts, "columns", "one row per seed; stopped: 1 if the smoothed loss passed %g x its best; "
                       "valley, steep, minimum: fastai's suggestions (minimum = min_lr / 10)", stop_factor);
     }
@@ -237,6 +269,7 @@ int main(int argc, char **argv) {
     free(smooth);
     free(train_idx);
     free(val_idx);
+    free(spec);
     gd_images_free(&train);
     gd_images_free(&test);
     return status;

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_PREFIX 32 /* --prefix: k[128] holds it and the longest key (about 40) */
+
 /* N images, D inputs, H hidden units (0: linear model), K classes, P parameters. */
 typedef struct {
     int N, D, H, K;
@@ -223,6 +225,7 @@ static void numkey(char *k, size_t size, const char *pre, double x) {
 /* "0.2 (0.1 to 0.3)", or "0.2" when the range is one value, "none" when there is none */
 static void med_range(char *buf, size_t size, const char *fmt, gd_stats st) {
     char a[40], b[40], c[40];
+    if (!fmt) fmt = "%g"; /* never NULL here; gcc 12 -O1 -fsanitize=undefined says "null format string" */
     if (st.n == 0) {
         snprintf(buf, size, "none");
         return;
@@ -258,8 +261,8 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("diverge", &diverge, "a run diverged when its loss exceeds this times the first", 1, 1e9, 1),
         GD_TRAIN_OPTS_SEEDS(&to),
         GD_OPT_STRING("data", &to.data, "directory of the Fashion-MNIST files"),
-        GD_OPT_STRING("out", &out, "write the experiment's table here"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes here"),
+        GD_OPT_OUT("out", &out, "write the experiment's table here"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes here"),
         GD_OPT_STRING("prefix", &prefix, "prefix for the keys in --numbers"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -290,15 +293,26 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --momentum: only with --experiment edge\n", gd_prog());
         return 2;
     }
+    if (strlen(prefix) > MAX_PREFIX) { /* keys are prefix + name, in a fixed buffer */
+        fprintf(stderr, "%s: --prefix: at most %d characters, got %zu\n", gd_prog(), MAX_PREFIX, strlen(prefix));
+        return 2;
+    }
     int nseeds = (int)to.seeds;
     problem p = {0};
     gd_images train = {0}, test = {0};
     int have_images = eigs.n == 0;
-    if (have_images && gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (have_images && gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* the full batch is the first n images: all of them must be there */
+    if (have_images && gd_images_require(&train, n, "the training set", "--n") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 2;
+    }
     gd_blas_threads(1);
     p.K = GD_FMNIST_CLASSES;
     if (have_images) {
-        p.N = (int)(n < train.n ? n : train.n), p.D = train.dim, p.H = (int)hidden;
+        p.N = (int)n, p.D = train.dim, p.H = (int)hidden;
         p.mse = strcmp(loss_arg, "mse") == 0;
         p.P = p.H > 0 ? (size_t)p.H * p.D + p.H + (size_t)p.K * p.H + p.K : (size_t)p.K * p.D + p.K;
     } else {

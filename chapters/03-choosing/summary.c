@@ -91,6 +91,11 @@ static int read_sweep(const char *path) {
     char line[4096], *f[16];
     int header = 0;
     while (fgets(line, sizeof line, fp)) {
+        if (!strchr(line, '\n') && !feof(fp)) {
+            fprintf(stderr, "%s: %s: a line longer than %zu characters\n", gd_prog(), path, sizeof line - 2);
+            fclose(fp);
+            return -1;
+        }
         if (line[0] == '#') {
             const char *keys[] = {"model", "epochs", "batch_size", "train_subset", "val", "points"};
             for (int k = 0; k < 6 && nsettings < 8; k++) {
@@ -111,12 +116,23 @@ static int read_sweep(const char *path) {
         }
         /* id lr optim sched seed status diverged_at train_loss val_loss val_acc steps */
         if (fields(line, f, 16) < 11) continue;
+        /* what does not fit is refused, never dropped or cut short in silence */
+        if (strlen(f[2]) >= sizeof opt[0].name || strlen(f[3]) >= sizeof scheds[0]) {
+            fprintf(stderr, "%s: %s: an optimizer or schedule spec longer than %zu characters\n", gd_prog(), path,
+                    sizeof scheds[0] - 1);
+            fclose(fp);
+            return -1;
+        }
         optim_rows *o = find_optim(f[2]);
         int sc = find_sched(f[3]);
-        if (!o || sc < 0) continue;
-        curve *c = &o->c[sc];
-        int i = lr_index(c, atof(f[1]));
-        if (i < 0 || c->ns[i] + c->ndiv[i] >= MAXS) continue;
+        curve *c = o && sc >= 0 ? &o->c[sc] : NULL;
+        int i = c ? lr_index(c, atof(f[1])) : -1;
+        if (i < 0 || c->ns[i] + c->ndiv[i] >= MAXS) {
+            fprintf(stderr, "%s: %s: more than %d optimizers, %d schedules, %d lrs or %d seeds\n", gd_prog(), path,
+                    MAXO, MAXC, MAXL, MAXS);
+            fclose(fp);
+            return -1;
+        }
         if (strcmp(f[5], "ok") == 0) {
             c->loss[i][c->ns[i]] = atof(f[8]);
             c->acc[i][c->ns[i]++] = 100 * atof(f[9]);
@@ -141,6 +157,11 @@ static int read_suggest(const char *path) {
     char line[4096], *f[16];
     int header = 0;
     while (fgets(line, sizeof line, fp)) {
+        if (!strchr(line, '\n') && !feof(fp)) {
+            fprintf(stderr, "%s: %s: a line longer than %zu characters\n", gd_prog(), path, sizeof line - 2);
+            fclose(fp);
+            return -1;
+        }
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
@@ -148,8 +169,13 @@ static int read_suggest(const char *path) {
         }
         /* label seed steps stopped valley steep minimum min_lr */
         if (fields(line, f, 16) < 8) continue;
-        optim_rows *o = find_optim(f[0]);
-        if (!o || o->nrt == MAXS) continue;
+        optim_rows *o = strlen(f[0]) < sizeof opt[0].name ? find_optim(f[0]) : NULL;
+        if (!o || o->nrt == MAXS) {
+            fprintf(stderr, "%s: %s: a label longer than %zu characters, or more than %d optimizers or %d seeds\n",
+                    gd_prog(), path, sizeof opt[0].name - 1, MAXO, MAXS);
+            fclose(fp);
+            return -1;
+        }
         o->sug[0][o->nrt] = atof(f[4]);
         o->sug[1][o->nrt] = atof(f[5]);
         o->sug[2][o->nrt++] = atof(f[6]);
@@ -189,11 +215,11 @@ int main(int argc, char **argv) {
     const char *sweep = NULL, *suggest = NULL, *curves = NULL, *numbers = NULL, *score = "cosine";
     gd_opt opts[] = {
         GD_OPT_STRING("sweep", &sweep, "the sweep table (build/bin/sweep --out)"),
-        GD_OPT_STRING("suggest", &suggest, "range-test suggestion tables, comma-separated (ch03-rangetest --suggest)"),
+        GD_OPT_OUT("suggest", &suggest, "range-test suggestion tables, comma-separated (ch03-rangetest --suggest)"),
         GD_OPT_STRING("score-sched", &score, "grade the suggestions against the best lr of this schedule (its "
                       "name before ':')"),
-        GD_OPT_STRING("curves", &curves, "write the curves over lr here"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes here"),
+        GD_OPT_OUT("curves", &curves, "write the curves over lr here"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes here"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv, "Summarise the chapter's lr sweep and range tests (Chapter 3).", opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
@@ -201,7 +227,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --sweep: required\n", gd_prog());
         return 2;
     }
-    if (read_sweep(sweep) != 0) return 1;
+    if (read_sweep(sweep) != 0) return 2;   /* the tables given are the user's input */
     int ssc = -1;
     for (int s = 0; s < nsched; s++) {
         char k[64];
@@ -214,8 +240,12 @@ int main(int argc, char **argv) {
     }
     if (suggest) {
         char *list = strdup(suggest);
+        if (!list) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
         for (char *save = NULL, *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save))
-            if (read_suggest(s) != 0) return 1;
+            if (read_suggest(s) != 0) {
+                free(list);
+                return 2;
+            }
         free(list);
     }
     int status = 0;

@@ -560,3 +560,44 @@ Test(ch03_programs, help_and_bad_options) {
     snprintf(cmd, sizeof cmd, SUMMARY " --sweep %s --score-sched bogus", D03 "sweep.tsv");
     t_assert_rejects(cmd, 2, "--score-sched");
 }
+
+/* ---------------------------------------------------------------------------------- */
+/* A long --optim is used whole (issue 12): ch03-rangetest once built "OPTIM:lr=START" in
+ * a 512-byte buffer, so a 511-character spec lost its lr and ran at SGD's default 1e-3
+ * with exit 0. Here the momentum is written with 495 more zeros, the same number: the
+ * run must give the very rows of the short spelling. On 100 small images: a second. */
+#include "../tools/small_fmnist.h"
+
+Test(ch03_rangetest, long_optim_is_used_whole, .timeout = 60) {
+    char optim[600] = "sgd:momentum=0.9";
+    while (strlen(optim) < 511) strcat(optim, "0");
+    char *data = t_small_fmnist(100, 20, 28, 28), *cmd;
+    char *rows[2];
+    const char *spell[2] = {"sgd:momentum=0.9", optim};
+    for (int k = 0; k < 2; k++) {
+        cr_assert(asprintf(&cmd, RANGETEST " --data %s --train-subset 80 --val 20 --num-it 20 --batch-size 8 "
+                           "--dims 784-16-10 --optim '%s' --label x --out %s/rt%d.tsv", data, spell[k], data, k) > 0);
+        t_result r = t_run(cmd);
+        cr_assert_eq(r.status, 0, "--optim of %zu characters: exit %d: %s", strlen(spell[k]), r.status, r.err);
+        t_free(&r);
+        free(cmd);
+        char path[256];
+        snprintf(path, sizeof path, "%s/rt%d.tsv", data, k);
+        char *text = t_slurp(path);
+        cr_assert_not_null(text);
+        char *body = strstr(text, "\nseed\t");     /* the rows, after the '#' lines */
+        cr_assert_not_null(body, "no header in %s", path);
+        rows[k] = strdup(body);
+        free(text);
+    }
+    cr_expect_str_eq(rows[1], rows[0], "the long spelling ran differently");
+    char path[256];
+    snprintf(path, sizeof path, "%s/rt1.tsv", data);
+    t_tsv *t = t_tsv_read(path);
+    double lr0 = t_tsv_num(t, 0, t_tsv_col(t, "lr"));
+    cr_expect_lt(fabs(lr0 / 1e-7 - 1), 1e-9, "the first lr is %g, not --start-lr 1e-7", lr0);
+    t_tsv_free(t);
+    free(rows[0]);
+    free(rows[1]);
+    t_small_fmnist_rm(data);
+}
