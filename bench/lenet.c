@@ -14,6 +14,7 @@
 #include "gd.h"
 
 #include <cblas.h> /* openblas_set_num_threads */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,22 @@ static int train(variant *v, const gd_images *ds, int n, int *idx, float *X, int
     return 0;
 }
 
+/* printf into a new heap string, as long as it needs to be (the paths in it are the
+ * user's): NULL if out of memory. */
+static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
+static char *heap_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 /* Runs bench/torch_lenet.py and fills each variant's torch_*; prints why when it cannot. */
 static void run_torch(variant *vs, int nv, const char *python, const char *script, const char *data_dir, long reps,
                       int n, uint64_t seed) {
@@ -88,18 +105,20 @@ static void run_torch(variant *vs, int nv, const char *python, const char *scrip
         printf("# PyTorch: a path contains a single quote, skipped\n");
         return;
     }
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", python);
-    if (system(cmd) != 0) {
+    char *cmd = heap_printf("'%s' -c 'import torch' >/dev/null 2>&1", python);
+    if (!cmd || system(cmd) != 0) {
         printf("# PyTorch: %s cannot import torch, skipped\n", python);
+        free(cmd);
         return;
     }
+    free(cmd);
     char names[256] = "";
     for (int k = 0; k < nv; k++) snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "", vs[k].name);
-    snprintf(cmd, sizeof cmd, "'%s' '%s' --data '%s' --variants %s --reps %ld --n %d --lr %g --seed %llu", python,
+    cmd = heap_printf("'%s' '%s' --data '%s' --variants %s --reps %ld --n %d --lr %g --seed %llu", python,
              script, data_dir, names, reps, n, (double)LR, (unsigned long long)seed);
     fflush(stdout);
-    FILE *p = popen(cmd, "r");
+    FILE *p = cmd ? popen(cmd, "r") : NULL;
+    free(cmd);
     if (!p) {
         printf("# PyTorch: cannot run %s, skipped\n", script);
         return;
@@ -143,16 +162,21 @@ int main(int argc, char **argv) {
 
     openblas_set_num_threads(1);
     gd_images train_set, test_set;
+    /* 28x28 images (the loader refuses others); n images, at least one batch: train()
+     * touches a whole batch before its timing */
     if (gd_fmnist_load(&train_set, &test_set, data_dir) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        return 2;
+    }
+    if (gd_images_require(&train_set, n_train, "the training set", "--n") != 0 ||
+        gd_images_require(&train_set, BATCH, "the training set", "one batch") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+        gd_images_free(&train_set);
+        gd_images_free(&test_set);
+        return 2;
     }
     gd_images_free(&test_set);
-    if (train_set.rows != GD_LENET_SIDE || train_set.cols != GD_LENET_SIDE) {
-        fprintf(stderr, "%s: images are %dx%d, LeNet takes 28x28\n", gd_prog(), train_set.rows, train_set.cols);
-        return 1;
-    }
-    int n = n_train > 0 && n_train < train_set.n ? (int)n_train : train_set.n;
+    int n = n_train > 0 ? (int)n_train : train_set.n;
     variant vs[] = {{"sigmoid-avg", "lenet:act=sigmoid:pool=avg", 1e300, 1e300, 0, 0, 0, 0},
                     {"relu-max", "lenet:act=relu:pool=max", 1e300, 1e300, 0, 0, 0, 0}};
     const int nv = (int)(sizeof vs / sizeof *vs);

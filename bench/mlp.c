@@ -19,6 +19,7 @@
 #include "gd.h"
 
 #include <cblas.h> /* openblas_set_num_threads */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,22 @@ static float *new_buf(size_t n, float v) {
     return p;
 }
 
+/* printf into a new heap string, as long as it needs to be (the paths in it are the
+ * user's): NULL if out of memory. */
+static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
+static char *heap_printf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 /* Runs bench/torch_mlp.py and fills each net's torch_s; prints why when it cannot. */
 static void run_torch(net *nets, int nnets, const char *python, const char *script,
                       const char *data_dir, long reps, long epochs, uint64_t seed) {
@@ -170,21 +187,23 @@ static void run_torch(net *nets, int nnets, const char *python, const char *scri
         printf("# PyTorch: a path contains a single quote, skipped\n");
         return;
     }
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "'%s' -c 'import torch' >/dev/null 2>&1", python);
-    if (system(cmd) != 0) {
+    char *cmd = heap_printf("'%s' -c 'import torch' >/dev/null 2>&1", python);
+    if (!cmd || system(cmd) != 0) {
         printf("# PyTorch: %s cannot import torch, skipped\n", python);
+        free(cmd);
         return;
     }
+    free(cmd);
     char names[256] = "";
     for (int k = 0; k < nnets; k++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "",
                  nets[k].name);
-    snprintf(cmd, sizeof cmd,
+    cmd = heap_printf(
              "'%s' '%s' --data '%s' --nets %s --reps %ld --epochs %ld --seed %llu", python,
              script, data_dir, names, reps, epochs, (unsigned long long)seed);
     fflush(stdout);
-    FILE *p = popen(cmd, "r");
+    FILE *p = cmd ? popen(cmd, "r") : NULL;
+    free(cmd);
     if (!p) {
         printf("# PyTorch: cannot run %s, skipped\n", script);
         return;
@@ -233,7 +252,13 @@ int main(int argc, char **argv) {
     gd_images train_set, test_set;
     if (gd_fmnist_load(&train_set, &test_set, data_dir) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        return 2;
+    }
+    if (gd_images_require(&train_set, BATCH, "the training set", "one batch") != 0) { /* train() touches one */
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+        gd_images_free(&train_set);
+        gd_images_free(&test_set);
+        return 2;
     }
     gd_images_free(&test_set);
     const int D = train_set.dim, n = train_set.n;

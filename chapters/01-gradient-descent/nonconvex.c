@@ -86,10 +86,10 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("tol", &tol, "settled when |f'(theta)| < tol", 0, 1, 1),
         GD_OPT_FLOAT("lo", &lo, "left end of the plotted range", -1e3, 1e3, 0),
         GD_OPT_FLOAT("hi", &hi, "right end of the plotted range", -1e3, 1e3, 0),
-        GD_OPT_STRING("out", &out, "write every iterate to this table"),
-        GD_OPT_STRING("curve", &curve, "write f on [lo, hi] to this table"),
-        GD_OPT_STRING("minima", &minima_path, "write the minima in [lo, hi] to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write every iterate to this table"),
+        GD_OPT_OUT("curve", &curve, "write f on [lo, hi] to this table"),
+        GD_OPT_OUT("minima", &minima_path, "write the minima in [lo, hi] to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv, "Gradient descent on the nonconvex f(theta) = theta cos(c theta) (Chapter 1).\nlr is the learning rate eta.", opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;

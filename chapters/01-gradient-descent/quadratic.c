@@ -188,10 +188,10 @@ int main(int argc, char **argv) {
         GD_OPT_FLAG("keep-going", &keep_going, "run all steps even after reaching tol"),
         GD_OPT_FLAG("jacobi", &jacobi, "divide each coordinate's step by A's diagonal entry: theta <- theta - lr D^-1 grad f, D = diag(A)"),
         GD_OPT_FLOATS("sweep", &sweep, "LO,HI,N: run N learning rates evenly spaced in [LO, HI] instead of --lr", 0, 1e6, 0),
-        GD_OPT_STRING("out", &out, "write every iterate theta_t to this table"),
-        GD_OPT_STRING("contours", &contours, "write level sets of f to this table"),
-        GD_OPT_STRING("rates", &rates, "write lr and the contraction factor rho (theory, measured) to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write every iterate theta_t to this table"),
+        GD_OPT_OUT("contours", &contours, "write level sets of f to this table"),
+        GD_OPT_OUT("rates", &rates, "write lr and the contraction factor rho (theory, measured) to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Gradient descent on f(theta) = 1/2 theta^T A theta in two dimensions (Chapter 1).\n"

@@ -31,6 +31,7 @@
 
 #define MAX_RUNS 256
 #define MAX_SEEDS 64
+#define MAX_TAG 32   /* --tag: key[96] holds tag, '_' and the longest name (34) */
 
 typedef struct {
     double value;           /* lambda_max estimate (NaN: not measured) */
@@ -240,6 +241,7 @@ static sharp_est sharpness(gd_mlp *m, const float *X, const int *y, int N, int i
 static void med_range(char *buf, size_t size, const double *v, int n, const char *fmt) {
     gd_stats st = gd_stats_of(v, n);
     char a[32], lo[32], hi[32];
+    if (!fmt) fmt = "%g"; /* never NULL here; gcc 12 -O1 -fsanitize=undefined says "null format string" */
     if (st.n == 0) {
         snprintf(buf, size, "—");
         return;
@@ -309,9 +311,9 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("sharp-tol", &sharp_tol, "stop the power iteration when its estimate changes by less than "
                      "this (relative)", 0, 1, 1),
         GD_OPT_INT("sharp-size", &sharp_size, "training images the sharpness is measured on", 1, 5000),
-        GD_OPT_STRING("out", &out, "write every run's loss curve to this table"),
-        GD_OPT_STRING("summary", &summary, "write one row per run to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write every run's loss curve to this table"),
+        GD_OPT_OUT("summary", &summary, "write one row per run to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the keys in --numbers (logreg, mlp, ...)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -353,11 +355,21 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --seeds: at most %d runs in all, got %ld\n", gd_prog(), MAX_RUNS, nlr * seeds);
         return 2;
     }
+    if (strlen(tag) > MAX_TAG) { /* keys are tag_name, in a fixed buffer */
+        fprintf(stderr, "%s: --tag: at most %d characters, got %zu\n", gd_prog(), MAX_TAG, strlen(tag));
+        return 2;
+    }
     s.sharp_n = (int)sharp_size, s.sharp_iters = (int)sharp_iters;
 
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     gd_images_free(&test); /* this chapter never looks at the test set */
+    /* every split draws from the first train_size + val_size images */
+    if (gd_images_require(&train, train_size + val_size, "the training set", "--train-size + --val-size") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train);
+        return 2;
+    }
     gd_blas_threads(1);
     cfg->train = &train;
     cfg->n_train = (int)train_size;

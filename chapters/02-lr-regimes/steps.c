@@ -22,6 +22,7 @@
 
 #define MAX_LR 256
 #define MAX_SEEDS 64
+#define MAX_TAG 32         /* --tag: key[96] holds tag, '_' and the longest name */
 #define CHANCE_TOL 0.02    /* a validation loss within this of ln 10: at chance */
 
 typedef struct {
@@ -49,6 +50,11 @@ static int read_summary(const char *path, lr_row *rows, int *nrows, int *target_
     char line[2048];
     int header = 0, c_lr = -1, c_val = -1, c_reached = -1, c_div = -1, c_jump = -1, ok = 0;
     while (fgets(line, sizeof line, f)) {
+        if (!strchr(line, '\n') && !feof(f)) { /* no table of ch02-regimes has such a line */
+            fclose(f);
+            return gd_seterr("%s: a line longer than %zu characters: not a ch02-regimes --summary table", path,
+                             sizeof line - 2);
+        }
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '#') {
             double t;
@@ -139,6 +145,7 @@ static void med_range(char *buf, size_t size, const double *v, int n, const char
     for (int i = 0; i < n; i++) w[i] = isfinite(v[i]) ? v[i] : NAN;
     gd_stats st = gd_stats_of(w, n);
     char a[32], lo[32], hi[32];
+    if (!fmt) fmt = "%g"; /* never NULL here; gcc 12 -O1 -fsanitize=undefined says "null format string" */
     if (st.n == 0) {
         snprintf(buf, size, "—");
         return;
@@ -153,8 +160,8 @@ static void med_range(char *buf, size_t size, const double *v, int n, const char
 int main(int argc, char **argv) {
     const char *out = NULL, *numbers = NULL, *tag = "x";
     gd_opt opts[] = {
-        GD_OPT_STRING("out", &out, "write one row per learning rate to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write one row per learning rate to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the keys in --numbers (logreg, mlp, ...)"),
         GD_OPT_END};
     /* options first, then the summary tables (as ch04-summary takes its runs) */
@@ -173,6 +180,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: at most %d summary tables, got %d\n", gd_prog(), MAX_SEEDS, nfiles);
         return 2;
     }
+    if (strlen(tag) > MAX_TAG) { /* keys are tag_name, in a fixed buffer */
+        fprintf(stderr, "%s: --tag: at most %d characters, got %zu\n", gd_prog(), MAX_TAG, strlen(tag));
+        return 2;
+    }
     if (nfiles == 0) {
         fprintf(stderr, "%s: no summary tables given (ch02-steps [options] SUMMARY.tsv...)\n", gd_prog());
         return 2;
@@ -184,14 +195,14 @@ int main(int argc, char **argv) {
     for (int i = 0; i < nfiles; i++)
         if (read_summary(files[i], rows, &nrows, &target_seen, &target) != 0) {
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-            return 1;
+            return 2; /* the tables given are missing or not ch02-regimes's: the user's input */
         }
     qsort(rows, (size_t)nrows, sizeof *rows, by_lr);
     for (int i = 1; i < nrows; i++)
         if (rows[i].n != rows[0].n) {
             fprintf(stderr, "%s: lr %g has %d seeds, lr %g has %d: not one sweep\n", gd_prog(), rows[i].lr,
                     rows[i].n, rows[0].lr, rows[0].n);
-            return 1;
+            return 2;
         }
     int N = rows[0].n;
 

@@ -67,9 +67,9 @@ int main(int argc, char **argv) {
         GD_OPT_INT("steps", &steps, "updates to measure", 1, 1000000),
         GD_OPT_SEED("seed", &seed, "initial weights and data order (one run)"),
         GD_OPT_FLOATS("hist-steps", &hist_steps, "steps at which --hist records the distribution", 1, 1e6, 0),
-        GD_OPT_STRING("out", &out, "write the quantiles of |update|/lr and each layer's relative change per step"),
-        GD_OPT_STRING("hist", &hist_path, "write the distribution of |update|/lr at --hist-steps"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write the quantiles of |update|/lr and each layer's relative change per step"),
+        GD_OPT_OUT("hist", &hist_path, "write the distribution of |update|/lr at --hist-steps"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "The size of every coordinate's update in the first steps of Adam (or any optimizer) "
@@ -96,7 +96,7 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     cfg.seed = seed;
     cfg.train = &train;
     gd_trainer *tr = gd_trainer_new(&cfg);

@@ -47,8 +47,8 @@ int main(int argc, char **argv) {
         GD_OPT_FLOATS("k", &ks, "batch multipliers: batch B*k at lr k*lr (B = --batch-size)", 1, 1000, 0),
         GD_OPT_FLOATS("warmup-epochs", &warmup_epochs, "gradual warmup lengths from lr to k*lr, in epochs (0: none)", 0, 1000, 0),
         GD_OPT_INT("epochs", &epochs, "epochs per run", 1, MAX_EPOCHS),
-        GD_OPT_STRING("out", &out, "write the test accuracy after every epoch of every run to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write the test accuracy after every epoch of every run to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "The linear scaling rule (batch x k, lr x k) with and without gradual warmup, SGD on "
@@ -86,7 +86,16 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* the largest batch, B * max k, is that many distinct images */
+    double kmax = 1;
+    for (int i = 0; i < ks.n; i++) kmax = fmax(kmax, ks.v[i]);
+    if (gd_images_require(&train, (long)kmax * batch, "the training set", "--batch-size x the largest --k") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 2;
+    }
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
     gd_table *t = NULL;

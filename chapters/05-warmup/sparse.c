@@ -55,8 +55,8 @@ int main(int argc, char **argv) {
         GD_OPT_FLOATS("zeros", &zeros, "lengths Z of the stretches of zero gradient (whole numbers)", 0, 1e6, 0),
         GD_OPT_FLOAT("g", &g, "the gradient after the stretch of zeros", 1e-3, 1e3, 0),
         GD_OPT_INT("grow", &grow, "steps of gradients growing by beta2/beta1 after the longest stretch (0: none)", 0, 200),
-        GD_OPT_STRING("out", &out, "write one row per coordinate: Z, step, update/lr, closed form"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write one row per coordinate: Z, step, update/lr, closed form"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Adam's update after a stretch of zero gradients: up to (1-beta1)/sqrt(1-beta2) times the "

@@ -62,8 +62,8 @@ int main(int argc, char **argv) {
         GD_OPT_INT("ref", &nref, "reference batches, for v*", 2, 100000),
         GD_OPT_SEED("seed", &seed, "initial weights and batch draws"),
         GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
-        GD_OPT_STRING("out", &out, "write the measured and predicted error of v_hat per step"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write the measured and predicted error of v_hat per step"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "The noise of Adam's second-moment estimate v_hat in the first steps, at frozen "
@@ -87,10 +87,11 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_fmnist_load(&train, &test, data) != 0) {
+    if (gd_fmnist_load(&train, &test, data) != 0) { /* 28x28 images only: dims[0] = 784 = train.dim */
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        return 2;
     }
+    gd_images_free(&test);      /* not used */
     gd_mlp m;
     if (gd_mlp_init(&m, nlayers, dims, GD_ACT_RELU, (int)batch, seed) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());

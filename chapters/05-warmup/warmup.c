@@ -29,6 +29,7 @@
 
 #define MAX_RUNS 1024
 #define DEAD_PROBE 1000 /* test images on which a dead unit is never active */
+#define MAX_TAG 32      /* --tag: kv's key[128] holds it, '_' and the name */
 
 typedef struct {
     long warmup;
@@ -77,6 +78,11 @@ static int read_summary(const char *path, run_result *res, int nres, int max) {
     char line[1024];
     int header = 0;
     while (fgets(line, sizeof line, f)) {
+        if (!strchr(line, '\n') && !feof(f)) { /* a summary row is about 80 characters */
+            fclose(f);
+            return gd_seterr("%s: a line longer than %zu characters: not a summary table of ch05-warmup", path,
+                             sizeof line - 2);
+        }
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
@@ -114,13 +120,20 @@ static const char *fmt_loss(char *buf, size_t n, double x) {
 /* One `key value` row of the numbers table, the key prefixed by tag and '_'. */
 static void kv(gd_table *t, const char *tag, const char *name, const char *fmt, ...) GD_PRINTF(4, 5);
 static void kv(gd_table *t, const char *tag, const char *name, const char *fmt, ...) {
-    char key[128], value[8192];
+    char key[128];               /* tag is at most MAX_TAG characters, names are short */
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
+    char *value = n < 0 ? NULL : malloc((size_t)n + 1);    /* the value whole (--dims is the user's text) */
+    if (value) {
+        va_start(ap, fmt);
+        vsnprintf(value, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
     snprintf(key, sizeof key, "%s_%s", tag, name);
-    gd_table_kv(t, key, "%s", value);
+    gd_table_kv(t, key, "%s", value ? value : "(out of memory)");
+    free(value);
 }
 
 /* The trainer's divergence rule (train.h, gd_trainer_run): a logged window's mean training
@@ -148,9 +161,9 @@ int main(int argc, char **argv) {
         GD_OPT_INT("steps", &steps, "updates per run", 1, 10000000),
         GD_OPT_FLOAT("diverge", &diverge, "the trainer's divergence rule: a step's loss above this times the first batch's", 1, 1e12, 1),
         GD_OPT_FLAG("stop", &stop, "let the trainer stop a run that breaks the rule (default: note it and go on)"),
-        GD_OPT_STRING("curves", &curves, "write the loss at every step of every run to this table"),
-        GD_OPT_STRING("summary", &summary, "write one row per run to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("curves", &curves, "write the loss at every step of every run to this table"),
+        GD_OPT_OUT("summary", &summary, "write one row per run to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the keys in --numbers"),
         GD_OPT_STRING("from", &from, "no training: read these --summary tables (comma-separated) and write --numbers"),
         GD_OPT_END};
@@ -175,6 +188,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --seeds: at most %d runs in all, got %ld\n", gd_prog(), MAX_RUNS, warmups.n * to.seeds);
         return 2;
     }
+    if (strlen(tag) > MAX_TAG) {
+        fprintf(stderr, "%s: --tag: at most %d characters, got %zu\n", gd_prog(), MAX_TAG, strlen(tag));
+        return 2;
+    }
     const char *dims_s = to.dims;
     long batch = to.batch_size, nseeds = to.seeds;
     uint64_t first_seed = to.seed;
@@ -184,13 +201,18 @@ int main(int argc, char **argv) {
     gd_table *ct = NULL, *st = NULL;
     if (from) {
         /* merge earlier runs: the warmup lengths are those found, in increasing order */
-        char list[4096];
-        snprintf(list, sizeof list, "%s", from);
+        char *list = strdup(from);   /* the user's list, whole: strtok writes into it */
+        if (!list) {
+            fprintf(stderr, "%s: out of memory\n", gd_prog());
+            return 1;
+        }
         for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
             if ((nres = read_summary(p, res, nres, MAX_RUNS)) < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
-                return 1;
+                free(list);
+                return 2;   /* the tables given are missing or not summaries: the user's input */
             }
+        free(list);
         warmups.n = 0;
         for (int i = 0; i < nres; i++) {
             int w = 0;
@@ -206,7 +228,14 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* dead units are counted on the first DEAD_PROBE test images */
+    if (gd_images_require(&test, DEAD_PROBE, "the test set", "counting dead units") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 2;
+    }
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
 
@@ -236,13 +265,19 @@ int main(int argc, char **argv) {
             memset(r, 0, sizeof *r);
             r->warmup = (long)warmups.v[w];
             r->seed = first_seed + (uint64_t)s;
-            char sched[512], label[64];
-            if (r->warmup > 0)
-                snprintf(sched, sizeof sched, "warmup:T=%ld%s%s", r->warmup, to.sched ? "," : "", to.sched ? to.sched : "");
-            else
-                snprintf(sched, sizeof sched, "%s", to.sched ? to.sched : "");
+            /* the warmup in front of the user's --sched: on the heap, the spec whole */
+            char *sched = NULL, label[64];
+            if (r->warmup > 0) {
+                const char *rest = to.sched ? to.sched : "";
+                int len = snprintf(NULL, 0, "warmup:T=%ld%s%s", r->warmup, to.sched ? "," : "", rest);
+                if (len < 0 || !(sched = malloc((size_t)len + 1))) {
+                    fprintf(stderr, "%s: out of memory\n", gd_prog());
+                    return 1;
+                }
+                snprintf(sched, (size_t)len + 1, "warmup:T=%ld%s%s", r->warmup, to.sched ? "," : "", rest);
+            }
             snprintf(label, sizeof label, "warmup %ld seed %llu", r->warmup, (unsigned long long)r->seed);
-            cfg.sched = sched[0] ? sched : NULL;
+            cfg.sched = sched ? sched : to.sched && to.sched[0] ? to.sched : NULL;
             cfg.seed = r->seed;
             cfg.train = &train;
             cfg.test = &test;
@@ -293,6 +328,7 @@ int main(int argc, char **argv) {
                    r->peak_loss, r->spiked_at, r->final_loss, r->test_acc, 100 * r->dead_frac);
             gd_trainer_free(tr);
             gd_train_log_free(&log);
+            free(sched);
         }
     }
     if (ct) {

@@ -116,3 +116,106 @@ Test(tools_programs, bad_data_files_are_named) {
     fake_dir("t10k-labels-idx1-ubyte.gz", (const char *)three, sizeof three, 1);
     expect_data_error("t10k-labels-idx1-ubyte.gz", "mismatch");
 }
+
+/* ------------------------------------------------------------------------------------
+ * Data that is well-formed but not what a program needs (issue 12): every program that
+ * reads Fashion-MNIST checks the counts it uses against what it loaded, and the loader
+ * refuses images that are not 28x28. Each case: exit 2 (the user's data), one line on
+ * stderr naming the file or directory and the problem, and no output file, not even a
+ * temporary one. */
+
+#include "small_fmnist.h"
+
+#include <glob.h>
+
+/* Every program that reads Fashion-MNIST, with options that make it do little; "%s" is
+ * the output file it would write (those that write one). small: 1 if 100 training and
+ * 20 test images are too few for it as run here (the others can use them). */
+static const struct {
+    const char *prog, *args;
+    int small;
+} data_progs[] = {
+    {"ch02-regimes", "--steps 5 --out %s", 1},          /* 5000 + 1000 in its split */
+    {"ch03-rangetest", "--num-it 5 --out %s", 1},       /* 5000 + 2000 */
+    {"ch03-sharpness", "--steps 2 --out %s", 1},        /* a full batch of 1000 */
+    {"ch04-train", "--epochs 0.01 --out %s", 1},        /* 10000 + 5000 */
+    {"ch05-adamsteps", "--steps 3 --out %s", 0},
+    {"ch05-scaling", "--epochs 2 --out %s", 1},         /* a batch of 128 x 16 */
+    {"ch05-vnoise", "--steps 3 --out %s", 0},
+    {"ch05-warmup", "--steps 3 --seeds 1 --curves %s", 1}, /* dead units on 1000 test images */
+    {"bench-mlp", "--no-torch --reps 1", 1},            /* a batch of 128 */
+    {"bench-lenet", "--no-torch --reps 1", 1},          /* a batch of 256 */
+};
+#define N_DATA_PROGS (int)(sizeof data_progs / sizeof *data_progs)
+
+/* Run data_progs[i] on the data directory `data`, writing into the directory `outdir`;
+ * it must refuse with exit 2, one line holding needle1 and needle2, and write nothing. */
+static void expect_data_refused(int i, const char *data, const char *outdir, const char *needle1,
+                                const char *needle2) {
+    char out[256], args[512], *cmd;
+    snprintf(out, sizeof out, "%s/out.tsv", outdir);
+    snprintf(args, sizeof args, data_progs[i].args, out);
+    cr_assert(asprintf(&cmd, GD_BIN "%s --data %s %s", data_progs[i].prog, data, args) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 2, "%s: exit %d, expected 2 (stderr: %s)", cmd, r.status, r.err);
+    cr_expect_eq(t_lines(r.err), 1, "%s: one line on stderr, got: %s", cmd, r.err);
+    cr_expect(strstr(r.err, needle1) && strstr(r.err, needle2), "%s: '%s' and '%s' in: %s", cmd, needle1, needle2,
+              r.err);
+    cr_expect_neq(access(out, F_OK), 0, "%s: wrote %s", cmd, out);
+    char pattern[300];
+    snprintf(pattern, sizeof pattern, "%s.tmp.*", out);
+    glob_t g;
+    cr_expect_neq(glob(pattern, 0, NULL, &g), 0, "%s: left %s", cmd, pattern);
+    globfree(&g);
+    t_free(&r);
+    free(cmd);
+}
+
+/* 100 training and 20 test images: each program that needs more says so and stops
+ * (before: ch02-regimes and ch03-rangetest crashed, ch05-warmup overflowed the heap in
+ * dead_units, ch03-sharpness trained on fewer images than --n without a word, the
+ * benchmarks freed an invalid pointer). */
+Test(tools_programs, too_few_images_are_refused, .timeout = 120) {
+    char *data = t_small_fmnist(100, 20, 28, 28), *outdir = t_tmpdir();
+    for (int i = 0; i < N_DATA_PROGS; i++)
+        if (data_progs[i].small) expect_data_refused(i, data, outdir, data, "images, too few");
+    t_small_fmnist_rm(data);
+    t_small_fmnist_rm(outdir);
+}
+
+/* Images of 1x1 pixels are not Fashion-MNIST (before: ch05-vnoise wrote numbers computed
+ * from uninitialised memory, the others read past the pixels). */
+Test(tools_programs, images_not_28x28_are_refused, .timeout = 120) {
+    char *data = t_small_fmnist(100, 20, 1, 1), *outdir = t_tmpdir();
+    for (int i = 0; i < N_DATA_PROGS; i++) expect_data_refused(i, data, outdir, "train-images-idx3-ubyte", "28x28");
+    t_small_fmnist_rm(data);
+    t_small_fmnist_rm(outdir);
+}
+
+/* A data directory that does not exist is the user's mistake too: exit 2 (before: 1). */
+Test(tools_programs, missing_data_directory_exits_2, .timeout = 120) {
+    char *outdir = t_tmpdir();
+    for (int i = 0; i < N_DATA_PROGS; i++)
+        expect_data_refused(i, "/nonexistent-gdtest-dir", outdir, "/nonexistent-gdtest-dir/train-images",
+                            "cannot open");
+    t_small_fmnist_rm(outdir);
+}
+
+/* The checks refuse only what does not fit: small data that covers what a run asks for
+ * is used (the regimes' split of 80 + 20 images; vnoise draws its batches from any number). */
+Test(tools_programs, small_data_that_fits_is_used, .timeout = 120) {
+    char *data = t_small_fmnist(100, 20, 28, 28);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GD_BIN "ch02-regimes --data %s --train-size 80 --val-size 20 --steps 5 --lr 0.1 "
+                       "--seeds 1 --out %s/regimes.tsv", data, data) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    cr_assert(asprintf(&cmd, GD_BIN "ch05-vnoise --data %s --steps 3 --out %s/vnoise.tsv", data, data) > 0);
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    t_small_fmnist_rm(data);
+}
