@@ -5,6 +5,8 @@
 #   make fuzz FUZZ=sched        one harness (or a list: FUZZ='optim sched')
 #   make fuzz FUZZ_TIME=60      a shorter run
 #   make fuzz-build             build the harnesses only
+#   make fuzz FUZZ_FLAGS='-fork=1 -ignore_crashes=1'   more libFuzzer flags (here: go on
+#                               after a finding, to see whether there are others)
 #
 # The harnesses and the library are compiled by Debian's clang with libFuzzer, ASan and
 # UBSan (UBSan aborts: a report is a finding) into $(BUILD)/fuzz/, apart from the gcc
@@ -66,7 +68,7 @@ fuzz: $(FUZZ:%=$(FUZZ_DIR)/fuzz_%) ## run each fuzz harness for FUZZ_TIME second
 	  seeds=""; for d in fuzz/corpus/$$name fuzz/regress/$$name; do [ -d $$d ] && seeds="$$seeds $$d"; done; \
 	  echo "fuzz: $$name for $(FUZZ_TIME) s (log $(FUZZ_DIR)/$$name.log)"; \
 	  TMPDIR=$(FUZZ_TMP) nice $(FUZZ_DIR)/fuzz_$$name -max_total_time=$(FUZZ_TIME) -timeout=$(FUZZ_TIMEOUT) \
-	    -print_final_stats=1 -artifact_prefix=$$found/ $$dict $$corpus $$seeds \
+	    -print_final_stats=1 -artifact_prefix=$$found/ $$dict $(FUZZ_FLAGS) $$corpus $$seeds \
 	    > $(FUZZ_DIR)/$$name.log 2>&1; rc=$$?; \
 	  execs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_DIR)/$$name.log); \
 	  cov=$$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE|INITED)' $(FUZZ_DIR)/$$name.log | tail -1 | \
