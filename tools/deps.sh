@@ -1,6 +1,9 @@
 #!/bin/sh
 # Install the Debian packages the book needs, if any are missing.
 # Usage: tools/deps.sh [PACKAGE...]   (default: the packages `make` and `make test` need)
+# Targets that need more name their packages, only for themselves: `make bench` and
+# `make fixtures` python3-torch, `make fuzz` clang libclang-rt-dev (libFuzzer and the
+# sanitizers' runtimes; fuzz/fuzz.mk).
 # Prints what it installs; uses sudo when not root; fails with one clear line where
 # there is no apt-get or an install fails.
 set -u
