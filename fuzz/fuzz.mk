@@ -37,10 +37,11 @@ FUZZ_CLANG_OK := $(FUZZ_DIR)/.clang-ok
 FUZZ_TMP ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 
 $(FUZZ_CLANG_OK): tools/deps.sh
-	@command -v $(FUZZ_CC) >/dev/null 2>&1 && printf 'int main(void){return 0;}\n' | \
-	  $(FUZZ_CC) -fsanitize=fuzzer-no-link -x c -c -o /dev/null - 2>/dev/null \
+	@mkdir -p $(@D)
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 && printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	  $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c -o $(@D)/clang-test - 2>/dev/null \
 	  || sh tools/deps.sh clang libclang-rt-dev
-	@mkdir -p $(@D) && touch $@
+	@rm -f $(@D)/clang-test && touch $@
 
 $(FUZZ_DIR)/lib/%.o: lib/%.c lib/*.h | $(FUZZ_CLANG_OK)
 	@mkdir -p $(@D)
