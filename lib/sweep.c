@@ -30,6 +30,8 @@
 
 #define GD__AXIS_MAX 100000   /* values on one axis */
 #define GD__ROW_MAX 8192      /* bytes in one row */
+#define GD__SPEC_MAX 2000     /* characters in one optim or sched spec: two of them, an lr and
+                                 the numbers fit in a row, so no point fails after training */
 
 /* ---------------------------------------------------------------------------------
  * Small helpers: numbers written the shortest way that reads back exactly. */
@@ -234,6 +236,8 @@ static int gd__specs(const char *text, char ***out, int *nout, int (*check)(cons
         int rc = 0;
         if (spec[0] == '\0') rc = gd_seterr("'%s': empty spec (specs are separated by ';')", text);
         else if (strpbrk(spec, " \t\n\r")) rc = gd_seterr("'%s': a spec has no blanks", spec);
+        else if (strlen(spec) > GD__SPEC_MAX)
+            rc = gd_seterr("'%.40s...': a spec of %zu characters, more than %d", spec, strlen(spec), GD__SPEC_MAX);
         for (int i = 0; rc == 0 && i < n; i++)
             if (strcmp(v[i], spec) == 0) rc = gd_seterr("'%s' appears twice", spec);
         if (rc == 0 && check(spec) != 0) rc = gd__wrap("'%s': %s", spec);
@@ -256,11 +260,15 @@ static int gd__check_optim(const char *spec) {
     /* the grid sets lr: a spec that sets it too would be ambiguous */
     for (const char *c = strchr(spec, ':'); c; c = strchr(c + 1, ':'))
         if (strncmp(c + 1, "lr=", 3) == 0) return gd_seterr("the grid sets lr (give it with the lr axis)");
-    char full[1024];
-    snprintf(full, sizeof full, "%s:lr=0.001", spec);
+    size_t n = strlen(spec) + sizeof ":lr=0.001";
+    char *full = malloc(n);
+    if (!full) return gd_seterr("out of memory");
+    snprintf(full, n, "%s:lr=0.001", spec);
     gd_optim_kind kind;
     gd_hparams hp;
-    return gd_optim_parse(full, &kind, &hp);
+    int rc = gd_optim_parse(full, &kind, &hp);
+    free(full);
+    return rc;
 }
 
 static int gd__check_sched(const char *spec) {
@@ -411,8 +419,10 @@ void gd_sweep_point_get(const gd_sweep *sw, long id, gd_sweep_point *p) {
     p->seed = sw->seeds[p->i_seed];
 }
 
-void gd_sweep_point_optim(const gd_sweep_point *p, char *buf, size_t size) {
-    snprintf(buf, size, "%s:lr=%s", p->optim, p->lr_text);
+int gd_sweep_point_optim(const gd_sweep_point *p, char *buf, size_t size) {
+    int n = snprintf(buf, size, "%s:lr=%s", p->optim, p->lr_text);
+    if (n < 0 || (size_t)n >= size) return gd_seterr("point %ld: its optimizer spec is longer than %zu bytes", p->id, size);
+    return n;
 }
 
 int gd_sweep_parse_shard(const char *text, long *k, long *n) {
@@ -755,35 +765,22 @@ static int gd__write_all(int fd, const char *buf, size_t n) {
     return 0;
 }
 
-/* Write text to path atomically (PATH.tmp.PID, fsync, rename); "-" is stdout. */
-static int gd__write_file(const char *path, const char *parts[], int nparts) {
-    if (strcmp(path, "-") == 0) {
-        for (int i = 0; i < nparts; i++)
-            if (parts[i] && gd__write_all(STDOUT_FILENO, parts[i], strlen(parts[i])) != 0)
-                return gd_seterr("standard output: %s", strerror(errno));
-        return 0;
+/* Write the parts to path by out.h's policy (gd_atomic: a file through PATH.tmp.PID and a
+ * rename, a symlink's target replaced and the link kept, a device or FIFO written in
+ * place so that /dev/full fails with ENOSPC, a directory refused); "-" is stdout. */
+static int gd__write_file(const char *path, const char *parts[], long nparts) {
+    gd_atomic a;
+    if (gd_atomic_open(&a, path) != 0) return -1;
+    for (long i = 0; i < nparts; i++) {
+        size_t n = parts[i] ? strlen(parts[i]) : 0;
+        if (n && fwrite(parts[i], 1, n, a.f) != n) {
+            int err = errno;
+            gd_atomic_abort(&a);
+            return gd_seterr("%s: write failed: %s (the previous file, if any, is unchanged)", path,
+                             strerror(err ? err : EIO));
+        }
     }
-    if (gd_mkdirs_for(path) != 0) return -1;
-    char tmp[4200];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return gd_seterr("%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return gd_seterr("%s: cannot write: %s", tmp, strerror(errno));
-    int bad = 0;
-    for (int i = 0; i < nparts && !bad; i++) bad = parts[i] && gd__write_all(fd, parts[i], strlen(parts[i])) != 0;
-    bad = bad || fsync(fd) != 0;
-    int err = errno;
-    bad = close(fd) != 0 || bad;
-    if (bad) {
-        unlink(tmp);
-        return gd_seterr("%s: write failed: %s", tmp, strerror(err));
-    }
-    if (rename(tmp, path) != 0) {
-        err = errno;
-        unlink(tmp);
-        return gd_seterr("%s: cannot rename into place: %s", path, strerror(err));
-    }
-    return 0;
+    return gd_atomic_commit(&a);
 }
 
 int gd_sweep_rows_write(const gd_sweep_rows *rows, const gd_sweep *sw, const char *path) {
@@ -796,7 +793,7 @@ int gd_sweep_rows_write(const gd_sweep_rows *rows, const gd_sweep *sw, const cha
     }
     parts[0] = H;
     for (long i = 0; i < rows->npoints; i++) parts[i + 1] = rows->row[i];   /* NULL: skipped */
-    int rc = gd__write_file(path, parts, (int)(rows->npoints + 1));
+    int rc = gd__write_file(path, parts, rows->npoints + 1);
     free(parts);
     free(H);
     return rc;
@@ -842,24 +839,49 @@ int gd_sweep_merge(const char *out, char *const *in, int n_in, long *missing, lo
 /* ---------------------------------------------------------------------------------
  * The table being filled. */
 
-/* A new table holding just the header: written aside, then linked into place, so that
- * it appears whole or not at all and never replaces a table someone else created. */
-static int gd__create(const char *path, const char *H, int replace) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    const char *parts[] = {H};
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0) return gd_seterr("%s: cannot write: %s", tmp, strerror(errno));
-    int bad = gd__write_all(fd, parts[0], strlen(parts[0])) != 0 || fsync(fd) != 0;
-    bad = close(fd) != 0 || bad;
-    if (bad) {
-        unlink(tmp);
-        return gd_seterr("%s: write failed: %s", tmp, strerror(errno));
+/* Where a table at path lives: path itself, or the file a symlink at path points to (the
+ * link is kept: appends, the sorted rewrite and the lock all go to the target, as for
+ * every writer of out.h). A link that leads nowhere is refused rather than replaced.
+ * NULL with a reason; the caller frees. */
+static char *gd__table_target(const char *path) {
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISLNK(st.st_mode)) {
+        char *c = strdup(path);
+        return c ? c : (gd_seterr("out of memory"), NULL);
     }
-    int rc = replace ? rename(tmp, path) : link(tmp, path);
-    int err = errno;
-    unlink(tmp);
-    if (rc != 0 && !(err == EEXIST && !replace)) return gd_seterr("%s: cannot create: %s", path, strerror(err));
+    char *r = realpath(path, NULL);
+    if (!r) gd_seterr("%s: a symbolic link that leads nowhere (%s); not replacing the link", path, strerror(errno));
+    return r;
+}
+
+/* A new table holding just the header, written aside by out.h's policy (gd_atomic_open:
+ * PATH.tmp.PID, stale temporaries of killed writers removed). replace 0: linked into
+ * place with link(), so that it appears whole or not at all and never replaces a table
+ * someone else created meanwhile (EEXIST: the caller opens theirs). replace 1: renamed
+ * over an empty file (gd_atomic_commit). Anything but a regular file is refused: a
+ * table is appended to and resumed, which a device or a FIFO cannot be. */
+static int gd__create(const char *path, const char *H, int replace) {
+    gd_atomic a;
+    if (gd_atomic_open(&a, path) != 0) return -1;
+    if (a.direct) {
+        gd_atomic_abort(&a);
+        return gd_seterr("%s: not a regular file (a sweep table is appended to and resumed)", path);
+    }
+    size_t n = strlen(H);
+    if (fwrite(H, 1, n, a.f) != n) {
+        int err = errno;
+        gd_atomic_abort(&a);
+        return gd_seterr("%s: cannot write: %s", path, strerror(err ? err : EIO));
+    }
+    if (replace) return gd_atomic_commit(&a);
+    if (fflush(a.f) != 0 || fsync(fileno(a.f)) != 0) {
+        int err = errno;
+        gd_atomic_abort(&a);
+        return gd_seterr("%s: cannot write: %s", path, strerror(err));
+    }
+    int rc = link(a.tmp, a.path), err = errno;
+    gd_atomic_abort(&a);   /* the temporary name goes; the linked file stays */
+    if (rc != 0 && err != EEXIST) return gd_seterr("%s: cannot create: %s", path, strerror(err));
     return 0;
 }
 
@@ -871,14 +893,20 @@ int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path)
     if (strcmp(path, "-") == 0) return gd_seterr("a sweep table is a file (it is appended to and resumed), not -");
     if (plen >= 4 && strcmp(path + plen - 4, ".csv") == 0)
         return gd_seterr("%s: a sweep table is tab-separated (specs contain commas): name it .tsv", path);
-    if (plen > 4000) return gd_seterr("%s: path too long", path);
-    if (gd_mkdirs_for(path) != 0) return -1;
+    char *target = gd__table_target(path);   /* a symlink's target; the link stays */
+    if (!target) return -1;
+    if (gd_mkdirs_for(target) != 0) return free(target), -1;
     char *H = gd_sweep_header(sw);
-    if (!H) return -1;
+    if (!H) return free(target), -1;
     double deadline = gd__now() + 2.0;
-    int fd = -1, rc = -1, created = 0;
+    int fd = -1, rc = -1, created = 0, tries = 0;
     char *text = NULL;
-    for (;;) {
+    path = target;
+    for (;; tries++) {
+        if (tries == 1000) {   /* created and removed under us, again and again */
+            gd_seterr("%s: keeps changing: another program is creating and removing it", path);
+            goto out;
+        }
         fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT) {
             if (gd__create(path, H, 0) != 0) goto out;
@@ -909,13 +937,13 @@ int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path)
             continue;
         }
         if (!S_ISREG(a.st_mode)) {
-            gd_seterr("%s: not a regular file", path);
+            gd_seterr("%s: not a regular file (a sweep table is appended to and resumed)", path);
             goto out;
         }
         if (a.st_size == 0) {
             /* an empty file (mktemp, touch): nothing to keep, make it a new table */
             if (gd__create(path, H, 1) != 0) goto out;
-            created = 1;
+            created = 2;
             close(fd);
             fd = -1;
             continue;
@@ -949,6 +977,7 @@ out:
     if (fd >= 0) close(fd);
     free(text);
     free(H);
+    free(target);
     return rc;
 }
 
@@ -988,7 +1017,11 @@ void gd_sweep_table_abort(gd_sweep_table *t) {
     if (t->fd < 0) return;
     struct stat st;
     char *H = gd_sweep_header(t->sw);
-    if (t->created && H && fstat(t->fd, &st) == 0 && (size_t)st.st_size == strlen(H)) unlink(t->path);
+    /* still just the header this open wrote: a new file goes, an empty one is emptied */
+    if (t->created && H && fstat(t->fd, &st) == 0 && (size_t)st.st_size == strlen(H)) {
+        if (t->created == 1) unlink(t->path);
+        else if (ftruncate(t->fd, 0) != 0) { /* nothing better to do: it keeps the header */ }
+    }
     free(H);
     close(t->fd);
     t->fd = -1;
@@ -1034,8 +1067,8 @@ void gd_sweep_data_free(gd_sweep_data *d) {
 int gd_sweep_run_point(const gd_sweep *sw, const gd_sweep_data *d, long id, gd_sweep_result *r) {
     gd_sweep_point p;
     gd_sweep_point_get(sw, id, &p);
-    char optim[1200], label[64];
-    gd_sweep_point_optim(&p, optim, sizeof optim);
+    char optim[GD__SPEC_MAX + 64], label[64];   /* a spec, ":lr=" and an lr: always fits */
+    if (gd_sweep_point_optim(&p, optim, sizeof optim) < 0) return -1;
     snprintf(label, sizeof label, "point %ld", id);
     gd_train_cfg cfg = gd_train_defaults();
     cfg.nlayers = sw->nlayers;

@@ -126,8 +126,10 @@ typedef struct gd_sweep_point {
 } gd_sweep_point;
 
 void gd_sweep_point_get(const gd_sweep *sw, long id, gd_sweep_point *p);
-/* The optimizer spec a point trains with: its optim spec with ":lr=LR" added. */
-void gd_sweep_point_optim(const gd_sweep_point *p, char *buf, size_t size);
+/* The optimizer spec a point trains with: its optim spec with ":lr=LR" added. Its
+ * length, or -1 (with a reason) if it does not fit in size: never a spec cut short.
+ * Specs are at most 2000 characters (gd_sweep_set_optim refuses longer ones). */
+int gd_sweep_point_optim(const gd_sweep_point *p, char *buf, size_t size);
 
 /* "K/N" with 0 <= K < N; -1 with a reason otherwise. */
 int gd_sweep_parse_shard(const char *text, long *k, long *n);
@@ -191,7 +193,7 @@ typedef struct gd_sweep_table {
     const gd_sweep *sw;
     char *path;
     int fd;               /* O_APPEND, flock'ed; inherited by the workers */
-    int created;          /* 1: this open made the file */
+    int created;          /* 1: this open made the file; 2: it wrote the header into an empty one */
     gd_sweep_rows done;   /* the rows there were when it was opened */
     /* NULL (as opened): each worker of gd_sweep_run trains its point with
      * gd_sweep_run_point (the MLP). Set after opening, for a sweep with a task: the
@@ -204,7 +206,10 @@ typedef struct gd_sweep_table {
 
 /* Create path (header only), or resume it if it exists: it must be a table of the same
  * grid and settings, else -1 naming the first difference. An empty file counts as new.
- * -1 as well if another process has it open (after waiting up to 2 s). */
+ * -1 as well if another process has it open (after waiting up to 2 s). A symlink is
+ * followed (the table is its target, t->path; the link stays); anything but a regular
+ * file (a device, a FIFO, a directory, a link that leads nowhere) is refused. Creating
+ * removes PATH.tmp.N files of killed writers (out.h). */
 int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path);
 /* Append r's row: one write() of the whole line, then fsync. Safe from many processes. */
 int gd_sweep_table_append(gd_sweep_table *t, const gd_sweep_result *r);

@@ -57,21 +57,23 @@ static void progress(const gd_sweep_event *ev, void *vctx) {
         return;
     }
     const gd_sweep_point *p = &ev->point;
-    char what[600], line[1200], secs[32] = "";
-    if (ev->failed) snprintf(what, sizeof what, "FAILED: %s", ev->error);
-    else if (ev->r.diverged_at >= 0) snprintf(what, sizeof what, "diverged at step %ld", ev->r.diverged_at);
-    else if (isnan(ev->r.val_acc)) snprintf(what, sizeof what, "ok, train loss %.4f", ev->r.train_loss);
-    else snprintf(what, sizeof what, "ok, val loss %.4f, val acc %.4f", ev->r.val_loss, ev->r.val_acc);
-    snprintf(line, sizeof line, "point %ld (lr %s, %s, %s, seed %llu): %s", p->id, p->lr_text, p->optim, p->sched,
-             (unsigned long long)p->seed, what);
-    if (!ev->failed) snprintf(secs, sizeof secs, " (%.2f s)", ev->r.seconds);
+    /* printed piece by piece: the specs and the error are the user's text, of any length */
+    if (c->tty) fprintf(stderr, "\r\033[K");
+    else fprintf(stderr, "%s: [%ld/%ld] ", c->prog, ev->done, ev->todo);
+    fprintf(stderr, "point %ld (lr %s, %s, %s, seed %llu): ", p->id, p->lr_text, p->optim, p->sched,
+            (unsigned long long)p->seed);
+    if (ev->failed) fprintf(stderr, "FAILED: %s", ev->error);
+    else if (ev->r.diverged_at >= 0) fprintf(stderr, "diverged at step %ld", ev->r.diverged_at);
+    else if (isnan(ev->r.val_acc)) fprintf(stderr, "ok, train loss %.4f", ev->r.train_loss);
+    else fprintf(stderr, "ok, val loss %.4f, val acc %.4f", ev->r.val_loss, ev->r.val_acc);
+    if (!ev->failed) fprintf(stderr, " (%.2f s)", ev->r.seconds);
     if (c->tty) {
-        fprintf(stderr, "\r\033[K%s%s\n", line, secs);
+        fputc('\n', stderr);
         status_line(c, ev);
     } else {
         char eta[32];
         fmt_duration(eta, sizeof eta, ev->elapsed / ev->done * (double)(ev->todo - ev->done));
-        fprintf(stderr, "%s: [%ld/%ld] %s%s, ETA %s\n", c->prog, ev->done, ev->todo, line, secs, eta);
+        fprintf(stderr, ", ETA %s\n", eta);
     }
 }
 
@@ -80,8 +82,11 @@ static const char *merge_usage =
     "Merge sweep tables of one grid (the shards of --shard K/N, or parts of interrupted runs)\n"
     "into OUT: the union of their rows sorted by point id, byte for byte the table a single\n"
     "run writes. Every IN must have the same '#' header. OUT may be one of the INs; - is\n"
-    "standard output. Exit 1 if points are missing (OUT is written all the same) or two\n"
-    "tables disagree on a point (nothing is written).\n";
+    "standard output; a symlink's target is written (the link stays), a device such as\n"
+    "/dev/null in place. Exit 1 if points are missing (OUT is written all the same), an IN\n"
+    "cannot be read or is not a table of the grid, two tables disagree on a point (nothing\n"
+    "is written) or writing OUT fails (/dev/full); 2 for usage, and for an OUT that could\n"
+    "never be written (checked before anything is read).\n";
 
 static int merge_main(int argc, char **argv, const char *prog) {
     for (int i = 1; i < argc; i++) {
@@ -96,6 +101,10 @@ static int merge_main(int argc, char **argv, const char *prog) {
     }
     if (argc < 3) {
         fprintf(stderr, "%s merge: need OUT and at least one IN table (see %s merge --help)\n", prog, prog);
+        return 2;
+    }
+    if (gd_out_check(argv[1]) != 0) {   /* before reading anything: out.h's policy */
+        fprintf(stderr, "%s merge: %s\n", prog, gd_error());
         return 2;
     }
     long missing = 0, npoints = 0;
@@ -136,7 +145,7 @@ int main(int argc, char **argv) {
         GD_OPT_STRING("data", &data_dir, "directory of the Fashion-MNIST files"),
         GD_OPT_INT("workers", &workers, "points trained at once (0: one per core)", 0, 4096),
         GD_OPT_STRING("shard", &shard, "run shard K of N: the points with id % N == K"),
-        GD_OPT_STRING("out", &out, "the table; an existing one of the same grid is resumed"),
+        GD_OPT_OUT("out", &out, "the table; an existing one of the same grid is resumed"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Train an MLP on Fashion-MNIST at every point of a grid lr x optimizer x schedule x seed,\n"
@@ -191,11 +200,11 @@ int main(int argc, char **argv) {
     int status = 1;
     gd_images train, test;
     gd_sweep_data d;
-    if (gd_fmnist_load(&train, &test, data_dir) != 0) {
+    if (gd_fmnist_load(&train, &test, data_dir) != 0) {   /* the data given are wrong: 2 */
         fprintf(stderr, "%s: %s\n", prog, gd_error());
         gd_sweep_table_abort(&t);
         gd_sweep_free(&sw);
-        return 1;
+        return 2;
     }
     gd_images_free(&test);
     if (val >= train.n || train_subset > train.n - val) {

@@ -380,7 +380,7 @@ Test(tools_sweep, failures_before_the_start_leave_nothing) {
     mktmp();
     char cmd[2048];
     snprintf(cmd, sizeof cmd, SWEEP SMALL " --data %s/nowhere --out %s/t.tsv", dir, dir);
-    t_assert_rejects(cmd, 1, "nowhere/train-images-idx3-ubyte");
+    t_assert_rejects(cmd, 2, "nowhere/train-images-idx3-ubyte");   /* the data given: exit 2 */
     snprintf(cmd, sizeof cmd, SWEEP " --lr 0.1 --train-subset 50001 --val 10000 --out %s/t.tsv", dir);
     t_assert_rejects(cmd, 2, "--train-subset");
     snprintf(cmd, sizeof cmd, "%s/t.tsv", dir);
@@ -414,6 +414,104 @@ Test(tools_sweep, other_tables_are_refused) {
     free(err);
     free(after);
     free(table);
+    rmtmp();
+}
+
+/* Outputs follow out.h's one policy (defect 2 of issue 12): a device is written in place
+ * (merge into /dev/full fails with ENOSPC, in one line, exit 1, and /dev/full stays a
+ * device), a symlink keeps its link and its target is written, a FIFO stays a FIFO,
+ * and PATH.tmp.N left by a killed writer is removed. */
+Test(tools_sweep, outputs_follow_the_write_policy) {
+    mktmp();
+    char *table = sweep(SMALL, "t.tsv", NULL);
+    char cmd[2048], path[256];
+    struct stat st;
+    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
+        snprintf(cmd, sizeof cmd, SWEEP " merge /dev/full %s/t.tsv", dir);
+        t_assert_rejects(cmd, 1, "No space left on device");
+        cr_expect(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode), "/dev/full is still a device");
+    }
+    /* a symlink: the link stays, its target gets the table (merge and a sweep's rewrite) */
+    snprintf(path, sizeof path, "%s/link.tsv", dir);
+    cr_assert_eq(symlink("target.tsv", path), 0);
+    snprintf(cmd, sizeof cmd, "touch %s/target.tsv && " SWEEP " merge %s %s/t.tsv", dir, path, dir);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    cr_expect(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "the link stays a link");
+    snprintf(path, sizeof path, "%s/target.tsv", dir);
+    char *got = t_slurp(path);
+    cr_expect_str_eq(got, table);
+    free(got);
+    snprintf(path, sizeof path, "%s/sweeplink.tsv", dir);
+    cr_assert_eq(symlink("empty.tsv", path), 0);
+    snprintf(cmd, sizeof cmd, "touch %s/empty.tsv", dir);
+    cr_assert_eq(system(cmd), 0);
+    free(sweep(SMALL, "sweeplink.tsv", NULL));
+    cr_expect(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "a sweep keeps the link too");
+    snprintf(path, sizeof path, "%s/empty.tsv", dir);
+    got = t_slurp(path);
+    cr_expect_str_eq(got, table);
+    free(got);
+    /* a FIFO is written in place, not replaced by a file */
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    cr_assert_eq(mkfifo(path, 0600), 0);
+    /* timeout: a writer that replaced the FIFO instead would leave cat waiting forever */
+    snprintf(cmd, sizeof cmd, "timeout 20 cat %s > %s/from-fifo & " SWEEP " merge %s %s/t.tsv; s=$?; wait; exit $s", path, dir,
+             path, dir);
+    r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    t_free(&r);
+    cr_expect(lstat(path, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO stays a FIFO");
+    snprintf(path, sizeof path, "%s/from-fifo", dir);
+    got = t_slurp(path);
+    cr_expect_str_eq(got, table);
+    free(got);
+    /* a killed writer's temporary file (a pid that no longer runs) is cleaned up */
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    const char *outs[] = {"m.tsv", "s.tsv"};
+    for (int i = 0; i < 2; i++) {
+        char stale[256];
+        snprintf(stale, sizeof stale, "%s/%s.tmp.%ld", dir, outs[i], (long)dead);
+        FILE *f = fopen(stale, "w");
+        cr_assert_not_null(f);
+        fputs("half a table", f);
+        fclose(f);
+        if (i == 0) {
+            snprintf(cmd, sizeof cmd, SWEEP " merge %s/m.tsv %s/t.tsv", dir, dir);
+            r = t_run(cmd);
+            cr_expect_eq(r.status, 0, "%s", r.err);
+            t_free(&r);
+        } else {
+            free(sweep(SMALL, "s.tsv", NULL));   /* a new sweep table */
+        }
+        cr_expect_eq(access(stale, F_OK), -1, "%s was not removed", stale);
+    }
+    free(table);
+    rmtmp();
+}
+
+/* An output that can never be written fails at once, exit 2, before the data are loaded
+ * or anything is trained (GD_OPT_OUT), and sweep merge checks OUT before reading. */
+Test(tools_sweep, unwritable_outputs_fail_first) {
+    mktmp();
+    char cmd[2048];
+    t_assert_rejects(SWEEP SMALL " --out /proc/x/y.tsv", 2, "/proc/x/y.tsv");
+    snprintf(cmd, sizeof cmd, "mkdir %s/ro && chmod 555 %s/ro", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    if (geteuid() != 0) {   /* root may write anywhere: a read-only directory stops others only */
+        snprintf(cmd, sizeof cmd, SWEEP SMALL " --out %s/ro/t.tsv", dir);
+        t_assert_rejects(cmd, 2, "ro/t.tsv");
+    }
+    /* no data directory would have been needed: the check comes before loading */
+    snprintf(cmd, sizeof cmd, SWEEP SMALL " --data %s/nowhere --out /proc/x/y.tsv", dir);
+    t_assert_rejects(cmd, 2, "/proc/x/y.tsv");
+    snprintf(cmd, sizeof cmd, SWEEP " merge /proc/x/y.tsv %s/nothing.tsv", dir);
+    t_assert_rejects(cmd, 2, "/proc/x/y.tsv");
+    snprintf(cmd, sizeof cmd, SWEEP " merge %s %s/nothing.tsv", dir, dir);   /* a directory */
+    t_assert_rejects(cmd, 2, "directory");
     rmtmp();
 }
 
