@@ -13,7 +13,9 @@
  *   grade --tsv F --json F     the table for an LMS (written atomically)
  *
  * Exit status: 0 when the grading ran (whatever the score), 1 when the kit itself is
- * inconsistent (an exercise without a check, a check without an exercise), 2 for usage.
+ * inconsistent (an exercise without a check, a check without an exercise) or a --tsv or
+ * --json file could not be written, 2 for usage (an output that can never be written
+ * is one: it is checked before anything is graded).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#include "out.h"
 
 #ifndef GRADE_BIN_DIR
 #define GRADE_BIN_DIR "build/bin"
@@ -116,7 +119,11 @@ static int answer_lookup(grade *g, const char *key, char *buf, size_t size)
         size_t n = strcspn(p, "\r\n");
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
         if (n == 0) break;                   /* the key with no value yet */
-        if (n >= size) n = size - 1;
+        if (n >= size) {                     /* never cut short: a shorter answer is another answer */
+            fclose(f);
+            grade_expect(g, 0, "answer %s in %s: longer than %zu characters", key, path, size - 1);
+            return 0;
+        }
         memcpy(buf, p, n);
         buf[n] = '\0';
         found = 1;
@@ -219,6 +226,12 @@ static int manifest_read(void)
             }
             char *end;
             if (nf != 7) { fprintf(stderr, "grade: %s:%d: expected 7 tab-separated fields, got %d\n", path, line_no, nf); bad = 1; continue; }
+            if (strlen(field[0]) >= sizeof x->id || strlen(field[1]) >= sizeof x->kind || strlen(field[6]) >= sizeof x->title) {
+                fprintf(stderr, "grade: %s:%d: an id, kind or title longer than %zu, %zu or %zu characters\n", path, line_no,
+                        sizeof x->id - 1, sizeof x->kind - 1, sizeof x->title - 1);
+                bad = 1;
+                continue;
+            }
             snprintf(x->id, sizeof x->id, "%s", field[0]);
             snprintf(x->kind, sizeof x->kind, "%s", field[1]);
             snprintf(x->title, sizeof x->title, "%s", field[6]);
@@ -308,13 +321,14 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Write PATH through PATH.tmp.PID and a rename: an interrupted run keeps the old file. */
+/* Write PATH by out.h's policy (gd_atomic: PATH.tmp.PID and a rename, so an interrupted
+ * run keeps the old file; a symlink's target written; a device such as /dev/stdout in
+ * place). */
 static int write_results(const char *path, int json, int selected[], int total, int max)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) { fprintf(stderr, "grade: cannot write %s: %s\n", tmp, strerror(errno)); return -1; }
+    gd_atomic a;
+    if (gd_atomic_open(&a, path) != 0) { fprintf(stderr, "grade: %s\n", gd_error()); return -1; }
+    FILE *f = a.f;
     if (json) {
         fprintf(f, "{\n  \"seed_base\": %llu,\n  \"score\": %d,\n  \"max\": %d,\n  \"exercises\": [", seed_base, total, max);
         int first = 1;
@@ -341,11 +355,7 @@ static int write_results(const char *path, int json, int selected[], int total, 
                 fprintf(f, "%s\t%s\t%d\t%d\t%d\t%s\t%s\n", ex[i].id, ex[i].kind, ex[i].points, ex[i].score, ex[i].written, ex[i].title, ex[i].result);
         fprintf(f, "total\t\t%d\t%d\t\t\t\n", max, total);
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "grade: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
+    if (gd_atomic_commit(&a) != 0) { fprintf(stderr, "grade: %s\n", gd_error()); return -1; }
     return 0;
 }
 
@@ -361,7 +371,8 @@ static void usage(FILE *f)
           "  --seed-base N  the seeds of checks that train are N, N+1, ... (default 0)\n"
           "  --list         list the exercises and exit (--list-markdown: as a table)\n"
           "Exit status: 0 when the grading ran (whatever the score); 1 when the kit is\n"
-          "inconsistent; 2 for usage.\n", f);
+          "inconsistent or --tsv/--json cannot be written; 2 for usage, and for an output\n"
+          "that can never be written (checked before grading).\n", f);
 }
 
 int main(int argc, char **argv)
@@ -389,6 +400,11 @@ int main(int argc, char **argv)
             if (*end || errno) { fprintf(stderr, "grade: --seed-base: '%s' is not a whole number\n", argv[i]); return 2; }
         } else { fprintf(stderr, "grade: unknown option or missing value: %s (try --help)\n", a); return 2; }
     }
+    /* the outputs before any grading (which can take minutes): one that can never be
+     * written is a usage error */
+    const char *outs[2] = {tsv, json}, *names[2] = {"--tsv", "--json"};
+    for (int k = 0; k < 2; k++)
+        if (outs[k] && gd_out_check(outs[k]) != 0) { fprintf(stderr, "grade: %s: %s\n", names[k], gd_error()); return 2; }
     if (manifest_read() != 0) return 1;
 
     /* Every exercise has one check, every check one exercise: else the kit is broken. */

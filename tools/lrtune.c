@@ -141,7 +141,7 @@ typedef struct {
 
 typedef struct task {
     task_kind kind;
-    char line[1024];        /* the "# task:" line: everything a run depends on */
+    char *line;             /* the "# task:" line: everything a run depends on (malloc'd) */
     long steps, batch;      /* the budget: updates of batch rows */
     /* mlp (and LeNet: lenet is its spec, NULL for the MLP) */
     int nlayers, dims[GD_TRAIN_MAXLAYERS + 1];
@@ -277,11 +277,15 @@ static int task_load(task *tk, const char *data, long val_windows) {
         int rc = gd_sweep_data_init(&tk->split, &sw, &tk->images);
         gd_sweep_free(&sw);
         if (rc != 0) return -1;
-        char dims[128] = "";
-        for (int l = 0; l <= tk->nlayers; l++)
-            snprintf(dims + strlen(dims), sizeof dims - strlen(dims), "%s%d", l ? "-" : "", tk->dims[l]);
+        char *dims = xfmt("%d", tk->dims[0]);
+        for (int l = 1; l <= tk->nlayers; l++) {
+            char *longer = xfmt("%s-%d", dims, tk->dims[l]);
+            free(dims);
+            dims = longer;
+        }
         char *model = tk->lenet ? xfmt("%s (lib/lenet.h)", tk->lenet) : xfmt("mlp dims=%s (ReLU)", dims);
-        snprintf(tk->line, sizeof tk->line,
+        free(dims);
+        tk->line = xfmt(
                  "%s on Fashion-MNIST: the first %ld training images not held out, %ld held out "
                  "(split seed %d) for the validation loss; %ld updates of batch %ld",
                  model, tk->train_subset, tk->n_val, SPLIT_SEED, tk->steps, tk->batch);
@@ -307,7 +311,7 @@ static int task_load(task *tk, const char *data, long val_windows) {
         }
         tk->gcfg.vocab = d->vocab.size;
         tk->classes = d->vocab.size;
-        snprintf(tk->line, sizeof tk->line,
+        tk->line = xfmt(
                  "gpt layers=%d heads=%d width=%d context=%d vocab=%d on the fortunes (%d entries, a tenth held "
                  "out, split seed %d; validation loss on %d fixed windows); %ld updates of batch %ld; AdamW-style "
                  "groups: no weight decay on biases, LayerNorm and embeddings",
@@ -319,7 +323,7 @@ static int task_load(task *tk, const char *data, long val_windows) {
         for (int i = 0; i < tk->d; i++)   /* log-spaced from mu to L */
             tk->lambda[i] = tk->d == 1 ? tk->L : tk->mu * pow(tk->L / tk->mu, (double)i / (tk->d - 1));
         tk->batch = 1;
-        snprintf(tk->line, sizeof tk->line,
+        tk->line = xfmt(
                  "quad d=%d L=%.17g mu=%.17g: f = 1/2 sum lambda_i theta_i^2, lambda log-spaced from mu to L, "
                  "theta_0 ~ N(0, I) from the seed; %ld full-batch updates",
                  tk->d, tk->L, tk->mu, tk->steps);
@@ -339,6 +343,7 @@ static void task_free(task *tk) {
     }
     free(tk->lambda);
     free(tk->lenet);
+    free(tk->line);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -930,19 +935,8 @@ static int add_summary(sweep_summary *ss, const gd_sweep *sw, const char *path, 
 /* ---------------------------------------------------------------------------------
  * Output. */
 
-static int write_text_file(const char *path, const char *text) {
-    char *tmp = xfmt("%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
-    int bad = !f || fputs(text, f) < 0;
-    bad = (f && fclose(f) != 0) || bad;
-    if (bad || rename(tmp, path) != 0) {
-        unlink(tmp);
-        free(tmp);
-        return gd_seterr("%s: cannot write", path);
-    }
-    free(tmp);
-    return 0;
-}
+/* out.h's policy: atomic for a file, a symlink's target written, a device in place. */
+static int write_text_file(const char *path, const char *text) { return gd_write_file(path, text, strlen(text)); }
 
 /* A gnuplot script that draws the range test and the sweep from the tables in dir. */
 static int write_plot(const char *dir, const sweep_summary *ss, const range_test *rt, int have_range, int refined) {
@@ -1162,7 +1156,7 @@ int main(int argc, char **argv) {
         GD_OPT_INT("seeds", &seeds, "seeds per lr in the sweep", 1, 1000),
         GD_OPT_INT("max-points", &max_points, "most lrs in the sweep (half a decade apart)", 3, 40),
         GD_OPT_STRING("grid", &grid, "sweep these lrs instead (lib/sweep.h grammar, e.g. 1e-4:1:4); no range test"),
-        GD_OPT_STRING("dir", &dir, "directory for the tables (required)"),
+        GD_OPT_OUTDIR("dir", &dir, "directory for the tables (required; checked before any work)"),
         GD_OPT_STRING("shard", &shard, "K/N: run only the sweep points with id % N == K, then stop"),
         GD_OPT_INT("workers", &workers, "processes for the sweep (0: the cores this process may use)", 0, 1024),
         GD_OPT_INT("train-subset", &train_subset, "mlp: train on the first N images not held out", 1, 60000),
@@ -1197,7 +1191,7 @@ int main(int argc, char **argv) {
                         : tk.kind == TASK_MLP ? "sgd:momentum=0.9" : "sgd";
     if (strstr(optim, "lr=")) {
         fprintf(stderr, "%s: --optim: give the optimizer without lr (lrtune chooses it), got '%s'\n", prog, optim);
-        return 2;
+        return task_free(&tk), 2;
     }
     {
         char *spec = xfmt("%s:lr=1", optim);
@@ -1207,7 +1201,7 @@ int main(int argc, char **argv) {
         free(spec);
         if (bad) {
             fprintf(stderr, "%s: --optim: %s\n", prog, gd_error());
-            return 2;
+            return task_free(&tk), 2;
         }
     }
     if (batch == 0) batch = tk.kind == TASK_GPT ? 8 : 64;
@@ -1215,22 +1209,22 @@ int main(int argc, char **argv) {
     tk.steps = steps, tk.batch = batch, tk.train_subset = train_subset, tk.n_val = n_val;
     if (tk.kind == TASK_MLP && batch > train_subset) {
         fprintf(stderr, "%s: --batch-size: %ld is more than --train-subset %ld\n", prog, batch, train_subset);
-        return 2;
+        return task_free(&tk), 2;
     }
     if (warmup >= steps) {
         fprintf(stderr, "%s: --warmup: %ld is not less than --steps %ld\n", prog, warmup, steps);
-        return 2;
+        return task_free(&tk), 2;
     }
     long W = warmup >= 0 ? warmup : warmup_rule(optim, steps);
     char sched[256];
     if (sched_spec(sched, sizeof sched, shape, W, steps) != 0) {
         fprintf(stderr, "%s: --sched: %s\n", prog, gd_error());
-        return 2;
+        return task_free(&tk), 2;
     }
     long shard_k = 0, shard_n = 1;
     if (shard && gd_sweep_parse_shard(shard, &shard_k, &shard_n) != 0) {
         fprintf(stderr, "%s: --shard: %s\n", prog, gd_error());
-        return 2;
+        return task_free(&tk), 2;
     }
     char seeds_text[64];
     snprintf(seeds_text, sizeof seeds_text, "%llu:%llu", (unsigned long long)seed,
@@ -1243,13 +1237,13 @@ int main(int argc, char **argv) {
         gd_sweep_free(&probe);
         if (bad) {
             fprintf(stderr, "%s: --grid: %s\n", prog, gd_error());
-            return 2;
+            return task_free(&tk), 2;
         }
     }
-    if (task_load(&tk, data, val_windows) != 0) {
+    if (task_load(&tk, data, val_windows) != 0) {   /* the data given are missing, damaged or too small */
         fprintf(stderr, "%s: %s\n", prog, gd_error());
         task_free(&tk);
-        return 1;
+        return 2;
     }
     gd_blas_threads(1);
     int status = 1, refine = !no_refine;

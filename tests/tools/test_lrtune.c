@@ -112,6 +112,19 @@ Test(tools_lrtune, bad_input_is_one_line_and_exit_2) {
     t_assert_rejects(LRTUNE " --model quad --grid 0.1:0.01:4 --dir /tmp/x", 2, "--grid");
     t_assert_rejects(LRTUNE " --model quad --steps 100 --warmup 100 --dir /tmp/x", 2, "--warmup");
     t_assert_rejects(LRTUNE " --model quad --steps 0 --dir /tmp/x", 2, "--steps");
+    /* a --dir that can never be written: at once, one line, before any check or training
+     * (it used to run the sanity checks and the range test first, then fail with 1) */
+    t_assert_rejects(LRTUNE " " QUAD " --dir /proc/x/y", 2, "--dir");
+    if (geteuid() != 0) {   /* root writes anywhere: a read-only directory stops others only */
+        char dir[] = "/tmp/gdtest-lrtune-ro-XXXXXX", cmd[256];
+        cr_assert_not_null(mkdtemp(dir));
+        chmod(dir, 0555);
+        snprintf(cmd, sizeof cmd, LRTUNE " " QUAD " --dir %s/out", dir);
+        t_assert_rejects(cmd, 2, "--dir");
+        rmdir(dir);
+    }
+    /* data that cannot be loaded are the user's input: exit 2 */
+    t_assert_rejects(LRTUNE " --model mlp --data /nonexistent/fmnist --dir /tmp/x", 2, "/nonexistent/fmnist");
 }
 
 /* The recommendation on the quadratic: the lattice point nearest 2/(L + mu), which is
