@@ -168,9 +168,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
-    if (gd_images_require(&train_set, n_train, "the training set", "--n") != 0 ||
-        gd_images_require(&train_set, BATCH, "the training set", "one batch") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+    if (gd_train_opts_require(data_dir, &train_set, n_train, "the training set", "--n") != 0 ||
+        gd_train_opts_require(data_dir, &train_set, BATCH, "the training set", "one batch") != 0) {
         gd_images_free(&train_set);
         gd_images_free(&test_set);
         return 2;

@@ -254,8 +254,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
-    if (gd_images_require(&train_set, BATCH, "the training set", "one batch") != 0) { /* train() touches one */
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+    /* train() touches one batch before its timing */
+    if (gd_train_opts_require(data_dir, &train_set, BATCH,
+                              "the training set", "one batch") != 0) {
         gd_images_free(&train_set);
         gd_images_free(&test_set);
         return 2;

@@ -5,6 +5,8 @@
 #include "sched.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 gd_train_opts gd_train_opts_defaults(void) {
     gd_train_opts to = {"784-128-10", "sgd:lr=0.1", NULL, NULL, 128, 0, 1, "mlp"};
@@ -56,4 +58,14 @@ int gd_train_opts_load(const gd_train_opts *to, gd_images *train, gd_images *tes
         return -1;
     }
     return 0;
+}
+
+int gd_train_opts_require(const char *dir, const gd_images *ds, long n, const char *set, const char *what) {
+    if (gd_images_require(ds, n, set, what) == 0) return 0;
+    /* the directory in front, through gd_seterr: a control character in it is escaped */
+    char *why = strdup(gd_error());
+    gd_seterr("%s: %s", gd_fmnist_dir(dir), why ? why : "too few images");
+    free(why);
+    fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+    return -1;
 }

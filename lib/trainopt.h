@@ -16,7 +16,7 @@
  *   if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;      // "prog: --dims: ..."
  *   gd_images train, test;
  *   if (gd_train_opts_load(&to, &train, &test) != 0) return 2; // "prog: <file>: ..."
- *   if (gd_images_require(&train, n, "the training set", "--train-size") != 0) ...  // too few: exit 2
+ *   if (gd_train_opts_require(to.data, &train, n, "the training set", "--train-size") != 0) return 2;
  *   for (long s = 0; s < to.seeds; s++) { cfg.seed = to.seed + s; ... }
  *
  * Seeds: a run's seed is to.seed + k for its k-th repetition; `make SEED=n` shifts the
@@ -74,5 +74,11 @@ int gd_train_opts_apply(const gd_train_opts *to, gd_train_cfg *cfg, int min_laye
  * (the caller exits 2). The counts the program needs are its own to check afterwards:
  * gd_images_require (data.h). */
 int gd_train_opts_load(const gd_train_opts *to, gd_images *train, gd_images *test);
+
+/* gd_images_require (data.h) for a program: 0, or -1 after one line on stderr naming the
+ * data directory (dir as --data gives it, through gd_fmnist_dir), the set, its count and
+ * what needs more: "prog: DIR: the training set has 100 images, too few: --train-size
+ * needs 5000". The caller exits 2 (the data is the user's input). */
+int gd_train_opts_require(const char *dir, const gd_images *ds, long n, const char *set, const char *what);
 
 #endif

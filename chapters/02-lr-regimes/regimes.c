@@ -327,8 +327,9 @@ int main(int argc, char **argv) {
     gd_train_cfg *cfg = &s.base;
     if (gd_train_opts_apply(&to, cfg, 1) != 0) return 2;
     if (cfg->dims[0] != 784 || cfg->dims[cfg->nlayers] != 10) {
-        fprintf(stderr, "%s: --dims: '%s' must start with 784 (pixels) and end with 10 (classes)\n", gd_prog(),
-                to.dims);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--dims: '%s' must start with 784 (pixels) and end with 10 (classes)", to.dims);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (sweep.n && (sweep.n != 3 || !(sweep.v[1] > sweep.v[0]) || sweep.v[2] < 2 || sweep.v[2] > MAX_RUNS ||
@@ -365,8 +366,8 @@ int main(int argc, char **argv) {
     if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     gd_images_free(&test); /* this chapter never looks at the test set */
     /* every split draws from the first train_size + val_size images */
-    if (gd_images_require(&train, train_size + val_size, "the training set", "--train-size + --val-size") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (gd_train_opts_require(to.data, &train, train_size + val_size,
+                              "the training set", "--train-size + --val-size") != 0) {
         gd_images_free(&train);
         return 2;
     }

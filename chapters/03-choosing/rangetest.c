@@ -124,8 +124,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (strstr(to.optim, "lr=")) {
-        fprintf(stderr, "%s: --optim: give the optimizer without lr (the test sets it), got '%s'\n", gd_prog(),
-                to.optim);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--optim: give the optimizer without lr (the test sets it), got '%s'", to.optim);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     /* the optimizer with lr = start_lr; the schedule multiplies it by G every step. The
@@ -159,8 +160,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     /* the split holds out n_val images and trains on the first train_subset of the rest */
-    if (gd_images_require(&train, train_subset + n_val, "the training set", "--train-subset + --val") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (gd_train_opts_require(to.data, &train, train_subset + n_val,
+                              "the training set", "--train-subset + --val") != 0) {
         free(spec);
         gd_images_free(&train);
         gd_images_free(&test);

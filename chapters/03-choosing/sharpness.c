@@ -274,11 +274,14 @@ int main(int argc, char **argv) {
     int exp_kind = strcmp(experiment, "check") == 0 ? 0 : strcmp(experiment, "edge") == 0 ? 1
                  : strcmp(experiment, "eos") == 0 ? 2 : -1;
     if (exp_kind < 0) {
-        fprintf(stderr, "%s: --experiment: must be check, edge or eos, got '%s'\n", gd_prog(), experiment);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--experiment: must be check, edge or eos, got '%s'", experiment);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (strcmp(loss_arg, "xent") != 0 && strcmp(loss_arg, "mse") != 0) {
-        fprintf(stderr, "%s: --loss: must be xent or mse, got '%s'\n", gd_prog(), loss_arg);
+        gd_seterr("--loss: must be xent or mse, got '%s'", loss_arg);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (exp_kind == 0 && (hidden != 0 || strcmp(loss_arg, "xent") != 0)) {
@@ -303,8 +306,7 @@ int main(int argc, char **argv) {
     int have_images = eigs.n == 0;
     if (have_images && gd_train_opts_load(&to, &train, &test) != 0) return 2;
     /* the full batch is the first n images: all of them must be there */
-    if (have_images && gd_images_require(&train, n, "the training set", "--n") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (have_images && gd_train_opts_require(to.data, &train, n, "the training set", "--n") != 0) {
         gd_images_free(&train);
         gd_images_free(&test);
         return 2;

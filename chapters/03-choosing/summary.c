@@ -82,17 +82,21 @@ static int fields(char *line, char **f, int max) {
 static char settings[8][2][128];
 static int nsettings;
 
+/* Messages go through gd_seterr, which escapes control characters (a path with a newline
+ * still gives one line). */
 static int read_sweep(const char *path) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        fprintf(stderr, "%s: %s: cannot open\n", gd_prog(), path);
+        gd_seterr("%s: cannot open", path);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return -1;
     }
     char line[4096], *f[16];
     int header = 0;
     while (fgets(line, sizeof line, fp)) {
         if (!strchr(line, '\n') && !feof(fp)) {
-            fprintf(stderr, "%s: %s: a line longer than %zu characters\n", gd_prog(), path, sizeof line - 2);
+            gd_seterr("%s: a line longer than %zu characters", path, sizeof line - 2);
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             fclose(fp);
             return -1;
         }
@@ -118,8 +122,9 @@ static int read_sweep(const char *path) {
         if (fields(line, f, 16) < 11) continue;
         /* what does not fit is refused, never dropped or cut short in silence */
         if (strlen(f[2]) >= sizeof opt[0].name || strlen(f[3]) >= sizeof scheds[0]) {
-            fprintf(stderr, "%s: %s: an optimizer or schedule spec longer than %zu characters\n", gd_prog(), path,
-                    sizeof scheds[0] - 1);
+            gd_seterr("%s: an optimizer or schedule spec longer than %zu characters", path,
+                      sizeof scheds[0] - 1);
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             fclose(fp);
             return -1;
         }
@@ -128,8 +133,9 @@ static int read_sweep(const char *path) {
         curve *c = o && sc >= 0 ? &o->c[sc] : NULL;
         int i = c ? lr_index(c, atof(f[1])) : -1;
         if (i < 0 || c->ns[i] + c->ndiv[i] >= MAXS) {
-            fprintf(stderr, "%s: %s: more than %d optimizers, %d schedules, %d lrs or %d seeds\n", gd_prog(), path,
-                    MAXO, MAXC, MAXL, MAXS);
+            gd_seterr("%s: more than %d optimizers, %d schedules, %d lrs or %d seeds", path, MAXO, MAXC, MAXL,
+                      MAXS);
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             fclose(fp);
             return -1;
         }
@@ -142,7 +148,8 @@ static int read_sweep(const char *path) {
     }
     fclose(fp);
     if (nopt == 0) {
-        fprintf(stderr, "%s: %s: no rows\n", gd_prog(), path);
+        gd_seterr("%s: no rows", path);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return -1;
     }
     return 0;
@@ -151,14 +158,16 @@ static int read_sweep(const char *path) {
 static int read_suggest(const char *path) {
     FILE *fp = fopen(path, "r");
     if (!fp) {
-        fprintf(stderr, "%s: %s: cannot open\n", gd_prog(), path);
+        gd_seterr("%s: cannot open", path);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return -1;
     }
     char line[4096], *f[16];
     int header = 0;
     while (fgets(line, sizeof line, fp)) {
         if (!strchr(line, '\n') && !feof(fp)) {
-            fprintf(stderr, "%s: %s: a line longer than %zu characters\n", gd_prog(), path, sizeof line - 2);
+            gd_seterr("%s: a line longer than %zu characters", path, sizeof line - 2);
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             fclose(fp);
             return -1;
         }
@@ -171,8 +180,9 @@ static int read_suggest(const char *path) {
         if (fields(line, f, 16) < 8) continue;
         optim_rows *o = strlen(f[0]) < sizeof opt[0].name ? find_optim(f[0]) : NULL;
         if (!o || o->nrt == MAXS) {
-            fprintf(stderr, "%s: %s: a label longer than %zu characters, or more than %d optimizers or %d seeds\n",
-                    gd_prog(), path, sizeof opt[0].name - 1, MAXO, MAXS);
+            gd_seterr("%s: a label longer than %zu characters, or more than %d optimizers or %d seeds", path,
+                      sizeof opt[0].name - 1, MAXO, MAXS);
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             fclose(fp);
             return -1;
         }
@@ -235,7 +245,9 @@ int main(int argc, char **argv) {
         if (strcmp(k, score) == 0) ssc = s;
     }
     if (ssc < 0) {
-        fprintf(stderr, "%s: --score-sched: the sweep has no schedule '%s'\n", gd_prog(), score);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--score-sched: the sweep has no schedule '%s'", score);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (suggest) {

@@ -269,7 +269,8 @@ int main(int argc, char **argv) {
         arm *a = &arms[i];
         for (int j = 0; j < i; j++)
             if (!strcmp(arms[j].name, a->name)) {
-                fprintf(stderr, "%s: %s: schedule %s twice\n", gd_prog(), a->path, a->name);
+                gd_seterr("%s: schedule %s twice", a->path, a->name); /* one line: control characters escaped */
+                fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
                 return 2;
             }
         a->chosen = 0;

@@ -128,8 +128,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     /* training: the first train_size images; validation: the last val_size */
-    if (gd_images_require(&train, train_size + val_size, "the training set", "--train-size + --val-size") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (gd_train_opts_require(to.data, &train, train_size + val_size,
+                              "the training set", "--train-size + --val-size") != 0) {
         free(canonical);
         gd_images_free(&train);
         gd_images_free(&test);

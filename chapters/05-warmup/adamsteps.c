@@ -79,8 +79,9 @@ int main(int argc, char **argv) {
     gd_train_cfg cfg = gd_train_defaults();
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: the lr is constant here (updates are measured in units of it), got '%s'\n",
-                gd_prog(), to.sched);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--sched: the lr is constant here (updates are measured in units of it), got '%s'", to.sched);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     gd_optim_kind kind;

@@ -58,8 +58,9 @@ int main(int argc, char **argv) {
     gd_train_cfg cfg = gd_train_defaults();
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: this program makes its own (the warmup, then constant), got '%s'\n", gd_prog(),
-                to.sched);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--sched: this program makes its own (the warmup, then constant), got '%s'", to.sched);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     gd_optim_kind kind;
@@ -90,8 +91,8 @@ int main(int argc, char **argv) {
     /* the largest batch, B * max k, is that many distinct images */
     double kmax = 1;
     for (int i = 0; i < ks.n; i++) kmax = fmax(kmax, ks.v[i]);
-    if (gd_images_require(&train, (long)kmax * batch, "the training set", "--batch-size x the largest --k") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (gd_train_opts_require(to.data, &train, (long)kmax * batch,
+                              "the training set", "--batch-size x the largest --k") != 0) {
         gd_images_free(&train);
         gd_images_free(&test);
         return 2;

@@ -70,12 +70,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (kind != GD_ADAM && kind != GD_ADAMW) {
-        fprintf(stderr, "%s: --optim: needs adam or adamw, got '%s'\n", gd_prog(), optim);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--optim: needs adam or adamw, got '%s'", optim);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (hp.amsgrad || hp.weight_decay != 0) {
-        fprintf(stderr, "%s: --optim: the closed form is for amsgrad=0 and weight_decay=0, got '%s'\n", gd_prog(),
-                optim);
+        gd_seterr("--optim: the closed form is for amsgrad=0 and weight_decay=0, got '%s'", optim);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     long zmax = 0;

@@ -77,7 +77,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (dims[0] != 784 || dims[nlayers] != GD_FMNIST_CLASSES) {
-        fprintf(stderr, "%s: --dims: must start at 784 and end at %d, got '%s'\n", gd_prog(), GD_FMNIST_CLASSES, dims_s);
+        /* through gd_seterr, which escapes control characters: the message stays one line */
+        gd_seterr("--dims: must start at 784 and end at %d, got '%s'", GD_FMNIST_CLASSES, dims_s);
+        fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
     }
     if (betas.n > MAX_BETAS) {

@@ -230,8 +230,7 @@ int main(int argc, char **argv) {
     gd_images train, test;
     if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     /* dead units are counted on the first DEAD_PROBE test images */
-    if (gd_images_require(&test, DEAD_PROBE, "the test set", "counting dead units") != 0) {
-        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+    if (gd_train_opts_require(to.data, &test, DEAD_PROBE, "the test set", "counting dead units") != 0) {
         gd_images_free(&train);
         gd_images_free(&test);
         return 2;

@@ -219,3 +219,20 @@ Test(tools_programs, small_data_that_fits_is_used, .timeout = 120) {
     free(cmd);
     t_small_fmnist_rm(data);
 }
+
+/* A message that quotes the user's text stays one line when the text holds a newline:
+ * it goes through gd_seterr, which escapes control characters (before: two lines). */
+Test(tools_programs, quoted_text_with_a_newline_stays_one_line) {
+    const char *cmds[] = {
+        GD_BIN "ch03-sharpness --experiment 'a\nb'",
+        GD_BIN "ch03-summary --sweep '/nonexistent\nsweep.tsv'",
+        GD_BIN "ch05-sparse --optim 'sgd\nx'",
+        GD_BIN "ch03-rangetest --optim 'sgd:lr=1\nx'",
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        t_result r = t_run(cmds[i]);
+        cr_expect_eq(r.status, 2, "%s: exit %d", cmds[i], r.status);
+        cr_expect_eq(t_lines(r.err), 1, "%s: one line, got: %s", cmds[i], r.err);
+        t_free(&r);
+    }
+}
