@@ -23,10 +23,21 @@
  * Files that are not text (a NUL byte: PNG figures) are copied as they are. The edition
  * is written to OUT.tmp.PID and renamed to OUT; an existing OUT is replaced only when it
  * is an edition this program wrote (it has OUT/.edition), so no other directory is lost.
+ * As for every writer of the book (out.h): a symlink OUT is followed (the edition
+ * replaces the directory it points to, the link stays), a link that leads nowhere is
+ * refused, OUT.tmp.N directories left by a killed run (N no longer running) are removed,
+ * and an OUT whose directory cannot be written is refused before any file is read.
+ * Exit status: 0 written (or listed); 1 a marker error in a FILE or a failure while
+ * writing; 2 usage, including an OUT that exists and is not an edition, or cannot be
+ * written.
  */
 #define _XOPEN_SOURCE 700
+#include "out.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +231,38 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+/* Remove OUT.tmp.N directories (or files) whose writer N is no longer running. */
+static void remove_stale(const char *outdir)
+{
+    const char *slash = strrchr(outdir, '/');
+    const char *base = slash ? slash + 1 : outdir;
+    size_t dlen = slash ? (size_t)(slash - outdir) : 1, blen = strlen(base);
+    char *dir = malloc(dlen + 1);
+    if (!dir) return;
+    if (slash) memcpy(dir, outdir, dlen), dir[dlen] = '\0';
+    else strcpy(dir, ".");
+    if (slash == outdir) strcpy(dir, "/");
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        const char *n = e->d_name, *digits = n + blen + 5;
+        if (strncmp(n, base, blen) != 0 || strncmp(n + blen, ".tmp.", 5) != 0) continue;
+        char *end;
+        errno = 0;
+        long pid = strtol(digits, &end, 10);
+        if (!(*digits >= '0' && *digits <= '9') || *end || errno || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;   /* alive, or not ours to judge */
+        size_t len = strlen(dir) + strlen(n) + 2;
+        char *path = malloc(len);
+        if (path) {
+            snprintf(path, len, "%s/%s", dir, n);
+            nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+            free(path);
+        }
+    }
+    if (d) closedir(d);
+    free(dir);
+}
+
 int main(int argc, char **argv)
 {
     enum mode mode = MODE_IDS;
@@ -239,15 +282,32 @@ int main(int argc, char **argv)
     if (i == argc) { fprintf(stderr, "edition: no files (try --help)\n"); return 2; }
 
     char tmp[4096];
+    char *resolved = NULL;
     if (outdir) {
         struct stat st;
+        /* a symlink: the edition goes where it points, the link stays */
+        if (lstat(outdir, &st) == 0 && S_ISLNK(st.st_mode)) {
+            if (!(resolved = realpath(outdir, NULL))) {
+                fprintf(stderr, "edition: --out %s: a symbolic link that leads nowhere (%s); not replacing the link\n", outdir, strerror(errno));
+                return 2;
+            }
+            outdir = resolved;
+        }
+        /* the directory the edition is made in (OUT.tmp.PID, then renamed): writable? */
+        const char *slash = strrchr(outdir, '/');
+        char *parent = slash ? strndup(outdir, slash == outdir ? 1 : (size_t)(slash - outdir)) : strdup(".");
+        int bad = !parent || gd_out_check_dir(parent) != 0;
+        free(parent);
+        if (bad) { fprintf(stderr, "edition: --out %s: %s\n", outdir, gd_error()); free(resolved); return 2; }
         char mark[4200];
-        if (snprintf(mark, sizeof mark, "%s/.edition", outdir) >= (int)sizeof mark) { fprintf(stderr, "edition: --out path too long\n"); return 2; }
+        if (snprintf(mark, sizeof mark, "%s/.edition", outdir) >= (int)sizeof mark) { fprintf(stderr, "edition: --out path too long\n"); free(resolved); return 2; }
         if (stat(outdir, &st) == 0 && stat(mark, &st) != 0) {
             fprintf(stderr, "edition: %s exists and is not an edition (no .edition in it); not replacing it\n", outdir);
-            return 1;
+            free(resolved);
+            return 2;
         }
-        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", outdir, (long)getpid()) >= (int)sizeof tmp) { fprintf(stderr, "edition: --out path too long\n"); return 2; }
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", outdir, (long)getpid()) >= (int)sizeof tmp) { fprintf(stderr, "edition: --out path too long\n"); free(resolved); return 2; }
+        remove_stale(outdir);
     }
     int errors = 0;
     for (; i < argc; i++) errors += process(argv[i], outdir ? tmp : NULL, mode, which);
@@ -275,15 +335,18 @@ int main(int argc, char **argv)
             errors++;
         }
     }
+    int status = 0;
     if (errors) {
         nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         fprintf(stderr, "edition: %d error%s; %s left as it was\n", errors, errors == 1 ? "" : "s", outdir);
-        return 1;
+        status = 1;
+    } else {
+        nftw(outdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);   /* an earlier edition (checked above) */
+        if (rename(tmp, outdir) != 0) {
+            fprintf(stderr, "edition: cannot rename %s to %s: %s\n", tmp, outdir, strerror(errno));
+            status = 1;
+        }
     }
-    nftw(outdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);   /* an earlier edition (checked above) */
-    if (rename(tmp, outdir) != 0) {
-        fprintf(stderr, "edition: cannot rename %s to %s: %s\n", tmp, outdir, strerror(errno));
-        return 1;
-    }
-    return 0;
+    free(resolved);
+    return status;
 }
