@@ -78,8 +78,9 @@ static int fields(char *line, char **f, int max) {
     return n;
 }
 
-/* the sweep's settings, from its '#' lines: "# model: 784-64-10" */
-static char settings[8][2][128];
+/* the sweep's settings, from its '#' lines: "# model: 784-64-10"; key, and the value
+ * whole (a heap copy, as long as the line) */
+static char settings[8][32], *setting_value[8];
 static int nsettings;
 
 /* Messages go through gd_seterr, which escapes control characters (a path with a newline
@@ -105,9 +106,13 @@ static int read_sweep(const char *path) {
             for (int k = 0; k < 6 && nsettings < 8; k++) {
                 size_t n = strlen(keys[k]);
                 if (strncmp(line + 2, keys[k], n) == 0 && line[2 + n] == ':') {
-                    snprintf(settings[nsettings][0], sizeof settings[0][0], "sweep_%s", keys[k]);
-                    snprintf(settings[nsettings][1], sizeof settings[0][1], "%s", line + 4 + n);
-                    settings[nsettings][1][strcspn(settings[nsettings][1], "\n")] = '\0';
+                    snprintf(settings[nsettings], sizeof settings[0], "sweep_%s", keys[k]);   /* keys: short */
+                    const char *v = line[3 + n] ? line + 4 + n : "";    /* "# key: value" */
+                    if (!(setting_value[nsettings] = strndup(v, strcspn(v, "\n")))) {
+                        fprintf(stderr, "%s: out of memory\n", gd_prog());
+                        fclose(fp);
+                        return -1;
+                    }
                     nsettings++;
                 }
             }
@@ -412,7 +417,7 @@ int main(int argc, char **argv) {
         }
         gd_table_kv(t, "rt_runs", "%d", nrt_all);
         gd_table_kv(t, "rt_score_sched", "%s", score);
-        for (int i = 0; i < nsettings; i++) gd_table_kv(t, settings[i][0], "%s", settings[i][1]);
+        for (int i = 0; i < nsettings; i++) gd_table_kv(t, settings[i], "%s", setting_value[i]);
         gd_table_kv(t, "sweep_seeds", "%d", nseeds);
         gd_table_kv(t, "sweep_nlr", "%d", nlr);
         gd_table_kv(t, "sweep_near", "%g", NEAR);

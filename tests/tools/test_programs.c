@@ -236,3 +236,43 @@ Test(tools_programs, quoted_text_with_a_newline_stays_one_line) {
         t_free(&r);
     }
 }
+
+/* An output that cannot be written (a path under a regular file) is refused at once, by
+ * the option parser, before the data is read or anything computed (GD_OPT_OUT; before,
+ * the programs trained first and failed at the end with exit 1). The data directory
+ * given does not exist, so a program that looked at the data first would say so. */
+Test(tools_programs, unwritable_output_refused_before_any_work, .timeout = 60) {
+    char *outdir = t_tmpdir(), file[300], out[400];
+    snprintf(file, sizeof file, "%s/file", outdir);
+    FILE *f = fopen(file, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    snprintf(out, sizeof out, "%s/out.tsv", file);
+    char *cmds[N_DATA_PROGS + 8];
+    int n = 0;
+    for (int i = 0; i < N_DATA_PROGS; i++) {
+        if (!strstr(data_progs[i].args, "%s")) continue;
+        char args[512];
+        snprintf(args, sizeof args, data_progs[i].args, out);
+        cr_assert(asprintf(&cmds[n++], GD_BIN "%s --data /nonexistent-gdtest-dir %s", data_progs[i].prog, args) > 0);
+    }
+    const char *others[] = {"ch01-quadratic --out %s", "ch01-nonconvex --numbers %s", "ch04-noise --out %s",
+                            "ch05-sparse --numbers %s", "ch02-steps --out %s /nonexistent.tsv",
+                            "ch03-summary --sweep /nonexistent.tsv --curves %s",
+                            "ch04-summary --numbers %s /nonexistent.tsv"};
+    for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
+        char args[512];
+        snprintf(args, sizeof args, others[i], out);
+        cr_assert(asprintf(&cmds[n++], GD_BIN "%s", args) > 0);
+    }
+    for (int i = 0; i < n; i++) {
+        t_result r = t_run(cmds[i]);
+        cr_expect_eq(r.status, 2, "%s: exit %d (stderr: %s)", cmds[i], r.status, r.err);
+        cr_expect_eq(t_lines(r.err), 1, "%s: one line, got: %s", cmds[i], r.err);
+        cr_expect(strstr(r.err, ": --") && !strstr(r.err, "nonexistent"), "%s: not refused for its output: %s",
+                  cmds[i], r.err);
+        t_free(&r);
+        free(cmds[i]);
+    }
+    t_small_fmnist_rm(outdir);
+}
