@@ -1,0 +1,52 @@
+# tests/sanitize.mk -- the book under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Included by the top Makefile.
+#
+#   make check-asan-fast   the library and the library's tests (tests/lib/), built with
+#                          -fsanitize=address,undefined, leaks included: about 3 minutes
+#                          of two cores, the build included (CI runs it)
+#   make check-asan        the slow part, tens of minutes: all of check-asan-fast, then
+#                          every program built the same way, the tools' and the fuzz
+#                          reproducers' tests, a short run of every program
+#                          (tests/probe/programs.tsv) and the generated probe
+#                          (tests/probe/) on the sanitized programs
+#
+# Everything is built in a build directory of its own, $(ASAN_BUILD) (build-asan, or
+# BUILD-asan for another BUILD), by a recursive make with the sanitizer flags in CFLAGS
+# (programs are linked with $(CFLAGS), so the flags reach the link) and in LDLIBS (the
+# test binary is linked without CFLAGS). -O1, as the gcc manual advises for ASan;
+# -fno-sanitize-recover makes undefined behaviour stop the program instead of printing
+# and going on. Clean means no sanitizer report at all. Every report ends its process
+# (halt_on_error) with a status that is none of the book's 0, 1, 2 (86: ASan and
+# LeakSanitizer, 87: UBSan); and since Criterion, which runs each test in a forked
+# worker, never looks at the status of a worker that LeakSanitizer stops after its test
+# passed, every run's output is also read for reports (tests/probe/sanitized.sh).
+ASAN_BUILD ?= $(BUILD)-asan
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ASAN_BIN := $(ASAN_BUILD)/bin
+ASAN_DATA := $(abspath $(ASAN_BUILD))/data/fashion-mnist
+# The sub-make takes CFLAGS from the environment (CFLAGS ?= in the Makefile, then its
+# += of warnings and include paths), and LDLIBS on its command line. PUBLISH= : it
+# never writes a committed file.
+ASAN_MAKE = CFLAGS='-O1 -g $(ASAN_FLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
+  PROGBUILD=$(ASAN_BUILD) SEED=$(SEED) PUBLISH= LDLIBS='$(ASAN_FLAGS) $(LDLIBS)'
+ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 \
+  LSAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87 \
+  GD_FASHION_MNIST=$(ASAN_DATA) OPENBLAS_NUM_THREADS=1
+SANITIZED = sh tests/probe/sanitized.sh
+
+.PHONY: check-asan check-asan-fast
+
+check-asan-fast: ## the library's tests under ASan+UBSan, leaks included (~3 min; CI runs it)
+	@$(ASAN_MAKE) $(ASAN_BUILD)/gdtest $(ASAN_BUILD)/data/.fashion-mnist-ok
+	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/lib.log $(ASAN_BUILD)/gdtest --filter 'lib*/*'
+	@echo "check-asan-fast: the library's tests are clean under ASan+UBSan"
+
+# The tools' tests (tools_fresh needs the chapters' runs, which the sanitized build does
+# not make), the fuzz harnesses' reproducers, a short run of every program, the probe.
+check-asan: check-asan-fast ## everything under ASan+UBSan: every program's short run and the probe (slow: tens of minutes)
+	@$(ASAN_MAKE) programs
+	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/tools.log $(ASAN_BUILD)/gdtest --filter 'tools_!(fresh)/*'
+	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/fuzz.log $(ASAN_BUILD)/gdtest --filter 'fuzz*/*'
+	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/short-runs.log sh tests/probe/short-runs.sh $(ASAN_BIN) $(ASAN_DATA)
+	$(ASAN_ENV) GD_PROBE=1 GD_PROBE_TIMEOUT=60 $(SANITIZED) $(ASAN_BUILD)/log/probe.log $(ASAN_BUILD)/gdtest --filter 'probe*/*'
+	@echo "check-asan: the library, the tools, every program's short run and the probe are clean under ASan+UBSan"
