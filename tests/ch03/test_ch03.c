@@ -541,7 +541,7 @@ Test(ch03_programs, help_and_bad_options) {
     t_assert_rejects(RANGETEST " --stop-factor 0.5", 2, "--stop-factor");
     t_assert_rejects(RANGETEST " --train-subset 59000", 2, "--train-subset");
     t_assert_rejects(RANGETEST " --dims 784-x-10", 2, "--dims");
-    t_assert_rejects(RANGETEST " --data /nonexistent", 1, "/nonexistent");
+    t_assert_rejects(RANGETEST " --data /nonexistent", 2, "/nonexistent");
     t_assert_rejects(SHARPNESS " --experiment bogus", 2, "--experiment");
     t_assert_rejects(SHARPNESS " --loss hinge", 2, "--loss");
     t_assert_rejects(SHARPNESS " --experiment check --hidden 4", 2, "--experiment");
@@ -553,9 +553,9 @@ Test(ch03_programs, help_and_bad_options) {
     t_assert_rejects(SHARPNESS " --experiment eos --momentum 0.9", 2, "--momentum");
     t_assert_rejects(SHARPNESS " --experiment eos --eigs 1,2", 2, "--eigs");
     t_assert_rejects(SHARPNESS " --seeds 0", 2, "--seeds");
-    t_assert_rejects(SHARPNESS " --data /nonexistent", 1, "/nonexistent");
+    t_assert_rejects(SHARPNESS " --data /nonexistent", 2, "/nonexistent");
     t_assert_rejects(SUMMARY, 2, "--sweep");
-    t_assert_rejects(SUMMARY " --sweep /nonexistent.tsv", 1, "/nonexistent.tsv");
+    t_assert_rejects(SUMMARY " --sweep /nonexistent.tsv", 2, "/nonexistent.tsv");
     char cmd[256];
     snprintf(cmd, sizeof cmd, SUMMARY " --sweep %s --score-sched bogus", D03 "sweep.tsv");
     t_assert_rejects(cmd, 2, "--score-sched");

@@ -439,7 +439,7 @@ Test(ch05_programs, bad_options_are_rejected) {
     t_assert_rejects(WARMUP " --dims 784-10", 2, "--dims");
     t_assert_rejects(WARMUP " --dims 784-x-10", 2, "--dims");
     t_assert_rejects(WARMUP " --diverge 1", 2, "--diverge");
-    t_assert_rejects(WARMUP " --from /nonexistent/s.tsv", 1, "/nonexistent/s.tsv");
+    t_assert_rejects(WARMUP " --from /nonexistent/s.tsv", 2, "/nonexistent/s.tsv");
     t_assert_rejects(ADAMSTEPS " --steps -3", 2, "--steps");
     t_assert_rejects(ADAMSTEPS " --hist-steps 1.5", 2, "--hist-steps");
     t_assert_rejects(ADAMSTEPS " --sched cosine:T=3", 2, "--sched");
@@ -460,7 +460,7 @@ Test(ch05_programs, bad_options_are_rejected) {
     t_assert_rejects(SCALING " --seeds 0", 2, "--seeds");
     t_assert_rejects(SCALING " --sched cosine:T=10", 2, "--sched");
     t_assert_rejects(SCALING " --warmup-epochs 4 --epochs 4", 2, "--warmup-epochs");
-    t_assert_rejects(SCALING " --data /nonexistent", 1, "/nonexistent");
+    t_assert_rejects(SCALING " --data /nonexistent", 2, "/nonexistent");
     t_assert_rejects(SCALING " --bogus", 2, "--bogus");
 }
 
@@ -478,7 +478,7 @@ Test(ch05_programs, bad_input_keeps_earlier_results) {
     t_free(&r);
     snprintf(cmd, sizeof cmd, WARMUP " --data /nonexistent --summary %s", path);
     r = t_run(cmd);
-    cr_expect_eq(r.status, 1);
+    cr_expect_eq(r.status, 2); /* a missing data directory: the user's input */
     t_free(&r);
     char *text = t_slurp(path);
     cr_expect_str_eq(text, "earlier\n");
