@@ -205,6 +205,7 @@ Test(lib_text, split_is_deterministic_disjoint_and_complete) {
         at += len + 2;
     }
     cr_assert_eq(at, va.n);
+    gd_tokens_free(&tr2), gd_tokens_free(&va2);   /* reused below (LeakSanitizer) */
     cr_assert_eq(gd_text_split(&tr2, &va2, &c, &v, 0, 7), -1);
     cr_assert_eq(gd_text_split(&tr2, &va2, &c, &v, 1, 7), -1);
     gd_tokens_free(&tr), gd_tokens_free(&va), gd_tokens_free(&tr3), gd_tokens_free(&va3);
