@@ -98,6 +98,12 @@ int main(int argc, char **argv) {
     gd_blas_threads(1);
     gd_images train, test;
     if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* every update is measured on a full minibatch of --batch-size images */
+    if (gd_train_opts_require(to.data, &train, batch, "the training set", "a minibatch (--batch-size)") != 0) {
+        gd_images_free(&train);
+        gd_images_free(&test);
+        return 2;
+    }
     cfg.seed = seed;
     cfg.train = &train;
     gd_trainer *tr = gd_trainer_new(&cfg);

@@ -94,6 +94,12 @@ int main(int argc, char **argv) {
         return 2;
     }
     gd_images_free(&test);      /* not used */
+    /* a minibatch is --batch-size images of the set (drawn with replacement, but a set
+     * smaller than one batch is not the noise this program measures) */
+    if (gd_train_opts_require(data, &train, batch, "the training set", "a minibatch (--batch-size)") != 0) {
+        gd_images_free(&train);
+        return 2;
+    }
     gd_mlp m;
     if (gd_mlp_init(&m, nlayers, dims, GD_ACT_RELU, (int)batch, seed) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());

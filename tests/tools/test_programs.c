@@ -130,7 +130,7 @@ Test(tools_programs, bad_data_files_are_named) {
 
 /* Every program that reads Fashion-MNIST, with options that make it do little; "%s" is
  * the output file it would write (those that write one). small: 1 if 100 training and
- * 20 test images are too few for it as run here (the others can use them). */
+ * 20 test images are too few for it as run here (all of them, with their defaults). */
 static const struct {
     const char *prog, *args;
     int small;
@@ -139,9 +139,9 @@ static const struct {
     {"ch03-rangetest", "--num-it 5 --out %s", 1},       /* 5000 + 2000 */
     {"ch03-sharpness", "--steps 2 --out %s", 1},        /* a full batch of 1000 */
     {"ch04-train", "--epochs 0.01 --out %s", 1},        /* 10000 + 5000 */
-    {"ch05-adamsteps", "--steps 3 --out %s", 0},
+    {"ch05-adamsteps", "--steps 3 --out %s", 1},        /* a batch of 128 */
     {"ch05-scaling", "--epochs 2 --out %s", 1},         /* a batch of 128 x 16 */
-    {"ch05-vnoise", "--steps 3 --out %s", 0},
+    {"ch05-vnoise", "--steps 3 --out %s", 1},           /* a batch of 128 */
     {"ch05-warmup", "--steps 3 --seeds 1 --curves %s", 1}, /* dead units on 1000 test images */
     {"bench-mlp", "--no-torch --reps 1", 1},            /* a batch of 128 */
     {"bench-lenet", "--no-torch --reps 1", 1},          /* a batch of 256 */
@@ -202,7 +202,7 @@ Test(tools_programs, missing_data_directory_exits_2, .timeout = 120) {
 }
 
 /* The checks refuse only what does not fit: small data that covers what a run asks for
- * is used (the regimes' split of 80 + 20 images; vnoise draws its batches from any number). */
+ * is used (the regimes' split of 80 + 20 images; vnoise's batches of 16). */
 Test(tools_programs, small_data_that_fits_is_used, .timeout = 120) {
     char *data = t_small_fmnist(100, 20, 28, 28);
     char *cmd;
@@ -212,7 +212,7 @@ Test(tools_programs, small_data_that_fits_is_used, .timeout = 120) {
     cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
     t_free(&r);
     free(cmd);
-    cr_assert(asprintf(&cmd, GD_BIN "ch05-vnoise --data %s --steps 3 --out %s/vnoise.tsv", data, data) > 0);
+    cr_assert(asprintf(&cmd, GD_BIN "ch05-vnoise --data %s --steps 3 --batch-size 16 --out %s/vnoise.tsv", data, data) > 0);
     r = t_run(cmd);
     cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
     t_free(&r);
