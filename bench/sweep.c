@@ -16,6 +16,7 @@
 #include "gd.h"
 #include "sweep.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,7 @@ int main(int argc, char **argv) {
     if (gd_sweep_set_lr(&sw, lr) || gd_sweep_set_optim(&sw, "sgd:momentum=0.9") ||
         gd_sweep_set_sched(&sw, "constant") || gd_sweep_set_seeds(&sw, seeds_text) || gd_sweep_set_model(&sw, model)) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+        gd_sweep_free(&sw);
         return 2;
     }
     sw.batch_size = 64;
@@ -73,20 +75,26 @@ int main(int argc, char **argv) {
     sw.n_val = 1000;
 
     gd_images images, test;
-    if (gd_fmnist_load(&images, &test, data_dir) != 0) {
+    if (gd_fmnist_load(&images, &test, data_dir) != 0) {   /* the data given: exit 2 */
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        gd_sweep_free(&sw);
+        return 2;
     }
     gd_images_free(&test);
     gd_sweep_data d;
-    if (gd_sweep_data_init(&d, &sw, &images) != 0) {
+    if (gd_sweep_data_init(&d, &sw, &images) != 0) {   /* too few images for --train */
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        gd_images_free(&images);
+        gd_sweep_free(&sw);
+        return 2;
     }
     gd_blas_threads(1);
     char dir[] = "/tmp/bench-sweep-XXXXXX", one[64], two[64];
     if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), dir, strerror(errno));
+        gd_sweep_data_free(&d);
+        gd_images_free(&images);
+        gd_sweep_free(&sw);
         return 1;
     }
     snprintf(one, sizeof one, "%s/one.tsv", dir);
