@@ -888,13 +888,15 @@ static int gd__create(const char *path, const char *H, int replace) {
 int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path) {
     memset(t, 0, sizeof *t);
     t->fd = -1;
-    if (gd_sweep_check(sw) != 0) return -1;
+    /* t->refused = 1 below: the path given is not a table this sweep may use */
+    if (gd_sweep_check(sw) != 0) return t->refused = 1, -1;
     size_t plen = strlen(path);
-    if (strcmp(path, "-") == 0) return gd_seterr("a sweep table is a file (it is appended to and resumed), not -");
+    if (strcmp(path, "-") == 0)
+        return t->refused = 1, gd_seterr("a sweep table is a file (it is appended to and resumed), not -");
     if (plen >= 4 && strcmp(path + plen - 4, ".csv") == 0)
-        return gd_seterr("%s: a sweep table is tab-separated (specs contain commas): name it .tsv", path);
+        return t->refused = 1, gd_seterr("%s: a sweep table is tab-separated (specs contain commas): name it .tsv", path);
     char *target = gd__table_target(path);   /* a symlink's target; the link stays */
-    if (!target) return -1;
+    if (!target) return t->refused = 1, -1;
     if (gd_mkdirs_for(target) != 0) return free(target), -1;
     char *H = gd_sweep_header(sw);
     if (!H) return free(target), -1;
@@ -938,6 +940,7 @@ int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path)
         }
         if (!S_ISREG(a.st_mode)) {
             gd_seterr("%s: not a regular file (a sweep table is appended to and resumed)", path);
+            t->refused = 1;
             goto out;
         }
         if (a.st_size == 0) {
@@ -954,6 +957,7 @@ int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path)
     if (!(text = gd__read_fd(fd, &len, path))) goto out;
     if (gd_sweep_rows_init(&t->done, sw) != 0) goto out;
     if (gd_sweep_rows_add_text(&t->done, sw, text, len, path) != 0) {
+        t->refused = 1;   /* another grid's table, not a sweep table, or cut short */
         gd_sweep_rows_free(&t->done);
         goto out;
     }

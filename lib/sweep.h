@@ -194,6 +194,10 @@ typedef struct gd_sweep_table {
     char *path;
     int fd;               /* O_APPEND, flock'ed; inherited by the workers */
     int created;          /* 1: this open made the file; 2: it wrote the header into an empty one */
+    int refused;          /* after a failed open: 1 if the path is not a table this sweep may
+                             use (a table of another grid, not a sweep table, cut short, not a
+                             regular file, .csv, -): the user's input (programs exit 2); 0 for
+                             a failure while opening (in use, I/O: exit 1) */
     gd_sweep_rows done;   /* the rows there were when it was opened */
     /* NULL (as opened): each worker of gd_sweep_run trains its point with
      * gd_sweep_run_point (the MLP). Set after opening, for a sweep with a task: the

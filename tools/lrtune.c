@@ -1092,7 +1092,7 @@ static int run_stage(gd_sweep *sw, const char *table, task *tk, long workers, lo
     gd_sweep_table t;
     if (gd_sweep_table_open(&t, sw, table) != 0) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        return 1;
+        return t.refused ? 2 : 1;   /* 2: --dir holds another task's table; 1: in use, I/O */
     }
     if (checks && write_checks(checks->dir, tk, checks->optim, checks->seed, checks->san, checks->rt,
                                checks->have_range) != 0) {

@@ -189,7 +189,7 @@ int main(int argc, char **argv) {
     if (gd_sweep_table_open(&t, &sw, out) != 0) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
         gd_sweep_free(&sw);
-        return 1;
+        return t.refused ? 2 : 1;   /* 2: --out is not a table of this grid; 1: in use, I/O */
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -229,7 +229,7 @@ Test(tools_lrtune, another_task_in_the_same_dir_is_refused, .timeout = 60) {
     snprintf(cmd, sizeof cmd, LRTUNE " --model quad:d=20:L=19:mu=1 --steps 150 --sched constant --warmup 0 "
              "--seeds 3 --workers 1" SEEDARG " --dir %s/x", d);
     t_result r = t_run(cmd);
-    cr_expect_eq(r.status, 1, "%s: exit %d", cmd, r.status);
+    cr_expect_eq(r.status, 2, "%s: exit %d (the user's --dir: 2)", cmd, r.status);
     cr_expect(strstr(r.err, "another sweep") != NULL, "%s", r.err);
     t_free(&r);
     rmdir_r(d);

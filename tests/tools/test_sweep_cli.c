@@ -395,11 +395,13 @@ Test(tools_sweep, other_tables_are_refused) {
     char *table = sweep(SMALL, "t.tsv", NULL);
     char cmd[2048];
     snprintf(cmd, sizeof cmd, SWEEP SMALL " --epochs 2 --out %s/t.tsv", dir);
-    t_assert_rejects(cmd, 1, "another sweep");
+    t_assert_rejects(cmd, 2, "another sweep");   /* the user's --out: exit 2 */
     snprintf(cmd, sizeof cmd, SWEEP SMALL " --out %s/t.csv", dir);
-    t_assert_rejects(cmd, 1, ".tsv");
+    t_assert_rejects(cmd, 2, ".tsv");
     snprintf(cmd, sizeof cmd, "echo hello > %s/x.tsv; " SWEEP SMALL " --out %s/x.tsv", dir, dir);
-    t_assert_rejects(cmd, 1, "not a sweep table");
+    t_assert_rejects(cmd, 2, "not a sweep table");
+    snprintf(cmd, sizeof cmd, SWEEP SMALL " --out /dev/null");   /* a device cannot be resumed */
+    t_assert_rejects(cmd, 2, "not a regular file");
     snprintf(cmd, sizeof cmd, SWEEP " merge %s/m.tsv %s/t.tsv %s/x.tsv", dir, dir, dir);
     t_assert_rejects(cmd, 1, "x.tsv: not a sweep table");
     snprintf(cmd, sizeof cmd, "%s/t.tsv", dir);
