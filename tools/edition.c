@@ -319,7 +319,12 @@ int main(int argc, char **argv)
             found = 1;
             if (!ids[k].wrong) { fprintf(stderr, "edition: exercise %s has a solution but no WRONG line\n", ids[k].id); errors++; }
         }
-        if (!found) { fprintf(stderr, "edition: no exercise %s has a solution\n", which); errors++; }
+        if (!found) {   /* --wrong names no exercise: a usage error, one line, nothing written */
+            fprintf(stderr, "edition: --wrong %s: no exercise with that id has a solution (edition --ids lists them)\n", which);
+            nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+            free(resolved);
+            return 2;
+        }
     }
     if (mode == MODE_IDS) {
         for (int k = 0; k < nids; k++)

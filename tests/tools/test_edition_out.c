@@ -58,5 +58,10 @@ Test(tools_edition, outputs_follow_the_write_policy) {
     t_assert_rejects(cmd, 2, "leads nowhere");
     snprintf(path, sizeof path, "%s/dangling", dir);
     cr_expect(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "the dangling link was replaced");
+    /* --wrong naming no exercise: a usage error, one line (it used to add a second) */
+    snprintf(cmd, sizeof cmd, GD_BIN "edition --wrong 99.9 --out %s/w README.md", dir);
+    t_assert_rejects(cmd, 2, "99.9");
+    snprintf(path, sizeof path, "%s/w", dir);
+    cr_expect_eq(access(path, F_OK), -1, "an edition was written");
     rmtmp();
 }
