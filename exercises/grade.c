@@ -163,12 +163,18 @@ unsigned long long grade_seed(int k) { return seed_base + (unsigned long long)k;
 
 const char *grade_bin(const char *program)
 {
-    static char buf[8][512];
+    /* on the heap: GRADE_BIN_DIR is the user's, of any length (a fixed buffer would cut
+     * it and run another program); the last 8 paths stay valid, as before */
+    static char *buf[8];
     static int next;
-    char *b = buf[next++ % 8];
+    char **b = &buf[next++ % 8];
     const char *dir = getenv("GRADE_BIN_DIR");
-    snprintf(b, sizeof buf[0], "%s/%s", dir && *dir ? dir : GRADE_BIN_DIR, program);
-    return b;
+    if (!dir || !*dir) dir = GRADE_BIN_DIR;
+    size_t n = strlen(dir) + strlen(program) + 2;
+    free(*b);
+    if (!(*b = malloc(n))) { fprintf(stderr, "grade: out of memory\n"); exit(1); }
+    snprintf(*b, n, "%s/%s", dir, program);
+    return *b;
 }
 
 /* ---- the manifest ------------------------------------------------------------------ */
