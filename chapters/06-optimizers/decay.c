@@ -81,11 +81,21 @@ static double median_inf(const double *v, int n) {
     return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
+/* Add x to the n distinct values v[0..n) unless it is there; the new count, or MAX_AX + 1
+ * when it would not fit (a table with too many lrs or decays is refused, not cut). */
 static int add_unique(double *v, int n, double x) {
     for (int i = 0; i < n; i++)
         if (v[i] == x) return n;
-    if (n < MAX_AX) v[n++] = x;
+    if (n >= MAX_AX) return MAX_AX + 1;
+    v[n++] = x;
     return n;
+}
+
+/* The index of x in v[0..n), or -1. */
+static int index_of(const double *v, int n, double x) {
+    for (int i = 0; i < n; i++)
+        if (v[i] == x) return i;
+    return -1;
 }
 
 /* Each seed's lowest held-out loss over the grid, per optimizer (set by summarize). */
@@ -98,12 +108,16 @@ static int summarize(gd_table *nt, gd_table *gt, const char *optim, const run *r
     int nl = 0, nw = 0, ns = 0;
     for (int i = 0; i < nruns; i++)
         if (!strcmp(runs[i].optim, optim)) {
+            if (!isfinite(runs[i].lr) || !isfinite(runs[i].wd))
+                return gd_seterr("%s: a run with lr %g, weight decay %g", optim, runs[i].lr, runs[i].wd);
             nl = add_unique(lrs, nl, runs[i].lr);
             nw = add_unique(wds, nw, runs[i].wd);
+            if (nl > MAX_AX || nw > MAX_AX) return gd_seterr("%s: more than %d lrs or weight decays", optim, MAX_AX);
             double s = (double)runs[i].seed;
             int k;
             for (k = 0; k < ns && seedv[k] != s; k++) {}
-            if (k == ns && ns < MAX_SEEDS) seedv[ns++] = s;
+            if (k == ns && ns == MAX_SEEDS) return gd_seterr("%s: more than %d seeds", optim, MAX_SEEDS);
+            if (k == ns) seedv[ns++] = s;
         }
     if (nl < 2 || nw < 2 || wds[0] != 0) {
         qsort(wds, (size_t)nw, sizeof *wds, cmp_double);
@@ -116,10 +130,8 @@ static int summarize(gd_table *nt, gd_table *gt, const char *optim, const run *r
     memset(have, 0, sizeof have);
     for (int i = 0; i < nruns; i++) {
         if (strcmp(runs[i].optim, optim)) continue;
-        int l = 0, w = 0, s = 0;
-        while (lrs[l] != runs[i].lr) l++;
-        while (wds[w] != runs[i].wd) w++;
-        while (seedv[s] != (double)runs[i].seed) s++;
+        int l = index_of(lrs, nl, runs[i].lr), w = index_of(wds, nw, runs[i].wd),
+            s = index_of(seedv, ns, (double)runs[i].seed);   /* all found: each was added above */
         v[l][w][s] = runs[i].val_loss;
         acc[l][w][s] = runs[i].val_acc;
         have[l][w][s] = 1;
@@ -257,10 +269,10 @@ int main(int argc, char **argv) {
         GD_OPT_SEED("seed", &first_seed, "the first seed (initial weights and data order)"),
         GD_OPT_INT("seeds", &nseeds, "runs per cell, seeds seed, seed+1, ...", 1, MAX_SEEDS),
         GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
-        GD_OPT_STRING("out", &out, "write one row per run to this table"),
+        GD_OPT_OUT("out", &out, "write one row per run to this table"),
         GD_OPT_STRING("from", &from, "no training: read these --out tables (comma-separated)"),
-        GD_OPT_STRING("numbers", &numbers, "with --from: the numbers the chapter quotes"),
-        GD_OPT_STRING("grid", &grid, "with --from: median held-out loss per (optimizer, lr, weight decay)"),
+        GD_OPT_OUT("numbers", &numbers, "with --from: the numbers the chapter quotes"),
+        GD_OPT_OUT("grid", &grid, "with --from: median held-out loss per (optimizer, lr, weight decay)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Adam + L2 against AdamW over a grid of lr x weight decay on a small Fashion-MNIST "
@@ -292,13 +304,18 @@ int main(int argc, char **argv) {
     static run runs[MAX_RUNS];
     int nruns = 0;
     if (from) {
-        char list[4096];
-        snprintf(list, sizeof list, "%s", from);
+        char *list = strdup(from);   /* the user's list, however long: no fixed-size copy */
+        if (!list) {
+            fprintf(stderr, "%s: out of memory\n", gd_prog());
+            return 1;
+        }
         for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
             if ((nruns = read_runs(p, runs, nruns, MAX_RUNS)) < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
-                return 1;
+                free(list);
+                return 2;   /* the tables given are missing or not ch06-decay's */
             }
+        free(list);
         gd_table *nt = numbers ? gd_table_open(numbers, "key value") : gd_table_open("/dev/null", "key value");
         gd_table *gt = grid ? gd_table_open(grid, "optim lr weight_decay i_lr i_wd val_loss val_acc best_in_row") : NULL;
         if (!nt || (grid && !gt)) goto io_error;
@@ -315,7 +332,7 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
                 gd_table_abort(nt);
                 if (gt) gd_table_abort(gt);
-                return 1;
+                return 2;   /* the runs given do not make a grid */
             }
             if (any) memcpy(best[o], best_of_seed, sizeof best[o]), nbest[o] = n_best_of_seed;
         }
@@ -336,7 +353,9 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (wc_load(data, (int)pool, &train, &test) != 0) return 1;
+    /* the runs index ntrain images of the training part and nval of the 5000 held out */
+    int st = wc_load(data, (int)pool, 5000 + ntrain, "--train-n + the 5000 held-out images", &train, &test);
+    if (st != 0) return st;
     /* a fixed split of the training set (the sweep's, GD_SWEEP_SPLIT_SEED): nval held out */
     int *tidx = malloc(sizeof(int) * train.n), *vidx = malloc(sizeof(int) * 5000);
     if (!tidx || !vidx || gd_split(tidx, vidx, train.n, 5000, GD_SWEEP_SPLIT_SEED) != 0) {

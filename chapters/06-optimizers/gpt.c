@@ -281,7 +281,7 @@ static void compare_arms(gd_table *t, const arm_stats *A, const arm_stats *B, co
         if (nb == 0) continue;
         int n = 0, lower = 0;
         for (int i = 0; i < na; i++)
-            for (int j = 0; j < nb; j++)
+            for (int j = 0; j < nb && n < 64; j++)   /* a seed given twice (--from a,a) pairs more than once */
                 if (sa[i] == sb[j]) {
                     diff[n++] = va[i] - vb[j];
                     lower += va[i] < vb[j];
@@ -347,17 +347,33 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
     gd_table_meta(t, "program", "ch06-gpt");
     static arm_stats arms[MAX_ARMS];
     int narms = 0;
-    char list[1024], lb[32], lb2[32];
-    snprintf(list, sizeof list, "%s", arms_s);
-    for (char *p = strtok(list, ","); p && narms < MAX_ARMS; p = strtok(NULL, ",")) {
+    char lb[32], lb2[32];
+    /* the user's lists, however long: copied whole (a fixed buffer would drop arms) */
+    char *list = strdup(arms_s), *plist = strdup(pairs_s ? pairs_s : "");
+    if (!list || !plist) {
+        free(list), free(plist);
+        gd_table_abort(t);
+        return gd_seterr("out of memory");
+    }
+    for (char *p = strtok(list, ","); p; p = strtok(NULL, ",")) {
+        if (narms == MAX_ARMS || strlen(p) >= sizeof arms[narms].name) {
+            if (narms == MAX_ARMS) gd_seterr("--arms: more than %d arms", MAX_ARMS);
+            else gd_seterr("--arms: '%.40s...' is longer than an arm's name (%zu characters)", p, sizeof arms[0].name - 1);
+            free(list), free(plist);
+            gd_table_abort(t);
+            return -2;
+        }
         snprintf(arms[narms].name, sizeof arms[narms].name, "%s", p);
         arm_collect(&arms[narms], res, nres);
         if (arms[narms].nlr == 0) {
+            gd_seterr("--arms: no run of arm '%s' in the --from tables", p);
+            free(list), free(plist);
             gd_table_abort(t);
-            return gd_seterr("--arms: no run of arm '%s' in the --from tables", p);
+            return -2;
         }
         narms++;
     }
+    free(list);
     gd_gpt probe;   /* the model's size, from its config */
     if (gd_gpt_init(&probe, cfg, 1, 0) == 0) {
         kv(t, "params", "%zu", gd_gpt_numel(&probe));
@@ -490,8 +506,6 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
     /* The batch-size rules, for each --pairs A:Z (A the larger batch): the best lrs
      * (parabola vertices) and their ratio against the ratio of the batch sizes; and seed
      * by seed, in how many seeds A's best grid lr is above Z's. */
-    char plist[512];
-    snprintf(plist, sizeof plist, "%s", pairs_s ? pairs_s : "");
     char *save = NULL;
     for (char *p = strtok_r(plist, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(p, ':');
@@ -504,8 +518,10 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
             }
         }
         if (!A || !Z || A->batch == Z->batch) {
+            gd_seterr("--pairs: '%s' is not two arms of different batch sizes", p);
+            free(plist);
             gd_table_abort(t);
-            return gd_seterr("--pairs: '%s' is not two arms of different batch sizes", p);
+            return -2;
         }
         double ratio = best_fit(A) / best_fit(Z), kb = (double)A->batch / Z->batch;
         char name[128];
@@ -525,6 +541,7 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
         KVP("seeds_higher", "%d of %d", higher, na < nz ? na : nz);
 #undef KVP
     }
+    free(plist);
     /* The grid as a table: one row per lr, one column per arm (median and range). */
     char buf[8192];
     int len = snprintf(buf, sizeof buf, "| peak lr |");
@@ -581,6 +598,18 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
     return gd_table_close(t);
 }
 
+/* The canonical form of a schedule (gd_sched_format), whole: the buffer grows until the
+ * text fits, so a long chain is never cut short in the tables' headers. NULL: no memory. */
+static char *sched_text(const gd_sched *s) {
+    for (size_t n = 1024;; n *= 2) {
+        char *b = malloc(n);
+        if (!b) return NULL;
+        gd_sched_format(s, b, n);
+        if (strlen(b) < n - 1) return b;
+        free(b);
+    }
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 int main(int argc, char **argv) {
@@ -610,16 +639,16 @@ int main(int argc, char **argv) {
         GD_OPT_INT("val-windows", &nval, "validation windows (evenly spaced over the held-out entries)", 1, 100000),
         GD_OPT_FLOAT("spike-gap", &spike_gap, "a spike: a step's loss this many nats above the first step's", 0, 100, 0),
         GD_OPT_STRING("arm", &arm, "name of this setting in the tables (letters and digits)"),
-        GD_OPT_STRING("summary", &summary, "write one row per run to this table"),
-        GD_OPT_STRING("curves", &curves, "write the loss and lr of every step of every run to this table"),
-        GD_OPT_STRING("save", &save, "write the trained model of the first seed at --save-lr here (gd_gpt_save)"),
+        GD_OPT_OUT("summary", &summary, "write one row per run to this table"),
+        GD_OPT_OUT("curves", &curves, "write the loss and lr of every step of every run to this table"),
+        GD_OPT_OUT("save", &save, "write the trained model of the first seed at --save-lr here (gd_gpt_save)"),
         GD_OPT_FLOAT("save-lr", &save_lr, "the peak lr of the run --save writes (one of --lr)", 0, 10, 0),
         GD_OPT_STRING("from", &from, "no training: read these --summary tables (comma-separated) and write --numbers"),
         GD_OPT_STRING("arms", &arms, "with --from: the arms to report, in this order (comma-separated)"),
         GD_OPT_STRING("pairs", &pairs, "with --from: A:Z,... arms of two batch sizes (A larger) to hold to the scaling rules"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("key-prefix", &key_prefix, "the keys of --numbers start with this and '_'"),
-        GD_OPT_STRING("grid", &grid, "with --numbers: also the validation loss per arm and lr (median, range) here"),
+        GD_OPT_OUT("grid", &grid, "with --numbers: also the validation loss per arm and lr (median, range) here"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "A small GPT trained on Debian's fortunes with AdamW, over peak learning rates and "
@@ -693,30 +722,34 @@ int main(int argc, char **argv) {
                          .width = (int)width};
 
     if (from) {
-        char list[4096];
-        snprintf(list, sizeof list, "%s", from);
-        for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
+        /* the tables given (their list copied whole) are the user's input: exit 2 if wrong */
+        char *list = strdup(from);
+        int status = list ? 0 : 1;
+        if (!list) fprintf(stderr, "%s: out of memory\n", gd_prog());
+        for (char *p = list ? strtok(list, ",") : NULL; p && !status; p = strtok(NULL, ","))
             if ((nres = read_summary(p, res, nres, MAX_RUNS)) < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
-                return 1;
+                status = 2;
             }
-        if (nres == 0) {
+        free(list);
+        if (!status && nres <= 0) {
             fprintf(stderr, "%s: --from: no runs in %s\n", gd_prog(), from);
-            return 1;
+            status = 2;
         }
-        if (write_numbers(numbers, grid, res, nres, &d, 1, arms, spike_gap, &cfg, sched_s, &hp, pairs) != 0) {
-            fprintf(stderr, "%s: --numbers: %s\n", gd_prog(), gd_error());
-            return 1;
+        int e = status ? 0 : write_numbers(numbers, grid, res, nres, &d, 1, arms, spike_gap, &cfg, sched_s, &hp, pairs);
+        if (e != 0) {
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
+            status = e == -2 ? 2 : 1;
         }
         free_data(&d);
         gd_sched_free(sched);
-        return 0;
+        return status;
     }
 
     gd_blas_threads(1);
-    char canon_optim[256], canon_sched[1024];
+    char canon_optim[256];
     gd_optim_format(canon_optim, sizeof canon_optim, kind, &hp);
-    gd_sched_format(sched, canon_sched, sizeof canon_sched);
+    char *canon_sched = sched_text(sched);   /* however long the user's schedule */
     gd_table *st = NULL, *ct = NULL;
     if (summary && !(st = gd_table_open(summary, SUMMARY_COLS))) goto io_error;
     if (curves && !(ct = gd_table_open(curves, "arm lr seed step lr_t loss"))) goto io_error;
@@ -730,7 +763,7 @@ int main(int argc, char **argv) {
                       "%d windows of %d", gd_fortunes_dir(data_dir), d.corpus.nfiles, d.corpus.nentries,
                       d.val.nentries, (unsigned long long)split_seed, d.nval, T);
         gd_table_meta(tables[i], "optim", "%s (lr: each peak lr; weight decay on Linear weights only)", canon_optim);
-        gd_table_meta(tables[i], "schedule", "%s", canon_sched);
+        gd_table_meta(tables[i], "schedule", "%s", canon_sched ? canon_sched : "?");
         gd_table_meta(tables[i], "batch", "%ld windows, %ld steps", batch, steps);
         gd_table_meta(tables[i], "spike", "a step's loss more than %g nats above the first step's", spike_gap);
         gd_table_meta(tables[i], "seeds", "%llu to %llu", (unsigned long long)seed,
@@ -829,6 +862,7 @@ int main(int argc, char **argv) {
     if (numbers && write_numbers(numbers, grid, res, nres, &d, 1, arm, spike_gap, &cfg, sched_s, &hp, pairs) != 0) goto io_error;
     free_data(&d);
     gd_sched_free(sched);
+    free(canon_sched);
     return 0;
 io_error:
     fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());

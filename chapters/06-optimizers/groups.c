@@ -59,8 +59,8 @@ int main(int argc, char **argv) {
         GD_OPT_SEED("seed", &first_seed, "the first seed (initial weights and data order)"),
         GD_OPT_INT("seeds", &nseeds, "runs per arm, seeds seed, seed+1, ...", 1, MAX_SEEDS),
         GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
-        GD_OPT_STRING("out", &out, "write one row per run to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("out", &out, "write one row per run to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "AdamW with parameter groups (no decay on biases; one layer at lr/10) against one "
@@ -80,7 +80,9 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (wc_load(data, (int)pool, &train, &test) != 0) return 1;
+    /* the runs index ntrain images of the training part and nval of the 5000 held out */
+    int st = wc_load(data, (int)pool, 5000 + ntrain, "--train-n + the 5000 held-out images", &train, &test);
+    if (st != 0) return st;
     int *tidx = malloc(sizeof(int) * train.n), *vidx = malloc(sizeof(int) * 5000);
     if (!tidx || !vidx || gd_split(tidx, vidx, train.n, 5000, GD_SWEEP_SPLIT_SEED) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());

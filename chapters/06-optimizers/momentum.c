@@ -33,6 +33,7 @@
 
 #define MAXARMS 16
 #define MAXW 1024
+#define MAX_SEEDS 64
 
 /* ---------------------------------------------------------------------------------- */
 /* The stability limit on the quadratic */
@@ -146,6 +147,12 @@ static int curves(const gd_train_opts *to, gd_train_cfg cfg, double eta, const g
     char spec[256];
     gd_images train, test;
     if (gd_train_opts_load(to, &train, &test) != 0) return -2;
+    /* the runs index n_train images of the split's training part, 2000 are held out */
+    if (gd_images_require(&train, 2000 + n_train, "the training set", "--train + the 2000 held-out images") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to->data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return -2;
+    }
     int *idx = malloc((size_t)train.n * sizeof *idx), *val = malloc(2000 * sizeof *val);
     if (!idx || !val || gd_split(idx, val, train.n, 2000, 0) != 0) return -1;
     cfg.train = &train;
@@ -203,7 +210,7 @@ static int curves(const gd_train_opts *to, gd_train_cfg cfg, double eta, const g
     double worst_all = 0;
     for (int a = 1; a < na; a++) {
         double after = arms[a].beta > 0 ? k_after / (1 - arms[a].beta) : k_after;
-        double worst = 0, final[64];
+        double worst = 0, final[MAX_SEEDS];
         for (long s = 0; s < to->seeds; s++) {
             const double *l0 = loss + (size_t)s * nw, *la = loss + ((size_t)a * to->seeds + s) * nw;
             for (int w = 0; w < nw; w++)
@@ -251,9 +258,9 @@ int main(int argc, char **argv) {
                      GD_OPT_FLOAT("after", &k_after, "curves: gaps counted after k / (1 - beta) steps; this is k", 0, 1000, 0),
                      GD_OPT_INT("train", &n_train, "curves: training images (the first of the split)", 1, 58000),
                      GD_OPT_INT("iters", &iters, "limits: steps per stability test", 10, 10000000),
-                     GD_OPT_STRING("curves", &curves_out, "run the curves experiment; its table"),
-                     GD_OPT_STRING("limits", &limits_out, "run the stability-limit experiment; its table"),
-                     GD_OPT_STRING("numbers", &numbers, "the numbers the text quotes"),
+                     GD_OPT_OUT("curves", &curves_out, "run the curves experiment; its table"),
+                     GD_OPT_OUT("limits", &limits_out, "run the stability-limit experiment; its table"),
+                     GD_OPT_OUT("numbers", &numbers, "the numbers the text quotes"),
                      GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Momentum's effective lr eta/(1-beta) on Fashion-MNIST (--curves) and its stability limit "
@@ -268,6 +275,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --curves needs --numbers\n", gd_prog());
         return 2;
     }
+    if (curves_out && to.seeds > MAX_SEEDS) {   /* the gaps are kept per seed */
+        fprintf(stderr, "%s: --seeds: at most %d, got %ld\n", gd_prog(), MAX_SEEDS, to.seeds);
+        return 2;
+    }
+    if (curves_out && betas.n > MAXARMS - 2) {   /* two control arms besides one arm per beta */
+        fprintf(stderr, "%s: --betas: at most %d values, got %d\n", gd_prog(), MAXARMS - 2, betas.n);
+        return 2;
+    }
+    if (curves_out && steps / window > MAXW) {
+        fprintf(stderr, "%s: --steps: at most %d windows of --window %ld, got %ld\n", gd_prog(), MAXW, window,
+                steps / window);
+        return 2;
+    }
     if (curves_out && steps / window < 1) {
         fprintf(stderr, "%s: --steps: must be at least --window (%ld)\n", gd_prog(), window);
         return 2;
@@ -279,7 +299,7 @@ int main(int argc, char **argv) {
     gd_blas_threads(1);
     int r = limits_out ? limits(limits_out, &betas, iters, numbers)
                        : curves(&to, cfg, eta, &betas, steps, (int)window, k_after, n_train, curves_out, numbers);
-    if (r == -2) return 1;   /* already reported by trainopt */
+    if (r == -2) return 2;   /* the data: already reported */
     if (r != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 1;

@@ -32,6 +32,7 @@
  * fits between grid points other than the parabola through the best lr and its two
  * neighbours (used only for the loss-scale shift).
  */
+#define _GNU_SOURCE /* asprintf */
 #include "gd.h"
 
 #include <math.h>
@@ -113,7 +114,7 @@ static int train_one(const gd_train_cfg *cfg, long steps, float scale, const gd_
 /* Summary */
 
 typedef struct {
-    char name[32];
+    char *name;           /* the optimizer's name as the tables give it (malloc'd: any length) */
     double scale;
     int nlr;
     double lr[MAXL];
@@ -134,7 +135,7 @@ static group *find_group(const char *name, double scale) {
     if (ngroups == MAXG) return NULL;
     group *g = &groups[ngroups++];
     memset(g, 0, sizeof *g);
-    snprintf(g->name, sizeof g->name, "%s", name);
+    if (!(g->name = strdup(name))) return NULL;
     g->scale = scale;
     return g;
 }
@@ -184,7 +185,7 @@ static int read_runs(const char *path) {
         group *g = find_group(fl[0], atof(fl[1]));
         if (!g) {
             fclose(f);
-            return gd_seterr("%s: more than %d optimizer/scale groups", path, MAXG);
+            return gd_seterr("%s: more than %d optimizer/scale groups (or out of memory)", path, MAXG);
         }
         double lr = atof(fl[2]);
         int i;
@@ -364,7 +365,7 @@ static int summary(const char *from, const char *defaults, double margin, const 
     for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
         if (read_runs(p) != 0) {
             free(list);
-            return -1;
+            return -2;   /* a table given is missing or not this program's */
         }
     free(list);
     for (int i = 0; i < ngroups; i++) analyse(&groups[i], margin);
@@ -533,7 +534,7 @@ static int summary(const char *from, const char *defaults, double margin, const 
         int n = read_defaults(defaults, rows, 64);
         if (n < 0) {
             gd_table_abort(t);
-            return -1;
+            return -2;
         }
         char libs[8][64];
         int nlib = 0;
@@ -632,12 +633,12 @@ int main(int argc, char **argv) {
                      GD_OPT_FLOAT("epochs", &epochs, "passes over the training images", 0, 1000, 1),
                      GD_OPT_INT("train", &n_train, "training images (the first of the split)", 1, 58000),
                      GD_OPT_INT("val", &n_val, "held-out training images, evaluated after the last step", 1, 10000),
-                     GD_OPT_STRING("out", &out, "train: one row per (lr, seed) to this table"),
+                     GD_OPT_OUT("out", &out, "train: one row per (lr, seed) to this table"),
                      GD_OPT_STRING("from", &from, "summary: run tables, comma-separated"),
                      GD_OPT_STRING("defaults", &defaults, "summary: table of library defaults (optimizer library lr source)"),
                      GD_OPT_FLOAT("margin", &margin, "summary: the basin: median loss within this fraction of the best median", 0, 10, 1),
-                     GD_OPT_STRING("numbers", &numbers, "summary: the numbers the text quotes"),
-                     GD_OPT_STRING("curves", &curves, "summary: median/min/max per optimizer, scale and lr"),
+                     GD_OPT_OUT("numbers", &numbers, "summary: the numbers the text quotes"),
+                     GD_OPT_OUT("curves", &curves, "summary: median/min/max per optimizer, scale and lr"),
                      GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Train an MLP on Fashion-MNIST with one optimizer over a grid of lrs and seeds (--out), "
@@ -653,9 +654,10 @@ int main(int argc, char **argv) {
             fprintf(stderr, "%s: --from: give --numbers or --curves\n", gd_prog());
             return 2;
         }
-        if (summary(from, defaults, margin, numbers, curves) != 0) {
+        int e = summary(from, defaults, margin, numbers, curves);
+        if (e != 0) {
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-            return 1;
+            return e == -2 ? 2 : 1;   /* -2: the tables given; -1: writing */
         }
         return 0;
     }
@@ -673,13 +675,20 @@ int main(int argc, char **argv) {
         gd_sweep_free(&sw);
         return 2;
     }
-    char spec[512];
-    snprintf(spec, sizeof spec, "%s:lr=%s", to.optim, sw.lr_text[0]);
+    /* the spec with each lr of the grid: the user's text, however long (a fixed buffer
+     * would cut a long --optim short and drop the ":lr=" after it) */
+    char *spec = NULL;
+    if (asprintf(&spec, "%s:lr=%s", to.optim, sw.lr_text[0]) < 0) {
+        fprintf(stderr, "%s: out of memory\n", gd_prog());
+        gd_sweep_free(&sw);
+        return 1;
+    }
     gd_optim_kind kind;
     gd_hparams hp;
     if (gd_optim_parse(spec, &kind, &hp) != 0) {   /* a spec with its own lr: "lr given twice" */
         fprintf(stderr, "%s: --optim: %s (give the spec without lr; --lr sets it)\n", gd_prog(), gd_error());
         gd_sweep_free(&sw);
+        free(spec);
         return 2;
     }
     gd_train_cfg cfg = gd_train_defaults();
@@ -687,12 +696,22 @@ int main(int argc, char **argv) {
     to1.optim = spec;
     if (gd_train_opts_apply(&to1, &cfg, 2) != 0) {
         gd_sweep_free(&sw);
+        free(spec);
         return 2;
     }
     gd_images train, test;
     if (gd_train_opts_load(&to, &train, &test) != 0) {
         gd_sweep_free(&sw);
-        return 1;
+        free(spec);
+        return 2;
+    }
+    /* the runs index n_train images of the split's training part and n_val held out */
+    if (gd_images_require(&train, n_train + n_val, "the training set", "--train + --val") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        gd_sweep_free(&sw);
+        free(spec);
+        return 2;
     }
     gd_blas_threads(1);
     int *train_idx = malloc((size_t)train.n * sizeof *train_idx), *val_idx = malloc((size_t)n_val * sizeof *val_idx);
@@ -723,7 +742,12 @@ int main(int argc, char **argv) {
     gd_table_meta(t, "seeds", "%llu to %llu", (unsigned long long)to.seed, (unsigned long long)(to.seed + to.seeds - 1));
     gd_table_meta(t, "blas", "%s", gd_blas_info());
     for (int i = 0; i < sw.n_lr; i++) {
-        snprintf(spec, sizeof spec, "%s:lr=%s", to.optim, sw.lr_text[i]);
+        free(spec);
+        if (asprintf(&spec, "%s:lr=%s", to.optim, sw.lr_text[i]) < 0) {
+            fprintf(stderr, "%s: out of memory\n", gd_prog());
+            gd_table_abort(t);
+            return 1;
+        }
         cfg.optim = spec;
         for (long s = 0; s < to.seeds; s++) {
             cfg.seed = to.seed + (uint64_t)s;
@@ -742,7 +766,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 1;
     }
-    free(train_idx), free(val_idx);
+    free(train_idx), free(val_idx), free(spec);
     gd_images_free(&train), gd_images_free(&test);
     gd_sweep_free(&sw);
     return 0;

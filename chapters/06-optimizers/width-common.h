@@ -22,7 +22,8 @@
 /* out (n, 28/p, 28/p) = p x p block means of in (n, 28, 28). 0, or -1 (no memory). */
 static inline int wc_pool(gd_images *out, const gd_images *in, int p) {
     int R = in->rows / p, C = in->cols / p;
-    *out = (gd_images){in->n, R, C, R * C, malloc((size_t)in->n * R * C), malloc((size_t)in->n)};
+    *out = (gd_images){.n = in->n, .rows = R, .cols = C, .dim = R * C, .pixels = malloc((size_t)in->n * R * C),
+                       .labels = malloc((size_t)in->n)};
     if (!out->pixels || !out->labels) {
         free(out->pixels), free(out->labels);
         return gd_seterr("out of memory for the pooled images");
@@ -42,17 +43,24 @@ static inline int wc_pool(gd_images *out, const gd_images *in, int p) {
     return 0;
 }
 
-/* Load Fashion-MNIST (the --data directory, see data.h) and pool it by p (1: as it is).
- * 0, or -1 after one line on stderr naming the file. */
-static inline int wc_load(const char *data, int p, gd_images *train, gd_images *test) {
+/* Load Fashion-MNIST (the --data directory, see data.h), check that its training set has
+ * at least need images (what: the options that need them, for the message), and pool it
+ * by p (1: as it is). 0, or the exit status after one line on stderr: 2 for the data (a
+ * missing, damaged or too small directory), 1 when memory runs out. */
+static inline int wc_load(const char *data, int p, long need, const char *what, gd_images *train, gd_images *test) {
     gd_train_opts to = gd_train_opts_defaults();
     to.data = data;
-    if (gd_train_opts_load(&to, train, test) != 0) return -1;
+    if (gd_train_opts_load(&to, train, test) != 0) return 2;
+    if (gd_images_require(train, need, "the training set", what) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data), gd_error());
+        gd_images_free(train), gd_images_free(test);
+        return 2;
+    }
     if (p == 1) return 0;
     gd_images full[2] = {*train, *test};
     if (wc_pool(train, &full[0], p) != 0 || wc_pool(test, &full[1], p) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return -1;
+        return 1;
     }
     gd_images_free(&full[0]);
     gd_images_free(&full[1]);

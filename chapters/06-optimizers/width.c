@@ -323,10 +323,10 @@ int main(int argc, char **argv) {
         GD_OPT_SEED("seed", &first_seed, "the first seed (initial weights and data order)"),
         GD_OPT_INT("seeds", &nseeds, "runs per width and lr, seeds seed, seed+1, ...", 1, MAX_SEEDS),
         GD_OPT_STRING("data", &data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
-        GD_OPT_STRING("out", &out, "write one row per run to this table"),
+        GD_OPT_OUT("out", &out, "write one row per run to this table"),
         GD_OPT_STRING("from", &from, "no training: read these --out tables (comma-separated)"),
-        GD_OPT_STRING("numbers", &numbers, "with --from: write the numbers the chapter quotes to this table"),
-        GD_OPT_STRING("curves", &curves, "with --from: write loss against lr per width (median, range) to this table"),
+        GD_OPT_OUT("numbers", &numbers, "with --from: write the numbers the chapter quotes to this table"),
+        GD_OPT_OUT("curves", &curves, "with --from: write loss against lr per width (median, range) to this table"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Train an MLP of each width at each lr with Adam, in the standard parametrization or "
@@ -372,13 +372,18 @@ int main(int argc, char **argv) {
     static run runs[MAX_RUNS];
     int nruns = 0;
     if (from) {
-        char list[4096];
-        snprintf(list, sizeof list, "%s", from);
+        char *list = strdup(from);   /* the user's list, however long: no fixed-size copy */
+        if (!list) {
+            fprintf(stderr, "%s: out of memory\n", gd_prog());
+            return 1;
+        }
         for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
             if ((nruns = read_runs(p, runs, nruns, MAX_RUNS)) < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
-                return 1;
+                free(list);
+                return 2;   /* the tables given are missing or not ch06-width's */
             }
+        free(list);
         gd_table *nt = NULL, *ct = NULL;
         if (numbers && !(nt = gd_table_open(numbers, "key value"))) goto io_error;
         if (curves && !(ct = gd_table_open(curves, "param width lr median min max diverged seeds"))) goto io_error;
@@ -406,7 +411,8 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (wc_load(data, (int)pool, &train, &test) != 0) return 1;
+    int st = wc_load(data, (int)pool, 1, "training", &train, &test);   /* every run samples the whole set */
+    if (st != 0) return st;
     gd_table *t = NULL;
     if (out && !(t = gd_table_open(out, "param width lr seed diverged_at loss"))) goto io_error;
     int mup = strcmp(param, "mup") == 0;

@@ -1,0 +1,228 @@
+/* test_ch06_harden.c -- Chapter 6's programs against what a careless or hostile user
+ * gives them (issue 12): user text copied whole, outputs checked before any work, data
+ * sizes checked against what the programs index, option values that overflowed a stack
+ * array. Each test is one defect that the programs had: it failed before the fix.
+ *
+ * Fast: tiny Fashion-MNIST-shaped directories written here (100 images of 28x28, the
+ * pixels a fixed pattern), hand-written run tables, or refusals before any work.
+ */
+#include "../common.h"
+
+#include <sys/stat.h>
+
+#define OPT GD_BIN "ch06-optimizers"
+#define DECAY GD_BIN "ch06-decay"
+#define MOM GD_BIN "ch06-momentum"
+#define WIDTH GD_BIN "ch06-width"
+#define GPT GD_BIN "ch06-gpt"
+#define SAMPLE GD_BIN "ch06-sample"
+
+/* One IDX pair (images: magic 2051, labels: 2049; big-endian sizes) of n r x c images. */
+static void write_idx(const char *dir, const char *name, int n, int r, int c) {
+    char path[512];
+    unsigned char h[16];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned v[4] = {2051, (unsigned)n, (unsigned)r, (unsigned)c};
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(v[i] >> (24 - 8 * b));
+    fwrite(h, 1, 16, f);
+    for (long i = 0; i < (long)n * r * c; i++) fputc((int)((i * 7919) % 256), f);
+    cr_assert_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, name);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned w[2] = {2049, (unsigned)n};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(w[i] >> (24 - 8 * b));
+    fwrite(h, 1, 8, f);
+    for (int i = 0; i < n; i++) fputc(i % 10, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A Fashion-MNIST directory of ntrain + ntest 28x28 images in a fresh temporary
+ * directory (dir: a buffer of at least 64 bytes). */
+static void tiny_fmnist(char *dir, int ntrain, int ntest) {
+    strcpy(dir, "/tmp/gdtest-fmnist-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_idx(dir, "train", ntrain, 28, 28);
+    write_idx(dir, "t10k", ntest, 28, 28);
+}
+
+static void rm_rf(const char *dir) {
+    char *cmd;
+    cr_assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}
+
+/* The values of column col of a table (a fresh array of *n). */
+static double *column(const char *path, const char *col, int *n) {
+    t_tsv *t = t_tsv_read(path);
+    int c = t_tsv_col(t, col);
+    double *v = malloc((size_t)(t->nrows + 1) * sizeof *v);
+    for (int i = 0; i < t->nrows; i++) v[i] = t_tsv_num(t, i, c);
+    *n = t->nrows;
+    t_tsv_free(t);
+    return v;
+}
+
+/* ch06-optimizers copied "--optim:lr=LR" into a 512-byte buffer: a longer spec lost its
+ * ":lr=LR" and trained silently at the optimizer's default lr. A spec that means the same
+ * (sgd:momentum=0.9 with 600 more zeros) must train exactly as the short one. */
+Test(ch06_harden, optimizers_uses_a_long_optim_spec_whole) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    char zeros[601];
+    memset(zeros, '0', 600);
+    zeros[600] = '\0';
+    const char *specs[2] = {"", zeros};
+    double *loss[2];
+    int n[2];
+    for (int k = 0; k < 2; k++) {
+        char *cmd, out[600];
+        snprintf(out, sizeof out, "%s/opt%d.tsv", dir, k);
+        cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s " OPT " --out %s --lr 0.5 --epochs 5 --train 50 --val 20 "
+                                 "--seeds 1 --optim sgd:momentum=0.9%s",
+                           dir, out, specs[k]) > 0);
+        t_result r = t_run(cmd);
+        cr_assert_eq(r.status, 0, "%.200s: exit %d: %s", cmd, r.status, r.err);
+        t_free(&r);
+        free(cmd);
+        loss[k] = column(out, "train_loss", &n[k]);
+    }
+    cr_assert_eq(n[0], n[1]);
+    for (int i = 0; i < n[0]; i++)
+        cr_expect_eq(loss[0][i], loss[1][i], "row %d: the long spec trained to %g, the short one to %g", i, loss[1][i],
+                     loss[0][i]);
+    free(loss[0]), free(loss[1]);
+    rm_rf(dir);
+}
+
+/* A ch06-decay --out table, by hand: Adam + L2 and AdamW, two lrs, weight decays 0 and
+ * 0.1, one seed. */
+static void decay_table(const char *path) {
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "# program: ch06-decay\noptim\tlr\tweight_decay\tseed\tdiverged_at\tval_loss\tval_acc\ttrain_loss\n");
+    const char *o[2] = {"adam", "adamw"};
+    for (int a = 0; a < 2; a++)
+        for (int l = 0; l < 2; l++)
+            for (int w = 0; w < 2; w++)
+                fprintf(f, "%s\t%g\t%g\t0\t-1\t%g\t0.5\t%g\n", o[a], l ? 0.01 : 0.001, w ? 0.1 : 0.0,
+                        1.0 + 0.1 * a + 0.01 * l + 0.001 * w, 0.9);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* ch06-decay (and ch06-width, ch06-gpt) copied --from into a 4096-byte buffer: a longer
+ * list of tables was cut, its last path became another file. It is read whole now. */
+Test(ch06_harden, decay_reads_a_from_list_longer_than_4096_bytes) {
+    char dir[] = "/tmp/gdtest-decay-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char table[128], numbers[128];
+    snprintf(table, sizeof table, "%s/runs.tsv", dir);
+    snprintf(numbers, sizeof numbers, "%s/numbers.tsv", dir);
+    decay_table(table);
+    /* the same table 200 times: about 6000 bytes, ending in the full path */
+    size_t len = 200 * (strlen(table) + 1) + 1;
+    char *list = malloc(len);
+    list[0] = '\0';
+    for (int i = 0; i < 200; i++) strcat(strcat(list, i ? "," : ""), table);
+    cr_assert_gt(strlen(list), 4096);
+    char *cmd;
+    cr_assert(asprintf(&cmd, DECAY " --from %s --numbers %s", list, numbers) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "--from of %zu bytes: exit %d: %s", strlen(list), r.status, r.err);
+    t_free(&r);
+    char *adamw = t_str(numbers, "width_decay_adamw_lower");
+    cr_expect_str_eq(adamw, "0 of 1");
+    free(adamw);
+    free(cmd), free(list);
+    rm_rf(dir);
+}
+
+/* Too small a data set was found by gd_split after loading ("split: n_val = 5000, must be
+ * in [0, 100)", exit 1), or not at all when the split fitted but the runs' images did
+ * not. Now: one line naming the directory, the count and the options; exit 2. */
+Test(ch06_harden, decay_groups_and_momentum_refuse_too_small_data_with_exit_2) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    const char *cmds[] = {DECAY " --lrs 0.01 --wds 0 --optims adam --seeds 1 --steps 2 --train-n 10 --val-n 10",
+                          GD_BIN "ch06-groups --seeds 1 --steps 2 --train-n 10 --val-n 10",
+                          MOM " --curves /dev/null --numbers /dev/null --steps 10 --window 5 --train 10 --seeds 1",
+                          OPT " --out /dev/null --lr 0.1 --epochs 1 --train 90 --val 20 --seeds 1"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s %s", dir, cmds[i]) > 0);
+        t_assert_rejects(cmd, 2, "too few");
+        free(cmd);
+    }
+    rm_rf(dir);
+}
+
+/* ch06-momentum kept the final gaps of at most 64 seeds in a stack array but took
+ * --seeds up to 1000: --seeds 65 wrote past it. Refused now, before loading anything. */
+Test(ch06_harden, momentum_refuses_more_seeds_than_it_keeps) {
+    t_assert_rejects(MOM " --curves /dev/null --numbers /dev/null --steps 10 --window 5 --train 10 --seeds 65", 2,
+                     "--seeds");
+}
+
+/* An output that cannot be written (here a directory) was found after the data was loaded
+ * (exit 1). GD_OPT_OUT refuses it at once: exit 2, one line naming the option. */
+Test(ch06_harden, an_unwritable_output_is_refused_before_any_work) {
+    t_assert_rejects(WIDTH " --widths 8 --lrs 0.01 --seeds 1 --steps 2 --out /tmp", 2, "--out");
+    t_assert_rejects(DECAY " --from /dev/null --numbers /tmp", 2, "--numbers");
+}
+
+/* A small GPT checkpoint of ch06-gpt for ch06-sample (a few CPU-seconds at most). */
+static void tiny_model(const char *path) {
+    char *cmd;
+    cr_assert(asprintf(&cmd, GPT " --steps 1 --layers 1 --heads 1 --width 8 --context 8 --seeds 1 --lr 0.001 "
+                                 "--val-windows 1 --save %s --save-lr 0.001",
+                       path) > 0);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+}
+
+/* ch06-sample wrote --out through its own temp + rename: a symlink at the path was
+ * replaced by a regular file. It uses out.h's writer now: the link's target is written,
+ * the link kept. And a --key whose suffixed keys did not fit a 128-byte buffer was cut
+ * silently; it is refused now. */
+Test(ch06_harden, sample_writes_through_a_symlink_and_refuses_a_long_key) {
+    char dir[] = "/tmp/gdtest-sample-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char model[128], target[128], link[128], *cmd;
+    snprintf(model, sizeof model, "%s/model.bin", dir);
+    snprintf(target, sizeof target, "%s/target.txt", dir);
+    snprintf(link, sizeof link, "%s/link.txt", dir);
+    tiny_model(model);
+    FILE *f = fopen(target, "w");
+    fputs("old\n", f);
+    fclose(f);
+    cr_assert_eq(symlink("target.txt", link), 0);
+    cr_assert(asprintf(&cmd, SAMPLE " --model %s --tokens 20 --out %s", model, link) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    struct stat st;
+    cr_assert_eq(lstat(link, &st), 0);
+    cr_expect(S_ISLNK(st.st_mode), "--out: the symlink was replaced by a regular file");
+    char *text = t_slurp(target);
+    cr_expect(text && strcmp(text, "old\n") != 0 && strlen(text) >= 20, "--out: the link's target was not written");
+    free(text);
+
+    char key[201];
+    memset(key, 'k', 200);
+    key[200] = '\0';
+    cr_assert(asprintf(&cmd, SAMPLE " --model %s --tokens 20 --numbers %s/n.tsv --key %s", model, dir, key) > 0);
+    t_assert_rejects(cmd, 2, "--key");
+    free(cmd);
+    char n_path[160];
+    snprintf(n_path, sizeof n_path, "%s/n.tsv", dir);
+    cr_expect_neq(access(n_path, F_OK), 0, "a refused --key wrote --numbers");
+    rm_rf(dir);
+}
