@@ -101,9 +101,9 @@ int main(int argc, char **argv) {
         GD_OPT_INT("batch", &batch, "images of the batch to overfit", 1, 1024),
         GD_OPT_INT("overfit-steps", &overfit_steps, "Adam steps on that batch", 1, 100000),
         GD_OPT_FLOAT("overfit-target", &target, "the loss the batch must get below", 0, 10, 1),
-        GD_OPT_STRING("out", &out, "write one row per seed: seed init_loss bad_init_loss overfit_step "
+        GD_OPT_OUT("out", &out, "write one row per seed: seed init_loss bad_init_loss overfit_step "
                                    "overfit_loss gc_err gc_err_bug"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes (keys recipe_sanity_...)"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes (keys recipe_sanity_...)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "The sanity checks before tuning (Chapter 8): the loss at initialisation against ln C, "
@@ -126,7 +126,16 @@ int main(int argc, char **argv) {
     }
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* what the checks index in the training part of the split (val_size held out): seed
+     * s overfits images s*batch .. (s+1)*batch, its gradient check takes GC_N from 1000 on */
+    long need_b = (long)to.seeds * batch, need_gc = 1000 + (long)to.seeds * GC_N;
+    if (gd_images_require(&train, val_size + (need_b > need_gc ? need_b : need_gc), "the training set",
+                          "--val-size + the batches of --seeds (--batch each, and 1000 + 4 each for the gradient check)") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return 2;
+    }
     int *tidx = malloc((size_t)train.n * sizeof *tidx), *vidx = malloc((size_t)train.n * sizeof *vidx);
     int maxb = 256 > batch ? 256 : (int)batch;
     float *X = malloc((size_t)maxb * 784 * sizeof *X);

@@ -347,10 +347,10 @@ int main(int argc, char **argv) {
         GD_OPT_INT("val-size", &val_size, "held-out training images for the final accuracy", 100, 10000),
         GD_OPT_STRING("data", &to.data, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or " GD_FMNIST_DEFAULT_DIR ")"),
         GD_TRAIN_OPTS_SEEDS(&to),
-        GD_OPT_STRING("curves", &curves, "write every step of every run: case arm seed step lr loss gnorm ratio loss10 late_spike"),
-        GD_OPT_STRING("summary", &summary, "write one row per run"),
+        GD_OPT_OUT("curves", &curves, "write every step of every run: case arm seed step lr loss gnorm ratio loss10 late_spike"),
+        GD_OPT_OUT("summary", &summary, "write one row per run"),
         GD_OPT_STRING("key", &key, "the CASE in the keys recipe_CASE_... of --numbers (default: --case)"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the chapter quotes (keys recipe_CASE_...)"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes (keys recipe_CASE_...)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Produce one symptom of the chapter's table (--case), detect it with the case's rule, "
@@ -411,10 +411,11 @@ int main(int argc, char **argv) {
     }
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     if (cd->train_size + val_size > train.n) {
         fprintf(stderr, "%s: --train-size + --val-size: at most %d, got %ld\n", gd_prog(), train.n,
                 cd->train_size + val_size);
+        gd_images_free(&train), gd_images_free(&test);
         return 2;
     }
     /* a fixed split (seed 0): the first train_size of its training part, the first val_size of the rest */

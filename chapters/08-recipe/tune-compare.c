@@ -165,8 +165,8 @@ int main(int argc, char **argv) {
                      GD_OPT_STRING("full", &full, "lrtune's directory for the full sweep, --grid (required)"),
                      GD_OPT_STRING("recipe-prefix", &rp, "--key-prefix the recipe's lrtune used"),
                      GD_OPT_STRING("full-prefix", &fp, "--key-prefix the full sweep's lrtune used"),
-                     GD_OPT_STRING("numbers", &numbers, "write the chapter's numbers (keys tune_*) here"),
-                     GD_OPT_STRING("marks", &marks, "write the lrs the figures mark here"),
+                     GD_OPT_OUT("numbers", &numbers, "write the chapter's numbers (keys tune_*) here"),
+                     GD_OPT_OUT("marks", &marks, "write the lrs the figures mark here"),
                      GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Chapter 8's capstone: compares lrtune's recommendation (--recipe DIR) with the best of "
@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
         free(p);
         if (bad) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 1;
+            return 2;
         }
     }
     int bad = 0;
@@ -202,7 +202,7 @@ int main(int argc, char **argv) {
     double f_best = kvnum(&frec, FK("best_median"), &bad);
     if (bad) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        return 1;
+        return 2;
     }
     /* the full sweep's rows: lr runs diverged median min max */
     int cl = col(&fsum, "lr"), cm = col(&fsum, "median"), cmin = col(&fsum, "min"), cmax = col(&fsum, "max"),
@@ -210,7 +210,7 @@ int main(int argc, char **argv) {
     int rl = col(&rsum, "lr"), rm = col(&rsum, "median"), rr = col(&rsum, "runs"), rs = col(&rsum, "stage");
     if (cl < 0 || cm < 0 || cmin < 0 || cmax < 0 || cr < 0 || rl < 0 || rm < 0 || rr < 0 || rs < 0) {
         fprintf(stderr, "%s: %s/summary.tsv or %s/summary.tsv: not lrtune's summary\n", prog, full, recipe);
-        return 1;
+        return 2;
     }
     int i_r = -1, i_f = -1, f_runs = 0, r_runs = 0;
     for (int i = 0; i < fsum.nrows; i++) {
@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
     }
     if (i_c < 0) {
         fprintf(stderr, "%s: %s/summary.tsv has no coarse sweep\n", prog, recipe);
-        return 1;
+        return 2;
     }
     double c_lr = atof(cell(&rsum, i_c, rl)), c_med = atof(cell(&rsum, i_c, rm));
     /* the range test's lowest batch loss (not smoothed) */
@@ -237,12 +237,12 @@ int main(int argc, char **argv) {
         if (i_g < 0 || atof(cell(&range, i, gx)) < atof(cell(&range, i_g, gx))) i_g = i;
     if (i_g < 0) {
         fprintf(stderr, "%s: %s/range.tsv: no range test\n", prog, recipe);
-        return 1;
+        return 2;
     }
     double raw_min_lr = atof(cell(&range, i_g, gl));
     if (i_r < 0 || i_f < 0) {
         fprintf(stderr, "%s: the recipe's lr %g or the best %g is not on the full grid\n", prog, r_lr, f_lr);
-        return 1;
+        return 2;
     }
     f_best = atof(cell(&fsum, i_f, cm));              /* at the summary's precision, as the others */
     double r_med_full = atof(cell(&fsum, i_r, cm));   /* the recipe's lr in the full sweep */
@@ -339,7 +339,10 @@ int main(int argc, char **argv) {
         }
         gd_table_meta(t, "program", "ch08-tune-compare");
         const char *what[] = {"valley", "steep", "min_lr"};
-        for (int i = 0; i < 3; i++) gd_table_row(t, "%s %s", what[i], kv(&rrec, RK(what[i])));
+        for (int i = 0; i < 3; i++) {
+            const char *v = kv(&rrec, RK(what[i]));
+            gd_table_row(t, "%s %s", what[i], v ? v : "?");
+        }
         gd_table_row(t, "grid_lo %s", cell(&rsum, 0, rl));
         gd_table_row(t, "grid_hi %s", cell(&rsum, rsum.nrows - 1, rl));
         gd_table_row(t, "recipe %g", r_lr);

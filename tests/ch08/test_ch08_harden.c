@@ -1,0 +1,71 @@
+/* test_ch08_harden.c -- Chapter 8's programs against what a careless or hostile user
+ * gives them (issue 12). Each test is one defect the programs had: it failed before the
+ * fix. Fast: a tiny Fashion-MNIST-shaped directory written here, or refusals.
+ */
+#include "../common.h"
+
+#define SANITY GD_BIN "ch08-sanity"
+#define COMPARE GD_BIN "ch08-tune-compare"
+
+/* One IDX pair (images: magic 2051, labels: 2049; big-endian sizes) of n r x c images. */
+static void write_idx(const char *dir, const char *name, int n, int r, int c) {
+    char path[512];
+    unsigned char h[16];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned v[4] = {2051, (unsigned)n, (unsigned)r, (unsigned)c};
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(v[i] >> (24 - 8 * b));
+    fwrite(h, 1, 16, f);
+    for (long i = 0; i < (long)n * r * c; i++) fputc((int)((i * 7919) % 256), f);
+    cr_assert_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, name);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned w[2] = {2049, (unsigned)n};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(w[i] >> (24 - 8 * b));
+    fwrite(h, 1, 8, f);
+    for (int i = 0; i < n; i++) fputc(i % 10, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A Fashion-MNIST directory of ntrain + ntest 28x28 images in a fresh temporary
+ * directory (dir: a buffer of at least 64 bytes). */
+static void tiny_fmnist(char *dir, int ntrain, int ntest) {
+    strcpy(dir, "/tmp/gdtest-fmnist-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_idx(dir, "train", ntrain, 28, 28);
+    write_idx(dir, "t10k", ntest, 28, 28);
+}
+
+static void rm_rf(const char *dir) {
+    char *cmd;
+    cr_assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}
+
+/* ch08-sanity overfits --batch images per seed and checks gradients on images 1000 on of
+ * the split's training part; on a data set smaller than that it read past the index
+ * list (uninitialised indices: images from anywhere, or a crash). Now refused before any
+ * work: one line, exit 2. */
+Test(ch08_harden, sanity_refuses_data_smaller_than_its_checks_index) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    char *cmd;
+    cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s " SANITY " --seeds 1 --val-size 10 --batch 4 --overfit-steps 2",
+                       dir) > 0);
+    t_assert_rejects(cmd, 2, "too few");
+    free(cmd);
+    rm_rf(dir);
+}
+
+/* The directories given to ch08-tune-compare are the user's input: a missing one is
+ * exit 2 (it was 1, the status of a failure while running); an unwritable --numbers is
+ * refused before anything is read. */
+Test(ch08_harden, tune_compare_input_errors_exit_2) {
+    t_assert_rejects(COMPARE " --recipe /nonexistent/recipe --full /nonexistent/full", 2, "/nonexistent/");
+    t_assert_rejects(COMPARE " --recipe /nonexistent/recipe --full /nonexistent/full --numbers /tmp", 2, "--numbers");
+}
