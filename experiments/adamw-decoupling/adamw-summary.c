@@ -87,11 +87,21 @@ static double median_inf(const double *v, int n) {
     return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
 }
 
+/* Add x to the n distinct values v[0..n) unless it is there; the new count, or MAX_AX + 1
+ * when it would not fit (a table with too many lrs or decays is refused, not cut). */
 static int add_unique(double *v, int n, double x) {
     for (int i = 0; i < n; i++)
         if (v[i] == x) return n;
-    if (n < MAX_AX) v[n++] = x;
+    if (n >= MAX_AX) return MAX_AX + 1;
+    v[n++] = x;
     return n;
+}
+
+/* The index of x in v[0..n), or -1. */
+static int index_of(const double *v, int n, double x) {
+    for (int i = 0; i < n; i++)
+        if (v[i] == x) return i;
+    return -1;
 }
 
 /* least-squares slope of y on x (n >= 2 distinct x), else nan */
@@ -147,8 +157,11 @@ static int summarize(gd_table *nt, gd_table *gt, const char *optim, int metric, 
     int nl = 0, nw = 0, ns = 0;
     for (int i = 0; i < nrows; i++) {
         if (strcmp(rows[i].optim, optim)) continue;
+        if (!isfinite(rows[i].lr) || !isfinite(rows[i].wd))
+            return gd_seterr("%s: a run with lr %g, weight decay %g", optim, rows[i].lr, rows[i].wd);
         nl = add_unique(lrs, nl, rows[i].lr);
         nw = add_unique(wds, nw, rows[i].wd);
+        if (nl > MAX_AX || nw > MAX_AX) return gd_seterr("%s: more than %d lrs or weight decays", optim, MAX_AX);
         int k = 0;
         while (k < ns && seeds[k] != rows[i].seed) k++;
         if (k == ns) {
@@ -164,9 +177,7 @@ static int summarize(gd_table *nt, gd_table *gt, const char *optim, int metric, 
     memset(have, 0, sizeof have);
     for (int i = 0; i < nrows; i++) {
         if (strcmp(rows[i].optim, optim)) continue;
-        int l = 0, w = 0, s = 0;
-        while (lrs[l] != rows[i].lr) l++;
-        while (wds[w] != rows[i].wd) w++;
+        int l = index_of(lrs, nl, rows[i].lr), w = index_of(wds, nw, rows[i].wd), s = 0;   /* found: added above */
         while (seeds[s] != rows[i].seed) s++;
         int div = rows[i].diverged_at >= 0 || isnan(rows[i].val_acc) || isnan(rows[i].val_loss);
         err[l][w][s] = div ? NAN : metric == 0 ? 1 - rows[i].val_acc : rows[i].val_loss;
@@ -284,9 +295,9 @@ int main(int argc, char **argv) {
     const char *from = NULL, *runs_out = NULL, *grid = NULL, *numbers = NULL;
     gd_opt opts[] = {
         GD_OPT_STRING("from", &from, "tables of ch06-decay --out (comma-separated): Adam + L2 and AdamW runs"),
-        GD_OPT_STRING("runs", &runs_out, "write a copy of the runs here"),
-        GD_OPT_STRING("grid", &grid, "write the median grid here (the heat map)"),
-        GD_OPT_STRING("numbers", &numbers, "write the README's numbers here"),
+        GD_OPT_OUT("runs", &runs_out, "write a copy of the runs here"),
+        GD_OPT_OUT("grid", &grid, "write the median grid here (the heat map)"),
+        GD_OPT_OUT("numbers", &numbers, "write the README's numbers here"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Summarize an lr x weight-decay grid of Adam + L2 and AdamW runs (ch06-decay --out): "
@@ -305,12 +316,21 @@ int main(int argc, char **argv) {
     static row rows[MAX_RUNS];
     int nrows = 0;
     char *list = strdup(from);
+    if (!list) {
+        fprintf(stderr, "%s: out of memory\n", gd_prog());
+        return 1;
+    }
     for (char *p = strtok(list, ","); p; p = strtok(NULL, ","))
         if ((nrows = read_rows(p, rows, nrows, MAX_RUNS)) < 0) {
             fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
             free(list);
-            return 1;
+            return 2;   /* the tables given */
         }
+    if (nrows == 0) {   /* "," or tables without rows */
+        fprintf(stderr, "%s: --from: no runs in '%s'\n", gd_prog(), from);
+        free(list);
+        return 2;
+    }
     gd_table *rt = NULL, *gt = NULL, *nt = NULL;
     if (runs_out && !(rt = gd_table_open(runs_out, "optim lr weight_decay seed diverged_at val_loss val_acc train_loss")))
         goto io_error;
@@ -324,11 +344,13 @@ int main(int argc, char **argv) {
         strcpy(list, from);
         for (char *p = strtok(list, ","); p; p = strtok(NULL, ",")) {
             FILE *f = fopen(p, "r");
-            char line[2048];
-            while (f && fgets(line, sizeof line, f) && line[0] == '#') {
+            char *line = NULL;   /* whole lines, however long: a header line is never cut */
+            size_t cap = 0;
+            while (f && getline(&line, &cap, f) > 0 && line[0] == '#') {
                 line[strcspn(line, "\n")] = 0;
-                gd_table_meta(rt, "runs", "%s", line + 2);
+                gd_table_meta(rt, "runs", "%s", line[1] ? line + 2 : "");
             }
+            free(line);
             if (f) fclose(f);
         }
         for (int i = 0; i < nrows; i++)
@@ -344,15 +366,18 @@ int main(int argc, char **argv) {
     /* the setting, from the first table's header (ch06-decay writes model, training,
      * judged on, seeds) */
     strcpy(list, from);
-    FILE *f0 = fopen(strtok(list, ","), "r");
-    char l0[2048];
+    const char *first = strtok(list, ",");   /* not NULL: a table was read */
+    FILE *f0 = first ? fopen(first, "r") : NULL;
+    char *l0 = NULL;
+    size_t cap0 = 0;
     const char *setting[][2] = {{"# model: ", "model"}, {"# training: ", "training"}, {"# judged on: ", "judged"},
                                 {"# seeds: ", "seed_list"}};
-    while (f0 && fgets(l0, sizeof l0, f0) && l0[0] == '#') {
+    while (f0 && getline(&l0, &cap0, f0) > 0 && l0[0] == '#') {
         l0[strcspn(l0, "\n")] = 0;
         for (int k = 0; k < 4; k++)
             if (!strncmp(l0, setting[k][0], strlen(setting[k][0]))) kv(nt, setting[k][1], "%s", l0 + strlen(setting[k][0]));
     }
+    free(l0);
     if (f0) fclose(f0);
     free(list);
     const char *names[2] = {"adam", "adamw"};
@@ -387,11 +412,11 @@ int main(int argc, char **argv) {
     if ((rt && gd_table_close(rt) != 0) || (gt && gd_table_close(gt) != 0) || gd_table_close(nt) != 0) goto io_error;
     return 0;
 
-abort:
+abort:   /* the runs given do not make the grid: the user's input */
     if (rt) gd_table_abort(rt);
     if (gt) gd_table_abort(gt);
     if (nt) gd_table_abort(nt);
-    return 1;
+    return 2;
 io_error:
     fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
     return 1;

@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("eps", &eps, "finite-difference step of the HVP", 0, 1, 1),
         GD_TRAIN_OPTS_SEEDS(&to),
         GD_OPT_STRING("data", &to.data, "directory of the Fashion-MNIST files"),
-        GD_OPT_STRING("out", &out, "write the runs here (lr seed step loss sharpness resid)"),
+        GD_OPT_OUT("out", &out, "write the runs here (lr seed step loss sharpness resid)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "Full-batch gradient descent with heavy-ball or Nesterov momentum on a tanh MLP, "
@@ -164,11 +164,16 @@ int main(int argc, char **argv) {
         return 2;
     }
     gd_images train = {0}, test = {0};
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    if (gd_images_require(&train, n, "the training set", "--n") != 0) {   /* the full batch: the first n images */
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return 2;
+    }
     gd_blas_threads(1);
     problem p = {0};
     p.K = GD_FMNIST_CLASSES;
-    p.N = (int)(n < train.n ? n : train.n), p.D = train.dim, p.H = (int)hidden;
+    p.N = (int)n, p.D = train.dim, p.H = (int)hidden;
     p.mse = strcmp(loss_arg, "mse") == 0;
     p.P = (size_t)p.H * p.D + p.H + (size_t)p.K * p.H + p.K;
     int N = p.N, K = p.K, H = p.H;

@@ -40,15 +40,16 @@ typedef struct {
 static int read_runs(const char *path, run *runs, int *nruns, long *max_step) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines: a long comment line (# command: ...) is one line */
+    size_t cap = 0;
     int header = 0, nr = 0;
     *max_step = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &cap, f) > 0) {
         if (line[0] == '#') continue;
         if (line[0] == '\n') continue;
         if (!header) {
             if (strncmp(line, "lr\tseed\tstep\tloss\tsharpness", 27) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a table of lr, seed, step, loss, sharpness", path);
             }
             header = 1;
@@ -59,14 +60,14 @@ static int read_runs(const char *path, run *runs, int *nruns, long *max_step) {
         long step;
         char a[64], b[64];
         if (sscanf(line, "%lf %llu %ld %63s %63s", &lr, &seed, &step, a, b) != 5) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: malformed row: %.60s", path, line);
         }
         loss = strtod(a, NULL), sh = strtod(b, NULL);
         run *r = nr ? &runs[nr - 1] : NULL;
         if (!r || r->lr != lr || r->seed != seed) {
             if (nr == MAX_RUNS) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: more than %d runs", path, MAX_RUNS);
             }
             r = &runs[nr++];
@@ -82,6 +83,7 @@ static int read_runs(const char *path, run *runs, int *nruns, long *max_step) {
         r->step[r->n] = step, r->loss[r->n] = loss, r->sharp[r->n] = sh, r->n++;
         if (step > *max_step) *max_step = step;
     }
+    free(line);
     fclose(f);
     if (!header || nr == 0) return gd_seterr("%s: no runs", path);
     *nruns = nr;
@@ -98,6 +100,7 @@ static void numkey(char *k, size_t size, const char *pre, double x) {
 /* "0.2 (0.1 to 0.3)", or "0.2" when the range is one value, "none" when there is none */
 static void med_range(char *buf, size_t size, const char *fmt, gd_stats st) {
     char a[40], b[40], c[40];
+    if (!fmt) fmt = "%g";   /* never: but gcc -O1 with UBSan's checks then sees a null format (a false positive) */
     if (st.n == 0) {
         snprintf(buf, size, "none");
         return;
@@ -136,8 +139,8 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("band", &band, "in band: |end sharpness / (limit/lr) - 1| <= band", 0, 10, 1),
         GD_OPT_FLOAT("tail", &tail, "the end of a run: its last fraction of steps", 0, 1, 1),
         GD_OPT_FLOAT("reach", &reach, "a run reaches the edge at this fraction of limit/lr", 0, 10, 1),
-        GD_OPT_STRING("out", &out, "copy of the runs (lr seed step loss sharpness), with the provenance"),
-        GD_OPT_STRING("numbers", &numbers, "the numbers the README quotes (key value)"),
+        GD_OPT_OUT("out", &out, "copy of the runs (lr seed step loss sharpness), with the provenance"),
+        GD_OPT_OUT("numbers", &numbers, "the numbers the README quotes (key value)"),
         GD_OPT_STRING("prefix", &prefix, "prefix of the keys in --numbers"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -163,7 +166,7 @@ int main(int argc, char **argv) {
     long steps = 0;
     if (read_runs(in, runs, &nruns, &steps) != 0) {
         fprintf(stderr, "%s: --in: %s\n", gd_prog(), gd_error());
-        return 1;
+        return 2;   /* the table given */
     }
     double limit = beta == 0 ? 2 : nesterov ? (2 + 2 * beta) / (1 + 2 * beta) : 2 * (1 + beta);
     const char *method = beta == 0 ? "plain GD" : nesterov ? "Nesterov" : "heavy ball";
@@ -177,13 +180,15 @@ int main(int argc, char **argv) {
                       in);
         /* the input's own header, kept */
         FILE *f = fopen(in, "r");
-        char line[2048];
-        while (f && fgets(line, sizeof line, f) && line[0] == '#') {
+        char *line = NULL;   /* whole lines, however long: a header line is never cut */
+        size_t cap = 0;
+        while (f && getline(&line, &cap, f) > 0 && line[0] == '#') {
             line[strcspn(line, "\n")] = 0;
             if (strncmp(line, "# program", 9) && strncmp(line, "# command", 9))
-                gd_table_meta(ot, "runs", "%s", line + 2);
-            else if (!strncmp(line, "# command", 9)) gd_table_meta(ot, "runs made by", "%s", line + 11);
+                gd_table_meta(ot, "runs", "%s", strlen(line) > 2 ? line + 2 : "");
+            else if (!strncmp(line, "# command", 9)) gd_table_meta(ot, "runs made by", "%s", strlen(line) > 11 ? line + 11 : "");
         }
+        free(line);
         if (f) fclose(f);
         for (int r = 0; r < nruns; r++) {
             for (long i = 0; i < runs[r].n; i++)
@@ -303,15 +308,17 @@ int main(int argc, char **argv) {
         /* the setting, from the runs' own header: model, seeds, power iterations; the
          * measurement interval from the steps */
         FILE *f = fopen(in, "r");
-        char line[2048], k[160];
+        char *line = NULL, k[160];   /* k: the --prefix (at most 64) and a short name */
+        size_t cap = 0;
         long iters = -1;
-        while (f && fgets(line, sizeof line, f) && line[0] == '#') {
+        while (f && getline(&line, &cap, f) > 0 && line[0] == '#') {
             line[strcspn(line, "\n")] = 0;
             if (!strncmp(line, "# model: ", 9)) snprintf(k, sizeof k, "%smodel", prefix), gd_table_kv(nt, k, "%s", line + 9);
             if (!strncmp(line, "# seeds: ", 9)) snprintf(k, sizeof k, "%sseed_list", prefix), gd_table_kv(nt, k, "%s", line + 9);
             char *by = strstr(line, "lambda_max by ");
             if (by) iters = strtol(by + 14, NULL, 10);
         }
+        free(line);
         if (f) fclose(f);
         kv(nt, prefix, "iters", "%.0f", (double)iters);
         long every = 0;

@@ -135,7 +135,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
         if (!f) {
             fprintf(stderr, "%s: --runs: cannot open %s\n", gd_prog(), path);
             free(list);
-            return 1;
+            return 2;   /* the tables given */
         }
         char *line = NULL;
         size_t cap = 0;
@@ -150,7 +150,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
                 (r.sched = sched_index(name)) < 0) {
                 fprintf(stderr, "%s: --runs: %s: a row that is not a run of this program\n", gd_prog(), path);
                 free(line), fclose(f), free(list);
-                return 1;
+                return 2;
             }
             rs[n++] = r;
         }
@@ -158,6 +158,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
         fclose(f);
     }
     free(list);
+    if (n == 0) return fprintf(stderr, "%s: --runs: no runs in '%s'\n", gd_prog(), runs_list), 2;
     gd_table *s = gd_table_open(summary, "sched runs diverged train_loss train_loss_min train_loss_max train_acc "
                                          "train_acc_min train_acc_max test_acc test_acc_min test_acc_max");
     gd_table *t = gd_table_open(numbers, "key value");
@@ -280,11 +281,11 @@ int main(int argc, char **argv) {
                      GD_OPT_INT("test-n", &test_n, "evaluate on the first n test images (0: all 10000)", 0, 10000),
                      GD_OPT_STRING("scheds", &scheds, "comma-separated schedules: constant, sqrt, multistep, "
                                                       "multistep-d2l, cosine, warmup-cosine"),
-                     GD_OPT_STRING("out", &out, "training mode: one row per run (sched, seed, final metrics)"),
-                     GD_OPT_STRING("curves", &curves, "training mode: one row per run and epoch"),
+                     GD_OPT_OUT("out", &out, "training mode: one row per run (sched, seed, final metrics)"),
+                     GD_OPT_OUT("curves", &curves, "training mode: one row per run and epoch"),
                      GD_OPT_STRING("runs", &runs, "summary mode: comma-separated --out tables to summarise"),
-                     GD_OPT_STRING("summary", &summary, "summary mode: medians and ranges per schedule"),
-                     GD_OPT_STRING("numbers", &numbers, "summary mode: the README's numbers (key value)"),
+                     GD_OPT_OUT("summary", &summary, "summary mode: medians and ranges per schedule"),
+                     GD_OPT_OUT("numbers", &numbers, "summary mode: the README's numbers (key value)"),
                      GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
                           "d2l section 12.11: LeNet (ReLU, max pooling) on Fashion-MNIST, batch 256, SGD, the "
@@ -319,7 +320,14 @@ int main(int argc, char **argv) {
     gd_train_cfg cfg = gd_train_defaults();
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* the subset is drawn from the training set, the evaluation reads the first test_n */
+    if (gd_images_require(&train, train_n, "the training set", "--train-n") != 0 ||
+        gd_images_require(&test, test_n, "the test set", "--test-n") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return 2;
+    }
     gd_blas_threads(1);
     int *idx = NULL, *rest = NULL;
     cfg.train = &train;

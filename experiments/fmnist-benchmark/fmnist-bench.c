@@ -426,10 +426,10 @@ int main(int argc, char **argv) {
         GD_OPT_SEED("seed", &seed, "the first seed (initialisation, order)"),
         GD_OPT_INT("seeds", &seeds, "fits, with seeds seed, seed+1, ...", 1, 1000),
         GD_OPT_STRING("data", &data_dir, "Fashion-MNIST directory (default: $GD_FASHION_MNIST or the Debian path)"),
-        GD_OPT_STRING("summary", &summary, "write one row per seed to this table"),
-        GD_OPT_STRING("curves", &curves, "write every epoch's loss and test accuracy to this table"),
+        GD_OPT_OUT("summary", &summary, "write one row per seed to this table"),
+        GD_OPT_OUT("curves", &curves, "write every epoch's loss and test accuracy to this table"),
         GD_OPT_STRING("from", &from, "no training: read these --summary tables (comma-separated) and write --numbers"),
-        GD_OPT_STRING("numbers", &numbers, "with --from: the README's numbers"),
+        GD_OPT_OUT("numbers", &numbers, "with --from: the README's numbers"),
         GD_OPT_STRING("key-prefix", &key_prefix, "with --from: the keys of --numbers start with this and '_'"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -456,12 +456,16 @@ int main(int argc, char **argv) {
             if (nres < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
                 free(list);
-                return 1;
+                return 2;   /* the tables given */
             }
         }
         free(list);
-        if (!nres || write_numbers(numbers, res, nres) != 0) {
-            fprintf(stderr, "%s: %s\n", gd_prog(), nres ? gd_error() : "--from: no rows");
+        if (!nres) {
+            fprintf(stderr, "%s: --from: no rows\n", gd_prog());
+            return 2;
+        }
+        if (write_numbers(numbers, res, nres) != 0) {
+            fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             return 1;
         }
         return 0;
@@ -502,7 +506,15 @@ int main(int argc, char **argv) {
     gd_images train, test;
     if (gd_fmnist_load(&train, &test, data_dir) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        gd_sched_free(f.sched);
+        return 2;
+    }
+    /* --n-train keeps the first n images: never more than there are */
+    if (gd_images_require(&train, n_train, "the training set", "--n-train") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(data_dir), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        gd_sched_free(f.sched);
+        return 2;
     }
     if (n_train) train.n = (int)n_train;
     scaler s;

@@ -79,10 +79,10 @@ int main(int argc, char **argv) {
         GD_OPT_INT("epochs", &epochs, "epochs per run (the same for every batch)", 1, MAX_EPOCHS),
         GD_OPT_FLOATS("decay-epochs", &decay_epochs, "epochs at which the lr is divided by 10, increasing", 0, 1000, 1),
         GD_OPT_FLOAT("tol", &tol, "points of error within which a batch counts as matching --base-batch", 0, 100, 0),
-        GD_OPT_STRING("out", &out, "write one row per run (final test error) to this table"),
-        GD_OPT_STRING("curves", &curves, "write the test error after every epoch of every run to this table"),
-        GD_OPT_STRING("summary", &summary, "write each batch and warmup's median, min and max error over seeds to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the README quotes to this table"),
+        GD_OPT_OUT("out", &out, "write one row per run (final test error) to this table"),
+        GD_OPT_OUT("curves", &curves, "write the test error after every epoch of every run to this table"),
+        GD_OPT_OUT("summary", &summary, "write each batch and warmup's median, min and max error over seeds to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the README quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the numbers' keys (default gs)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -127,7 +127,7 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
     char decay_s[1024] = "";   /* <= 64 (GD_FLOATS_MAX) values < 1000, %g: <= 8 chars each */

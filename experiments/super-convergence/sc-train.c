@@ -64,10 +64,10 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("epochs", &epochs, "the budget B of onecycle and step, in epochs", 0, 1000, 1),
         GD_OPT_INT("long", &longer, "step-long trains for this many times B", 1, 100),
         GD_OPT_FLOAT("eval-per-epoch", &eval_per_epoch, "test evaluations per epoch (for --curves)", 0, 100, 1),
-        GD_OPT_STRING("out", &out, "write one row per run (final test accuracy) to this table"),
-        GD_OPT_STRING("curves", &curves, "write the test accuracy during every run to this table"),
-        GD_OPT_STRING("summary", &summary, "write each regime and lr's median, min and max accuracy over seeds to this table"),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the README quotes to this table"),
+        GD_OPT_OUT("out", &out, "write one row per run (final test accuracy) to this table"),
+        GD_OPT_OUT("curves", &curves, "write the test accuracy during every run to this table"),
+        GD_OPT_OUT("summary", &summary, "write each regime and lr's median, min and max accuracy over seeds to this table"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the README quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the numbers' keys (default sc)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -97,11 +97,12 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    if (gd_train_opts_load(&to, &train, &test) != 0) return 1;
+    if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
     long per_epoch = (train.n + to.batch_size - 1) / to.batch_size;
     long B = (long)ceil(epochs * per_epoch);
     if (B < 10) {
         fprintf(stderr, "%s: --epochs: the budget must be at least 10 steps, got %ld\n", gd_prog(), B);
+        gd_images_free(&train), gd_images_free(&test);
         return 2;
     }
     int eval_every = (int)fmax(1, round(per_epoch / eval_per_epoch));

@@ -135,8 +135,8 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("main-lr", &main_lr, "the main peak lr: the grid's peaks are given as multiples of it", 0, 10, 1),
         GD_OPT_FLOAT("frac", &frac, "WSD's cooldown (share of the budget) compared", 0, 1, 1),
         GD_OPT_FLOAT("cos-min", &cos_min, "cosine's final lr / peak of the arm compared", 0, 1, 0),
-        GD_OPT_STRING("numbers", &numbers, "write the numbers the README quotes to this table"),
-        GD_OPT_STRING("grid", &grid, "write one row per peak lr, schedule and seed here (the figure's data)"),
+        GD_OPT_OUT("numbers", &numbers, "write the numbers the README quotes to this table"),
+        GD_OPT_OUT("grid", &grid, "write one row per peak lr, schedule and seed here (the figure's data)"),
         GD_OPT_STRING("key-prefix", &prefix, "the keys of --numbers start with this and '_' (letters)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -164,7 +164,7 @@ int main(int argc, char **argv) {
         if (n < 0) {
             fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
             free(list);
-            return 1;
+            return 2;   /* the tables given */
         }
     }
     free(list);
@@ -177,14 +177,22 @@ int main(int argc, char **argv) {
         if (strcmp(rows[i].arm, "cos") || rows[i].budget != budget || fabs(rows[i].frac - cos_min) > 1e-9) continue;
         int seen = 0;
         for (int j = 0; j < nl; j++) seen |= fabs(lrs[j] - rows[i].lr) <= 1e-9 * rows[i].lr;
-        if (!seen && nl < MAX_LRS) lrs[nl++] = rows[i].lr;
+        if (!seen && nl == MAX_LRS) {   /* refused, not cut: every peak given counts */
+            fprintf(stderr, "%s: --from: more than %d peak lrs\n", gd_prog(), MAX_LRS);
+            return 2;
+        }
+        if (!seen) lrs[nl++] = rows[i].lr;
         seen = 0;
         for (int j = 0; j < ns; j++) seen |= seeds[j] == rows[i].seed;
-        if (!seen && ns < MAX_SEEDS) seeds[ns++] = rows[i].seed;
+        if (!seen && ns == MAX_SEEDS) {
+            fprintf(stderr, "%s: --from: more than %d seeds\n", gd_prog(), MAX_SEEDS);
+            return 2;
+        }
+        if (!seen) seeds[ns++] = rows[i].seed;
     }
     if (nl < 1 || ns < 1) {
         fprintf(stderr, "%s: --from: no cosine run at --budget %ld\n", gd_prog(), budget);
-        return 1;
+        return 2;
     }
     qsort(lrs, (size_t)nl, sizeof *lrs, cmp_double);
     for (int i = 1; i < ns; i++)  /* seeds ascending (insertion sort: a handful) */
@@ -203,7 +211,7 @@ int main(int argc, char **argv) {
             if (isnan(vc[l][s]) || isnan(vw[l][s])) {
                 fprintf(stderr, "%s: --from: peak %g, seed %ld: no cos and wsd rows at budget %ld\n", gd_prog(), lrs[l],
                         seeds[s], budget);
-                return 1;
+                return 2;
             }
         }
         mc[l] = median(vc[l], ns, &lo, &hi);
@@ -314,7 +322,7 @@ int main(int argc, char **argv) {
                  below, ns, gap, lo, hi);
     kv(t, "vs", "%s", vs);
     /* with ns seeds and no difference, all on one side (either) happens 2 / 2^ns of the time */
-    kv(t, "sign_chance", "1 in %ld", 1L << (ns - 1));
+    kv(t, "sign_chance", "1 in %.0f", ldexp(1, ns - 1));   /* 2^(ns-1), exact in a double (ns <= MAX_SEEDS) */
     kv(t, "claim",
        "At %ld steps the best peak learning rate on this grid (lowest median over the seeds) is %s, %s. Each at its "
        "own best peak, %s.",

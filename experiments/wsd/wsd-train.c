@@ -604,11 +604,11 @@ int main(int argc, char **argv) {
         GD_OPT_FLOAT("val-frac", &val_frac, "fraction of the entries held out for validation", 0, 1, 1),
         GD_OPT_INT("val-windows", &nval, "validation windows (evenly spaced over the held-out entries)", 1, 100000),
         GD_OPT_INT("eval-every", &eval_every, "steps between the validation losses of --curves", 1, 100000000),
-        GD_OPT_STRING("summary", &summary, "write one row per arm to this table"),
-        GD_OPT_STRING("curves", &curves, "write the validation loss of every run every --eval-every steps here"),
+        GD_OPT_OUT("summary", &summary, "write one row per arm to this table"),
+        GD_OPT_OUT("curves", &curves, "write the validation loss of every run every --eval-every steps here"),
         GD_OPT_STRING("from", &from, "no training: read these --summary tables (comma-separated) and write --numbers"),
-        GD_OPT_STRING("numbers", &numbers, "with --from: write the numbers the README quotes to this table"),
-        GD_OPT_STRING("grid", &grid, "with --from: write the median and range of every arm here"),
+        GD_OPT_OUT("numbers", &numbers, "with --from: write the numbers the README quotes to this table"),
+        GD_OPT_OUT("grid", &grid, "with --from: write the median and range of every arm here"),
         GD_OPT_STRING("key-prefix", &key_prefix, "with --from: the keys of --numbers start with this and '_' (letters)"),
         GD_OPT_END};
     int rc = gd_cli_parse(argc, argv,
@@ -654,13 +654,13 @@ int main(int argc, char **argv) {
             if (nrows < 0) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
                 free(list);
-                return 1;
+                return 2;   /* the tables given */
             }
         }
         free(list);
         if (!nrows) {
             fprintf(stderr, "%s: --from: no rows\n", gd_prog());
-            return 1;
+            return 2;
         }
         if (write_numbers(numbers, grid, rows, nrows, &p) != 0) {
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
@@ -684,6 +684,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < sweep.n && !e; i++)
         if (fabs(sweep.v[i] - frac) > 1e-9) e = add_wsd(arms, &na, "wsd", Bmax, sweep.v[i], "sqrt", warmup);
     if (!e && linear) e = add_wsd(arms, &na, "wsdlin", Bmax, frac, "linear", warmup);
+    if (!e && na + p.nbudgets + (int)cos0 > MAX_ARMS) e = gd_seterr("--sweep: too many arms (at most %d in all)", MAX_ARMS);
     if (e) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
         return 2;
@@ -715,7 +716,8 @@ int main(int argc, char **argv) {
     text_data d;
     if (load_data(&d, data_dir, val_frac, split_seed, (int)nval, T) != 0) {
         fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
-        return 1;
+        free_data(&d);
+        return 2;   /* the corpus: missing, damaged or too small */
     }
     gd_gpt_config cfg = {.vocab = d.vocab.size, .block = T, .layers = (int)layers, .heads = (int)heads, .width = (int)width};
     char canon_optim[512];

@@ -1,0 +1,159 @@
+/* test_exp_harden.c -- the experiments' programs against what a careless or hostile
+ * user gives them (issue 12). Each test is one defect the programs had: it failed before
+ * the fix. Fast: tiny Fashion-MNIST-shaped directories and hand-written tables.
+ */
+#include "../common.h"
+
+/* One IDX pair (images: magic 2051, labels: 2049; big-endian sizes) of n r x c images. */
+static void write_idx(const char *dir, const char *name, int n, int r, int c) {
+    char path[512];
+    unsigned char h[16];
+    snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned v[4] = {2051, (unsigned)n, (unsigned)r, (unsigned)c};
+    for (int i = 0; i < 4; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(v[i] >> (24 - 8 * b));
+    fwrite(h, 1, 16, f);
+    for (long i = 0; i < (long)n * r * c; i++) fputc((int)((i * 7919) % 256), f);
+    cr_assert_eq(fclose(f), 0);
+    snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, name);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    unsigned w[2] = {2049, (unsigned)n};
+    for (int i = 0; i < 2; i++)
+        for (int b = 0; b < 4; b++) h[4 * i + b] = (unsigned char)(w[i] >> (24 - 8 * b));
+    fwrite(h, 1, 8, f);
+    for (int i = 0; i < n; i++) fputc(i % 10, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* A Fashion-MNIST directory of ntrain + ntest 28x28 images in a fresh temporary
+ * directory (dir: a buffer of at least 64 bytes). */
+static void tiny_fmnist(char *dir, int ntrain, int ntest) {
+    strcpy(dir, "/tmp/gdtest-fmnist-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    write_idx(dir, "train", ntrain, 28, 28);
+    write_idx(dir, "t10k", ntest, 28, 28);
+}
+
+static void rm_rf(const char *dir) {
+    char *cmd;
+    cr_assert(asprintf(&cmd, "rm -rf '%s'", dir) > 0);
+    cr_expect_eq(system(cmd), 0);
+    free(cmd);
+}
+
+/* A text file written here (a fresh path under dir). */
+static void put(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0);
+}
+
+/* exp-fmnist-bench set the training set's size to --n-train without looking: more than
+ * the directory holds read past the images. exp-d2l-train evaluated the first --test-n
+ * test images however many there were. Both refuse now: one line, exit 2. */
+Test(exp_harden, counts_larger_than_the_data_are_refused) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    const char *cmds[] = {GD_BIN "exp-fmnist-bench --n-train 200 --epochs 1 --seeds 1 --hidden 4",
+                          GD_BIN "exp-d2l-train --out /dev/null --epochs 0.1 --train-n 10 --test-n 30 --seeds 1 "
+                                 "--scheds constant",
+                          GD_BIN "exp-eos-momentum --n 200 --hidden 4 --steps 2 --seeds 1"};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s %s", dir, cmds[i]) > 0);
+        t_assert_rejects(cmd, 2, "too few");
+        free(cmd);
+    }
+    rm_rf(dir);
+}
+
+/* exp-adamw-summary kept at most 32 lrs and silently dropped the rest, then searched for
+ * a dropped lr past the end of its array (a crash). A table with 33 is refused. */
+Test(exp_harden, adamw_summary_refuses_more_lrs_than_it_keeps) {
+    char dir[] = "/tmp/gdtest-adamw-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "optim\tlr\tweight_decay\tseed\tdiverged_at\tval_loss\tval_acc\ttrain_loss\n");
+    for (int o = 0; o < 2; o++)
+        for (int l = 0; l < 33; l++)
+            for (int w = 0; w < 3; w++)
+                fprintf(m, "%s\t%g\t%g\t0\t-1\t1.0\t0.5\t0.9\n", o ? "adamw" : "adam", 0.001 * (l + 1), 0.05 * w);
+    fclose(m);
+    snprintf(path, sizeof path, "%s/runs.tsv", dir);
+    put(path, text);
+    free(text);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GD_BIN "exp-adamw-summary --from %s --numbers %s/n.tsv", path, dir) > 0);
+    t_assert_rejects(cmd, 2, "more than 32 lrs");
+    free(cmd);
+    rm_rf(dir);
+}
+
+/* exp-wsd-best wrote the chance of an all-one-sided result as 1 << (seeds - 1) in a long:
+ * with 64 seeds that shift is undefined (it printed "1 in -9223372036854775808"). */
+Test(exp_harden, wsd_best_sign_chance_with_64_seeds) {
+    char dir[] = "/tmp/gdtest-wsd-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], numbers[128], *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "# optim: adamw:lr=0.003\narm\tbudget\tfrac\tbranch\tcost\tseed\tval_loss\n");
+    for (int s = 0; s < 64; s++)
+        fprintf(m, "cos\t1200\t0.1\t0\t1200\t%d\t%g\nwsd\t1200\t0.2\t960\t1200\t%d\t%g\n", s, 2.0 + 0.001 * s, s,
+                1.9 + 0.001 * s);
+    fclose(m);
+    snprintf(path, sizeof path, "%s/summary.tsv", dir);
+    snprintf(numbers, sizeof numbers, "%s/numbers.tsv", dir);
+    put(path, text);
+    free(text);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GD_BIN "exp-wsd-best --from %s --numbers %s", path, numbers) > 0);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    char *chance = t_str(numbers, "wsdbest_sign_chance");
+    cr_expect_str_eq(chance, "1 in 9223372036854775808");
+    free(chance);
+    rm_rf(dir);
+}
+
+/* exp-eos-summary read its input in 1024-byte pieces and copied its header in 2048-byte
+ * ones: a long "# command:" line (a long --data path) made a valid table "not a table",
+ * and would have been cut in the copy. Lines are read whole now. */
+Test(exp_harden, eos_summary_keeps_a_long_header_line_whole) {
+    char dir[] = "/tmp/gdtest-eos-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char in[128], out[128], *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "# command: exp-eos-momentum --data /");
+    for (int i = 0; i < 3000; i++) fputc('d', m);
+    fprintf(m, "\n# model: MLP\nlr\tseed\tstep\tloss\tsharpness\tresid\n");
+    for (int s = 0; s <= 40; s += 20) fprintf(m, "0.1\t0\t%d\t%g\t%d\t0.01\n", s, 2.0 - 0.01 * s, 10 + s);
+    fclose(m);
+    snprintf(in, sizeof in, "%s/runs.tsv", dir);
+    snprintf(out, sizeof out, "%s/copy.tsv", dir);
+    put(in, text);
+    free(text);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GD_BIN "exp-eos-summary --in %s --out %s", in, out) > 0);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    char *copy = t_slurp(out), want[3100];
+    memset(want, 'd', 3000);
+    want[3000] = '\n';
+    want[3001] = '\0';
+    cr_assert_not_null(copy);
+    cr_expect_not_null(strstr(copy, want), "the header line was not copied whole");
+    free(copy);
+    rm_rf(dir);
+}
