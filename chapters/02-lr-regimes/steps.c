@@ -164,14 +164,24 @@ int main(int argc, char **argv) {
         GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_STRING("tag", &tag, "prefix of the keys in --numbers (logreg, mlp, ...)"),
         GD_OPT_END};
-    /* options first, then the summary tables (as ch04-summary takes its runs) */
-    int first = 1;
-    while (first < argc && strncmp(argv[first], "--", 2) == 0)
-        first += strchr(argv[first], '=') || strcmp(argv[first], "--help") == 0 ? 1 : 2;
-    if (first > argc) first = argc;
-    char **files = argv + first;
-    int nfiles = argc - first;
-    int rc = gd_cli_parse(first, argv,
+    /* Options and summary tables in any order (as ch04-summary takes its runs): the
+     * "--name value" / "--name=value" / "--help" arguments go to gd_cli_parse (every
+     * option here takes a value), every other argument is a table. */
+    static char **optv, **files; /* static: live to the end (gd_cli keeps optv for provenance) */
+    optv = malloc((size_t)(argc + 1) * sizeof *optv), files = malloc((size_t)(argc + 1) * sizeof *files);
+    if (!optv || !files) return fprintf(stderr, "%s: out of memory\n", argv[0]), 1;
+    int optc = 0, nfiles = 0;
+    optv[optc++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            files[nfiles++] = argv[i];
+            continue;
+        }
+        optv[optc++] = argv[i];
+        if (!strchr(argv[i], '=') && strcmp(argv[i], "--help") != 0 && i + 1 < argc) optv[optc++] = argv[++i];
+    }
+    optv[optc] = NULL;
+    int rc = gd_cli_parse(optc, optv,
                           "Steps to the target loss against the learning rate, over the seeds of ch02-regimes "
                           "--sweep summary tables (given as arguments) (Chapter 2).",
                           opts);

@@ -240,19 +240,29 @@ int main(int argc, char **argv) {
         GD_OPT_OUT("curves", &curves, "write the curves at each schedule's chosen lr (median and range)"),
         GD_OPT_OUT("numbers", &numbers, "write the numbers the chapter quotes to this table"),
         GD_OPT_END};
-    /* The options come first, then the arm tables. gd_cli_parse takes options only, so it
-     * is given the leading "--name value" / "--name=value" / "--help" arguments. */
-    int first = 1;
-    while (first < argc && strncmp(argv[first], "--", 2) == 0)
-        first += strchr(argv[first], '=') || strcmp(argv[first], "--help") == 0 ? 1 : 2;
-    if (first > argc) first = argc;
-    int rc = gd_cli_parse(first, argv,
+    /* Options and arm tables in any order. gd_cli_parse takes options only, so it is given
+     * the "--name value" / "--name=value" / "--help" arguments (every option here takes a
+     * value), and every other argument is a table, in the order given. */
+    static char **optv, **tables; /* static: live to the end (gd_cli keeps optv for provenance) */
+    optv = malloc((size_t)(argc + 1) * sizeof *optv), tables = malloc((size_t)(argc + 1) * sizeof *tables);
+    if (!optv || !tables) return fprintf(stderr, "%s: out of memory\n", argv[0]), 1;
+    int optc = 0, narms = 0;
+    optv[optc++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            tables[narms++] = argv[i];
+            continue;
+        }
+        optv[optc++] = argv[i];
+        if (!strchr(argv[i], '=') && strcmp(argv[i], "--help") != 0 && i + 1 < argc) optv[optc++] = argv[++i];
+    }
+    optv[optc] = NULL;
+    int rc = gd_cli_parse(optc, optv,
                           "Summarize ch04-train arms: per schedule, the base lr chosen on validation accuracy, and "
                           "the test accuracy and losses at it, median and range over the seeds (Chapter 4). "
-                          "Arguments: the options, then one table per schedule.",
+                          "Arguments: the options and one table per schedule.",
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
-    int narms = argc - first;
     if (narms < 1) {
         fprintf(stderr, "%s: no arm tables given (see --help)\n", gd_prog());
         return 2;
@@ -262,7 +272,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     for (int i = 0; i < narms; i++) {
-        if (read_arm(&arms[i], argv[first + i]) != 0) { /* the tables given are the user's input: 2 */
+        if (read_arm(&arms[i], tables[i]) != 0) { /* the tables given are the user's input: 2 */
             fprintf(stderr, "%s: %s\n", gd_prog(), gd_error());
             return 2;
         }

@@ -248,7 +248,7 @@ Test(tools_programs, unwritable_output_refused_before_any_work, .timeout = 60) {
     cr_assert_not_null(f);
     fclose(f);
     snprintf(out, sizeof out, "%s/out.tsv", file);
-    char *cmds[N_DATA_PROGS + 8];
+    char *cmds[N_DATA_PROGS + 16];
     int n = 0;
     for (int i = 0; i < N_DATA_PROGS; i++) {
         if (!strstr(data_progs[i].args, "%s")) continue;
@@ -259,7 +259,9 @@ Test(tools_programs, unwritable_output_refused_before_any_work, .timeout = 60) {
     const char *others[] = {"ch01-quadratic --out %s", "ch01-nonconvex --numbers %s", "ch04-noise --out %s",
                             "ch05-sparse --numbers %s", "ch02-steps --out %s /nonexistent.tsv",
                             "ch03-summary --sweep /nonexistent.tsv --curves %s",
-                            "ch04-summary --numbers %s /nonexistent.tsv"};
+                            "ch04-summary --numbers %s /nonexistent.tsv",
+                            /* options after the tables are options too */
+                            "ch02-steps /nonexistent.tsv --numbers %s", "ch04-summary /nonexistent.tsv --out %s"};
     for (size_t i = 0; i < sizeof others / sizeof *others; i++) {
         char args[512];
         snprintf(args, sizeof args, others[i], out);
