@@ -83,8 +83,14 @@ typedef struct {
 static int load(grade *g, ch02_data *d)
 {
     gd_blas_threads(1);   /* as the chapter's programs: one thread, no fight over cores */
+    /* the checks split the first 6000 training images (ch02_trainer): never more than there are */
     if (gd_fmnist_load(&d->train, &d->test, NULL) != 0) {
         grade_expect(g, 0, "cannot load Fashion-MNIST: %s", gd_error());
+        return -1;
+    }
+    if (gd_images_require(&d->train, 6000, "the training set", "Chapter 2's split") != 0) {
+        grade_expect(g, 0, "%s: %s", gd_fmnist_dir(NULL), gd_error());
+        gd_images_free(&d->train), gd_images_free(&d->test);
         return -1;
     }
     return 0;

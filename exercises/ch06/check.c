@@ -192,8 +192,14 @@ EXERCISE("6.3", check_effective_lr)
     const char *a_lower = grade_answer_word(g, "6.3.lower_at_same_lr");
     if (!isfinite(a_factor) || !*a_lower) return;   /* unanswered: said; no need to train */
     gd_images train, test;
+    /* the runs train on 5000 images of the split, 2000 held out */
     if (gd_fmnist_load(&train, &test, NULL) != 0) {
         grade_expect(g, 0, "6.3: cannot load Fashion-MNIST: %s", gd_error());
+        return;
+    }
+    if (gd_images_require(&train, 7000, "the training set", "6.3's runs") != 0) {
+        grade_expect(g, 0, "6.3: %s: %s", gd_fmnist_dir(NULL), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
         return;
     }
     gd_blas_threads(1);

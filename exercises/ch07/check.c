@@ -205,6 +205,12 @@ EXERCISE("7.4", check_min_delta)
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) { grade_expect(g, 0, "7.4: the settings do not apply"); return; }
     gd_images train, test;
     if (gd_train_opts_load(&to, &train, &test) != 0) { grade_expect(g, 0, "7.4: cannot load Fashion-MNIST"); return; }
+    /* the runs train on 1000 images of the split, 5000 held out */
+    if (gd_images_require(&train, 6000, "the training set", "7.4's runs") != 0) {
+        grade_expect(g, 0, "7.4: %s: %s", gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return;
+    }
     int N = train.n, val_size = 5000;
     int *train_idx = malloc((size_t)N * sizeof *train_idx), *val_idx = malloc((size_t)N * sizeof *val_idx);
     if (!train_idx || !val_idx || gd_split(train_idx, val_idx, N, val_size, 7) != 0) {

@@ -9,7 +9,7 @@
  * steps: about 2 CPU-seconds) and compares the student's rules with the program's
  * verdicts on every logged run.
  */
-#define _GNU_SOURCE /* mkdtemp */
+#define _GNU_SOURCE /* mkdtemp, asprintf */
 #include "grade.h"
 #include "grid.h"
 #include "symptom.h"
@@ -171,18 +171,31 @@ static double first_all_diverged(const char *path)
     return v;
 }
 
+/* The commands are built on the heap, the paths in quotes: a long or spaced program
+ * directory (GRADE_BIN_DIR) is run as it is, never cut short. */
 static int run_lrtune(grade *g, const char *dir, const char *extra)
 {
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s --model quad:d=20:L=99:mu=1 --sched constant --warmup 0 --steps 100 --seed %llu "
-             "--workers 1 --quiet --dir %s %s > %s/stdout 2>&1", grade_bin("lrtune"), grade_seed(0), dir, extra, dir);
-    char mk[2100];
-    snprintf(mk, sizeof mk, "mkdir -p %s", dir);
-    if (system(mk) != 0 || system(cmd) != 0) {
-        grade_expect(g, 0, "8.3: %s failed (see %s/stdout)", cmd, dir);
-        return -1;
+    char *cmd = NULL, *mk = NULL;
+    if (asprintf(&cmd, "'%s' --model quad:d=20:L=99:mu=1 --sched constant --warmup 0 --steps 100 --seed %llu "
+                 "--workers 1 --quiet --dir '%s' %s > '%s/stdout' 2>&1", grade_bin("lrtune"), grade_seed(0), dir,
+                 extra, dir) < 0)
+        cmd = NULL;
+    if (asprintf(&mk, "mkdir -p '%s'", dir) < 0) mk = NULL;
+    int rc = 0;
+    if (!cmd || !mk || system(mk) != 0 || system(cmd) != 0) {
+        grade_expect(g, 0, "8.3: %s failed (see %s/stdout)", cmd ? cmd : "lrtune", dir);
+        rc = -1;
     }
-    return 0;
+    free(cmd), free(mk);
+    return rc;
+}
+
+/* rm -rf DIR (a temporary directory of mkdtemp); a leftover one is harmless. */
+static void remove_dir(const char *dir)
+{
+    char *rm = NULL;
+    if (asprintf(&rm, "rm -rf '%s'", dir) >= 0 && system(rm) != 0) { /* harmless */ }
+    free(rm);
 }
 
 EXERCISE("8.3", check_tune)
@@ -211,9 +224,7 @@ EXERCISE("8.3", check_tune)
         grade_close(g, "8.3.first_diverged (lrtune's smallest rate at which every seed diverged; a fresh run)", a_div,
                     div, 0.01, 0);
     }
-    char rm[300];
-    snprintf(rm, sizeof rm, "rm -rf %s", dir);
-    if (system(rm) != 0) { /* a leftover temporary directory is harmless */ }
+    remove_dir(dir);
 }
 
 /* ---- 8.4 ---------------------------------------------------------------------------- */
@@ -283,16 +294,19 @@ EXERCISE("8.4", check_symptoms)
     double lnC = log(10.0);
     int compared = 0, wrong = 0;
     for (int c = 0; c < 3 && wrong < 3; c++) {
-        char cmd[2048];
-        snprintf(cmd, sizeof cmd, "%s --case %s --seed %llu --seeds %d --steps %d --val-size 100 --curves "
-                 "%s/curves-%s.tsv --summary %s/summary-%s.tsv > %s/stdout 2>&1", grade_bin("ch08-symptoms"),
-                 cases[c], grade_seed(0), SYM_SEEDS, SYM_T, dir, cases[c], dir, cases[c], dir);
+        char *cmd = NULL;
+        if (asprintf(&cmd, "'%s' --case %s --seed %llu --seeds %d --steps %d --val-size 100 --curves "
+                     "'%s/curves-%s.tsv' --summary '%s/summary-%s.tsv' > '%s/stdout' 2>&1", grade_bin("ch08-symptoms"),
+                     cases[c], grade_seed(0), SYM_SEEDS, SYM_T, dir, cases[c], dir, cases[c], dir) < 0)
+            cmd = NULL;
         sym_run r[SYM_RUNS];
         int nr;
-        if (system(cmd) != 0 || (nr = read_case(dir, cases[c], r)) < 1) {
-            grade_expect(g, 0, "8.4: %s failed (see %s/stdout)", cmd, dir);
+        if (!cmd || system(cmd) != 0 || (nr = read_case(dir, cases[c], r)) < 1) {
+            grade_expect(g, 0, "8.4: %s failed (see %s/stdout)", cmd ? cmd : "ch08-symptoms", dir);
+            free(cmd);
             return;
         }
+        free(cmd);
         for (int i = 0; i < nr && wrong < 3; i++) {
             /* the program's verdicts: its own rule's, and the others' from its statistics;
              * a statistic within 0.1 % of its threshold is left out (the tables round) */
@@ -321,7 +335,5 @@ EXERCISE("8.4", check_symptoms)
         }
     }
     grade_expect(g, compared >= 24, "8.4: only %d verdicts could be compared", compared);
-    char rm[300];
-    snprintf(rm, sizeof rm, "rm -rf %s", dir);
-    if (system(rm) != 0) { /* a leftover temporary directory is harmless */ }
+    remove_dir(dir);
 }

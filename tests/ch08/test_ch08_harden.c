@@ -69,3 +69,24 @@ Test(ch08_harden, tune_compare_input_errors_exit_2) {
     t_assert_rejects(COMPARE " --recipe /nonexistent/recipe --full /nonexistent/full", 2, "/nonexistent/");
     t_assert_rejects(COMPARE " --recipe /nonexistent/recipe --full /nonexistent/full --numbers /tmp", 2, "--numbers");
 }
+
+/* The coursework kit's checks (exercises/chNN/check.c, run by build/bin/grade) trained on
+ * Fashion-MNIST assuming its size: Chapter 2's split the first 6000 training images of
+ * whatever was there (on a 100-image set the checks of 2.2-2.4 crashed), 6.3 and 7.4 split
+ * off 2000 or 5000. Each now names the directory and the count it needs. */
+Test(ch08_harden, kit_checks_name_too_small_data_instead_of_crashing) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    const char *ids[] = {"2", "6.3", "7.4"};
+    for (int i = 0; i < 3; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s " GD_BIN "grade --only %s", dir, ids[i]) > 0);
+        t_result r = t_run(cmd);
+        cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+        cr_expect_null(strstr(r.out, "crashed"), "%s: a check crashed:\n%s", cmd, r.out);
+        cr_expect_not_null(strstr(r.out, "too few"), "%s: no check named the data's size:\n%s", cmd, r.out);
+        t_free(&r);
+        free(cmd);
+    }
+    rm_rf(dir);
+}
