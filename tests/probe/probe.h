@@ -53,6 +53,7 @@ typedef struct pr_case {
     char *needle2;        /* ... or this (NULL: only needle) */
     double timeout;       /* seconds of wall-clock time */
     char *env[8];         /* NAME=VALUE set for this case (NULL-terminated) */
+    char *link;           /* NAME: the directory gets a symbolic link NAME to $ROOT/NAME */
     /* results */
     char *failure;        /* NULL: as the rules say; else "label: what happened" */
     double cpu;           /* CPU seconds the case used (its process and children) */
@@ -256,6 +257,13 @@ static inline double pr__since(const struct timespec *t0) {
     return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
+/* The top of the book: tests run there (the Makefile does that). */
+static inline const char *pr_root(void) {
+    static char root[PATH_MAX];
+    if (!root[0]) cr_assert_not_null(getcwd(root, sizeof root));
+    return root;
+}
+
 extern char **environ;
 
 /* Start c in dir: posix_spawn (no copy of this process's memory, which holds every
@@ -264,6 +272,12 @@ extern char **environ;
 static inline pid_t pr__start(pr_case *c, const char *dir) {
     char *out = pr_fmt("%s.out", dir), *err = pr_fmt("%s.err", dir);
     cr_assert_eq(mkdir(dir, 0700), 0, "mkdir %s: %s", dir, strerror(errno));
+    if (c->link) {
+        char *target = pr_fmt("%s/%s", pr_root(), c->link), *at = pr_fmt("%s/%s", dir, c->link);
+        cr_assert_eq(symlink(target, at), 0, "symlink %s: %s", at, strerror(errno));
+        free(target);
+        free(at);
+    }
     int nenv = 0;
     while (environ[nenv]) nenv++;
     char **envp = calloc((size_t)nenv + 9, sizeof *envp);
@@ -409,6 +423,7 @@ static inline void pr_case_free(pr_case *c) {
         if (!pr__shared(c->argv[i])) free(c->argv[i]);
     for (int i = 0; c->env[i]; i++) free(c->env[i]);
     free(c->label);
+    free(c->link);
     free(c->needle);
     free(c->needle2);
     free(c->failure);
@@ -432,7 +447,6 @@ typedef struct {
     char name[64];
     char arg[32];
     pr_opt_kind kind;
-    int seed;         /* a seed: any whole number up to 2^64 - 1 is valid */
     char help[256];
 } pr_opt;
 
@@ -536,9 +550,6 @@ static inline int pr_parse_help(const char *help, pr_opt *opts, int max) {
                   : strcmp(a, "DIR") == 0       ? PR_OPT_OUTDIR
                   : pr__help_writes(o->help)    ? PR_OPT_OUT
                                                 : PR_OPT_STRING;
-        size_t nl = strlen(o->name);
-        o->seed = strcmp(o->name, "seed") == 0 || strcmp(o->name, "seed-base") == 0 ||
-                  (nl > 5 && strcmp(o->name + nl - 5, "-seed") == 0);
     }
     return n;
 }
@@ -546,11 +557,6 @@ static inline int pr_parse_help(const char *help, pr_opt *opts, int max) {
 /* ---------------------------------------------------------------------------------- */
 /* Generating the cases. */
 
-static inline const char *pr_root(void) {
-    static char root[PATH_MAX];
-    if (!root[0]) cr_assert_not_null(getcwd(root, sizeof root));
-    return root;
-}
 
 static inline char *pr_big(char c, size_t n) {
     char *s = malloc(n + 1);
@@ -559,12 +565,10 @@ static inline char *pr_big(char c, size_t n) {
     return s;
 }
 
-/* Numbers no option takes: not numbers, not finite, out of every range, hex, padded,
- * and a newline (the refusal must stay one line). 2^63 is a valid seed (seeds go to
- * 2^64 - 1), so it is tried only on options that are not seeds. */
+/* Numbers no option takes: not numbers, not finite, beyond a double, hex, padded, and
+ * a newline (the refusal must stay one line). */
 static const char *const pr_bad_numbers[] = {
-    "", "nan", "inf", "-inf", "1e400", "-1e400", "18446744073709551616", "0x10", " 1", "1 ",
-    "abc", "1\n2", NULL};
+    "", "nan", "inf", "-inf", "1e400", "-1e400", "0x10", " 1", "1 ", "abc", "1\n2", NULL};
 static const char *const pr_bad_lists[] = {"1,nan", "1,,2", "1,", NULL};
 
 typedef struct {
@@ -581,10 +585,20 @@ static inline pr_case *pr_add(pr_cases *cs) {
 }
 
 /* args with $DATA, $TMP and $ROOT replaced, split at spaces into c's argv. */
-static inline void pr_case_args(pr_case *c, const char *args, const char *data, const char *root) {
+static inline void pr_case_args_but(pr_case *c, const char *args, const char *data, const char *root,
+                                    const char *skip) {
     char *copy = strdup(args), *save = NULL;
     for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-        if (strcmp(w, "cd=ROOT") == 0) continue;   /* short-runs.sh's: where to run */
+        if (strncmp(w, "link=", 5) == 0) {          /* a link to $ROOT/NAME in the directory */
+            free(c->link);
+            c->link = strdup(w + 5);
+            continue;
+        }
+        if (skip && strcmp(w, skip) == 0) {          /* the option under test, and its value */
+            w = strtok_r(NULL, " ", &save);
+            if (!w) break;
+            continue;
+        }
         char buf[PATH_MAX * 2] = "";
         for (const char *s = w; *s;) {
             if (strncmp(s, "$DATA", 5) == 0) strncat(buf, data, sizeof buf - strlen(buf) - 1), s += 5;
@@ -601,10 +615,15 @@ static inline void pr_case_args(pr_case *c, const char *args, const char *data, 
     free(copy);
 }
 
-/* One case: prog [base] --name value [sentinel]. base: the program's short-run options
- * (programs.tsv), so that whatever else the program requires is there and the value
- * under test is the only thing wrong; with the data directory empty, the program cannot
- * get past its data into any real work. */
+static inline void pr_case_args(pr_case *c, const char *args, const char *data, const char *root) {
+    pr_case_args_but(c, args, data, root, NULL);
+}
+
+/* One case: prog --name value [sentinel] or prog --name value [base]. base: the
+ * program's short-run options (programs.tsv) without --name, so that whatever else the
+ * program requires is there and the value under test is the only thing wrong (the
+ * value goes first: a program may take positional arguments after its options); with
+ * the data directory empty, the program cannot get past its data into real work. */
 static inline void pr_add_value(pr_cases *cs, const char *name, const char *path, const pr_opt *o,
                                 const char *value, pr_expect expect, int sentinel, const char *empty,
                                 const char *base) {
@@ -614,7 +633,6 @@ static inline void pr_add_value(pr_cases *cs, const char *name, const char *path
     pr_case_init(c, path, label, expect);
     free(label);
     free(shown);
-    if (base) pr_case_args(c, base, empty, pr_root());
     char *opt = pr_fmt("--%s", o->name);
     if (o->kind == PR_OPT_FLAG) {
         char *eq = pr_fmt("--%s=%s", o->name, value);
@@ -625,6 +643,7 @@ static inline void pr_add_value(pr_cases *cs, const char *name, const char *path
         pr_case_arg(c, value);
     }
     if (sentinel) pr_case_arg(c, PR_SENTINEL);
+    else if (base) pr_case_args_but(c, base, empty, pr_root(), opt);
     c->needle = opt;
     pr_case_env(c, "GD_FASHION_MNIST", empty);
     pr_case_env(c, "GD_FORTUNES", empty);
@@ -680,7 +699,14 @@ static inline int pr_option_cases(pr_cases *cs, const char *name, const char *pa
             for (int v = 0; pr_bad_numbers[v]; v++)
                 pr_add_value(cs, name, path, o, pr_bad_numbers[v], PR_REFUSE, 1, empty, NULL);
             pr_add_value(cs, name, path, o, big_digits, PR_REFUSE, 1, empty, NULL);
-            if (!o->seed) pr_add_value(cs, name, path, o, "9223372036854775808", PR_REFUSE, 1, empty, NULL);
+            /* 2^63 and 2^64: out of range for a long (and 2^64 for a seed), but a
+             * valid value of an option whose range is wide (--diverge-factor up to
+             * 1e30): refused naming the option, or taken (the sentinel's refusal) */
+            for (int v = 0; v < 2; v++) {
+                pr_add_value(cs, name, path, o, v ? "18446744073709551616" : "9223372036854775808",
+                             PR_REFUSE, 1, empty, NULL);
+                cs->cases[cs->n - 1].needle2 = strdup(PR_SENTINEL);
+            }
             break;
         case PR_OPT_STRING:
             pr_add_value(cs, name, path, o, "", PR_REFUSE, 1, empty, NULL);

@@ -24,14 +24,16 @@ while IFS='	' read -r prog kind args; do
   n=$((n + 1))
   d=$data
   [ "$kind" = fortunes ] && d=$fortunes
-  dir=$tmp
-  case $args in cd=ROOT*) dir=$root; args=${args#cd=ROOT} ;; esac
+  case $args in link=*)
+    name=${args%% *}; name=${name#link=}; args=${args#* }
+    [ -e "$tmp/$name" ] || ln -s "$root/$name" "$tmp/$name" ;;
+  esac
   # $DATA $TMP $ROOT, then words split at spaces (the table has no quoting)
   args=$(printf '%s' "$args" | sed -e "s|\$DATA|$d|g" -e "s|\$TMP|$tmp|g" -e "s|\$ROOT|$root|g")
   log=$tmp/.log.$n
   t0=$(date +%s)
   # shellcheck disable=SC2086
-  (cd "$dir" && set -f && exec timeout -s KILL "$limit" "$bin/$prog" $args) </dev/null >"$log.out" 2>"$log"
+  (cd "$tmp" && set -f && exec timeout -s KILL "$limit" "$bin/$prog" $args) </dev/null >"$log.out" 2>"$log"
   rc=$?
   t=$(( $(date +%s) - t0 ))
   report=$(grep -m1 -E 'runtime error|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer' "$log")
