@@ -438,6 +438,12 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     gd_blas_threads(1);
+    /* the keys are PREFIX_...: a longer prefix was cut to 20 characters silently */
+    if (!*key_prefix || strlen(key_prefix) > 20 ||
+        strspn(key_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(key_prefix)) {
+        fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, digits or '_', got '%.40s'\n", gd_prog(), key_prefix);
+        return 2;
+    }
     if (!find_published(row)) {
         fprintf(stderr, "%s: --row: not one of Table 3's rows we know, got '%s'\n", gd_prog(), row);
         return 2;

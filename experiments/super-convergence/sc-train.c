@@ -78,6 +78,13 @@ int main(int argc, char **argv) {
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     gd_train_cfg cfg = gd_train_defaults();
     if (gd_train_opts_apply(&to, &cfg, 1) != 0) return 2;
+    /* the keys of --numbers are TAG_...: a tag that did not fit the key buffer was cut
+     * silently; refused instead (and one that is not a key's characters) */
+    if (!*tag || strlen(tag) > 20 ||
+        strspn(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(tag)) {
+        fprintf(stderr, "%s: --tag: 1 to 20 letters, digits or '_', got '%.40s'\n", gd_prog(), tag);
+        return 2;
+    }
     if (to.sched) {
         fprintf(stderr, "%s: --sched: this program makes its own (onecycle and step), got '%s'\n", gd_prog(), to.sched);
         return 2;

@@ -157,3 +157,32 @@ Test(exp_harden, eos_summary_keeps_a_long_header_line_whole) {
     free(copy);
     rm_rf(dir);
 }
+
+/* exp-fmnist-bench wrote keys "%.20s_..." of --key-prefix, and exp-goyal-scaling and
+ * exp-sc-train "TAG_..." into 96 bytes: a longer prefix or tag was cut silently, and the
+ * README's markers would not find the keys. Refused now, before any work. */
+Test(exp_harden, a_key_prefix_that_would_be_cut_is_refused) {
+    char dir[64], prefix[41];
+    tiny_fmnist(dir, 100, 20);
+    memset(prefix, 'p', 40);
+    prefix[40] = '\0';
+    char *cmds[3];
+    cr_assert(asprintf(&cmds[0], GD_BIN "exp-fmnist-bench --from experiments/fmnist-benchmark/results/runs-mlp-relu-10.tsv "
+                                     "--key-prefix %s --numbers %s/n.tsv",
+                       prefix, dir) > 0);
+    cr_assert(asprintf(&cmds[1], "GD_FASHION_MNIST=%s " GD_BIN "exp-goyal-scaling --batches 8 --epochs 2 --decay-epochs 1 "
+                                 "--warmup-epochs 0 --seeds 1 --numbers %s/n.tsv --tag %s%s",
+                       dir, dir, prefix, prefix) > 0);
+    cr_assert(asprintf(&cmds[2], "GD_FASHION_MNIST=%s " GD_BIN "exp-sc-train --lrs 0.1 --epochs 2 --seeds 1 --numbers "
+                                 "%s/n.tsv --tag %s%s",
+                       dir, dir, prefix, prefix) > 0);
+    const char *needle[3] = {"--key-prefix", "--tag", "--tag"};
+    for (int i = 0; i < 3; i++) {
+        t_assert_rejects(cmds[i], 2, needle[i]);
+        free(cmds[i]);
+    }
+    char path[128];
+    snprintf(path, sizeof path, "%s/n.tsv", dir);
+    cr_expect_neq(access(path, F_OK), 0, "a refused prefix wrote --numbers");
+    rm_rf(dir);
+}
