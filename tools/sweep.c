@@ -15,6 +15,7 @@
 #include "gd.h"
 #include "sweep.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,10 +84,42 @@ static const char *merge_usage =
     "into OUT: the union of their rows sorted by point id, byte for byte the table a single\n"
     "run writes. Every IN must have the same '#' header. OUT may be one of the INs; - is\n"
     "standard output; a symlink's target is written (the link stays), a device such as\n"
-    "/dev/null in place. Exit 1 if points are missing (OUT is written all the same), an IN\n"
-    "cannot be read or is not a table of the grid, two tables disagree on a point (nothing\n"
-    "is written) or writing OUT fails (/dev/full); 2 for usage, and for an OUT that could\n"
-    "never be written (checked before anything is read).\n";
+    "/dev/null in place. Exit 1 if points are missing (OUT is written all the same), two\n"
+    "tables disagree on a point (nothing is written) or writing OUT fails (/dev/full); 2\n"
+    "for usage, an OUT that could never be written, or an IN that cannot be read or is not\n"
+    "a table of the grid (checked before anything is written).\n";
+
+/* Can every IN be merged: readable, a sweep table, all of the first one's grid? 0, or -1
+ * with the reason. gd_sweep_merge reads them again (they are small): this first pass
+ * only tells the user's inputs (exit 2) from a failure of the merge itself (exit 1). */
+static int merge_inputs_ok(char *const *in, int n_in) {
+    FILE *f = fopen(in[0], "rb");
+    if (!f) return gd_seterr("%s: cannot open: %s", in[0], strerror(errno));
+    char *text = NULL;
+    size_t cap = 0;
+    ssize_t len = getdelim(&text, &cap, '\0', f);   /* the whole file (a table has no NUL) */
+    int bad = ferror(f);
+    fclose(f);
+    if (len < 0 || bad) {
+        free(text);
+        return gd_seterr("%s: cannot read (or empty)", in[0]);
+    }
+    gd_sweep sw;
+    int rc = gd_sweep_from_header(&sw, text);
+    free(text);
+    if (rc != 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", gd_error());
+        gd_sweep_free(&sw);
+        return gd_seterr("%s: %s", in[0], why);
+    }
+    gd_sweep_rows rows;
+    rc = gd_sweep_rows_init(&rows, &sw);
+    for (int i = 0; i < n_in && rc == 0; i++) rc = gd_sweep_rows_read(&rows, &sw, in[i]);
+    if (rows.row) gd_sweep_rows_free(&rows);
+    gd_sweep_free(&sw);
+    return rc;
+}
 
 static int merge_main(int argc, char **argv, const char *prog) {
     for (int i = 1; i < argc; i++) {
@@ -104,6 +137,10 @@ static int merge_main(int argc, char **argv, const char *prog) {
         return 2;
     }
     if (gd_out_check(argv[1]) != 0) {   /* before reading anything: out.h's policy */
+        fprintf(stderr, "%s merge: %s\n", prog, gd_error());
+        return 2;
+    }
+    if (merge_inputs_ok(argv + 2, argc - 2) != 0) {   /* the user's tables: exit 2 */
         fprintf(stderr, "%s merge: %s\n", prog, gd_error());
         return 2;
     }

@@ -403,7 +403,11 @@ Test(tools_sweep, other_tables_are_refused) {
     snprintf(cmd, sizeof cmd, SWEEP SMALL " --out /dev/null");   /* a device cannot be resumed */
     t_assert_rejects(cmd, 2, "not a regular file");
     snprintf(cmd, sizeof cmd, SWEEP " merge %s/m.tsv %s/t.tsv %s/x.tsv", dir, dir, dir);
-    t_assert_rejects(cmd, 1, "x.tsv: not a sweep table");
+    t_assert_rejects(cmd, 2, "x.tsv: not a sweep table");   /* the user's input: 2 */
+    snprintf(cmd, sizeof cmd, SWEEP " merge %s/m.tsv %s/nothing.tsv", dir, dir);
+    t_assert_rejects(cmd, 2, "nothing.tsv");
+    snprintf(cmd, sizeof cmd, "%s/m.tsv", dir);
+    cr_expect_eq(access(cmd, F_OK), -1, "a refused merge wrote its OUT");
     snprintf(cmd, sizeof cmd, "%s/t.tsv", dir);
     char *after = t_slurp(cmd);
     cr_expect_str_eq(after, table);
