@@ -662,11 +662,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --optim: %s\n", gd_prog(), gd_error());
         return 2;
     }
-    gd_sched *sched = gd_sched_parse(sched_s);
-    if (!sched) {
-        fprintf(stderr, "%s: --sched: %s\n", gd_prog(), gd_error());
-        return 2;
-    }
     if (width % heads != 0) {
         fprintf(stderr, "%s: --width: %ld is not a multiple of --heads %ld\n", gd_prog(), width, heads);
         return 2;
@@ -708,6 +703,12 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    /* parsed after the other checks, so that their refusals have nothing to free */
+    gd_sched *sched = gd_sched_parse(sched_s);
+    if (!sched) {
+        fprintf(stderr, "%s: --sched: %s\n", gd_prog(), gd_error());
+        return 2;
+    }
     const int T = (int)context, B = (int)batch;
     text_data d;
     if (load_data(&d, data_dir, val_frac, split_seed, (int)nval, T) != 0) {
