@@ -80,11 +80,19 @@ int gd_fuzz_sched(const uint8_t *data, size_t size) {
     }
 
     /* the canonical spec: parses, formats to itself, the same schedule */
-    size_t cap = 2 * spec_n + 4096;   /* every key spelled out; ample */
-    char *canon = malloc(cap), *canon2 = malloc(cap);
-    if (!canon || !canon2) gd_fuzz_fail("sched", "out of memory", NULL);
-    gd_sched_format(s, canon, cap);
-    if (strlen(canon) >= cap - 1) gd_fuzz_fail("sched", "canonical spec longer than expected", spec);
+    /* every key spelled out: a short term grows tenfold and more, so the buffer grows
+     * until the spec fits (gd_sched_format cuts at size - 1, as documented) */
+    size_t cap = 4096;
+    char *canon = NULL, *canon2 = NULL;
+    for (;;) {
+        free(canon);
+        if (!(canon = malloc(cap))) gd_fuzz_fail("sched", "out of memory", NULL);
+        gd_sched_format(s, canon, cap);
+        if (strlen(canon) < cap - 1) break;
+        if (cap > (size_t)1 << 26) gd_fuzz_fail("sched", "canonical spec longer than 64 MB", spec);
+        cap *= 2;
+    }
+    if (!(canon2 = malloc(cap))) gd_fuzz_fail("sched", "out of memory", NULL);
     gd_sched *s2 = gd_sched_parse(canon);
     if (!s2) gd_fuzz_fail("sched", "canonical spec refused", gd_error());
     gd_sched_format(s2, canon2, cap);
