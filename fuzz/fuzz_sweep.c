@@ -19,6 +19,11 @@
 
 int gd_fuzz_sweep(const uint8_t *data, size_t size) {
     if (size > 1 << 20) return 0;
+    /* GD_FUZZ_SWEEP_SKIP_NUL=1 skips inputs with a NUL byte: to look for other defects
+     * while the one of fuzz/regress/sweep/nul-in-row is not fixed */
+    static int skip_nul = -1;
+    if (skip_nul < 0) skip_nul = getenv("GD_FUZZ_SWEEP_SKIP_NUL") != NULL;
+    if (skip_nul && memchr(data, '\0', size)) return 0;
     char *text = gd_fuzz_strdup(data, size);
     if (!text) return 0;
     gd_sweep sw;
