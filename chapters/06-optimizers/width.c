@@ -169,13 +169,19 @@ static int summarize(gd_table *nt, gd_table *ct, const char *param, const run *r
     int ns = 0;
     for (int i = 0; i < nruns; i++) {
         if (strcmp(runs[i].param, param) != 0) continue;
+        /* every run finds its cell below: more values than the arrays hold (they were
+         * dropped, and the search then ran past the array) or a NaN lr are refused */
+        if (!isfinite(runs[i].lr)) return gd_seterr("%s: a run with lr %g", param, runs[i].lr);
         int k;
         for (k = 0; k < nw && widths[k] != runs[i].width; k++) {}
-        if (k == nw && nw < 64) widths[nw++] = runs[i].width;
+        if (k == nw && nw == 64) return gd_seterr("%s: more than 64 widths in the tables", param);
+        if (k == nw) widths[nw++] = runs[i].width;
         for (k = 0; k < nl && lrs[k] != runs[i].lr; k++) {}
-        if (k == nl && nl < 64) lrs[nl++] = runs[i].lr;
+        if (k == nl && nl == 64) return gd_seterr("%s: more than 64 lrs in the tables", param);
+        if (k == nl) lrs[nl++] = runs[i].lr;
         for (k = 0; k < ns && seeds[k] != runs[i].seed; k++) {}
-        if (k == ns && ns < MAX_SEEDS) seeds[ns++] = runs[i].seed;
+        if (k == ns && ns == MAX_SEEDS) return gd_seterr("%s: more than %d seeds in the tables", param, MAX_SEEDS);
+        if (k == ns) seeds[ns++] = runs[i].seed;
     }
     if (nw < 2 || nl < 2) return gd_seterr("%s: fewer than 2 widths or 2 lrs in the tables", param);
     /* sort widths and lrs ascending */
@@ -400,7 +406,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "%s: --from: %s\n", gd_prog(), gd_error());
                 if (nt) gd_table_abort(nt);
                 if (ct) gd_table_abort(ct);
-                return 1;
+                if (!nt) gd_table_abort(scratch);
+                return 2;   /* the runs given do not make the grid */
             }
         }
         if (!nt) gd_table_close(scratch);

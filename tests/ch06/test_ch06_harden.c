@@ -226,3 +226,24 @@ Test(ch06_harden, sample_writes_through_a_symlink_and_refuses_a_long_key) {
     cr_expect_neq(access(n_path, F_OK), 0, "a refused --key wrote --numbers");
     rm_rf(dir);
 }
+
+/* ch06-width --from kept at most 64 widths (and lrs, seeds), dropped the rest silently and
+ * then searched for a dropped one past the end of its array: a segfault with 65 widths.
+ * Refused now: one line, exit 2. */
+Test(ch06_harden, width_refuses_more_widths_than_it_keeps) {
+    char dir[] = "/tmp/gdtest-width-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/runs.tsv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "param\twidth\tlr\tseed\tdiverged_at\tloss\n");
+    for (int w = 0; w < 65; w++)
+        for (int l = 0; l < 2; l++) fprintf(f, "sp\t%d\t%g\t0\t-1\t1.5\n", 8 + w, l ? 0.01 : 0.001);
+    cr_assert_eq(fclose(f), 0);
+    char *cmd;
+    cr_assert(asprintf(&cmd, WIDTH " --from %s --numbers %s/n.tsv", path, dir) > 0);
+    t_assert_rejects(cmd, 2, "more than 64 widths");
+    free(cmd);
+    rm_rf(dir);
+}
