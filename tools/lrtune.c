@@ -331,6 +331,41 @@ static int task_load(task *tk, const char *data, long val_windows) {
     return 0;
 }
 
+/* A sweep table already at path that belongs to another task (its "# task:" line is not
+ * line): -1 with the reason, so that lrtune refuses it before the checks and the range
+ * test rather than after them (the grid itself is known only after the range test;
+ * gd_sweep_table_open compares the rest then). 0 when there is no table or it is ours. */
+static int task_table_check(const char *path, const char *line) {
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;   /* no table yet (or unreadable: the sweep's open reports that) */
+    char *l = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, is_sweep = 0;
+    while ((n = getline(&l, &cap, f)) > 0 && l[0] == '#') {
+        if (n > 0 && l[n - 1] == '\n') l[--n] = '\0';
+        is_sweep |= strcmp(l, "# program: sweep") == 0;
+        if (strncmp(l, "# task: ", 8) != 0) continue;
+        const char *had = l + 8;
+        if (strcmp(had, line) != 0) {
+            size_t c = 0;   /* quoted from a little before the first difference */
+            while (had[c] && had[c] == line[c]) c++;
+            size_t from = c > 20 ? c - 20 : 0;
+            rc = gd_seterr("%s: a table of another sweep: its task is '%s%.60s%s', this command's is '%s%.60s%s' "
+                           "(use another --dir, or the same arguments)",
+                           path, from ? "..." : "", had + from, strlen(had + from) > 60 ? "..." : "",
+                           from ? "..." : "", line + from, strlen(line + from) > 60 ? "..." : "");
+        }
+        is_sweep = 2;
+        break;
+    }
+    if (rc == 0 && is_sweep == 1)   /* a sweep table without a task: sweep's own */
+        rc = gd_seterr("%s: a table of another sweep (sweep's, with no task line); use another --dir", path);
+    free(l);
+    fclose(f);
+    return rc;
+}
+
 static void task_free(task *tk) {
     if (tk->kind == TASK_MLP) {
         gd_sweep_data_free(&tk->split);
@@ -1244,6 +1279,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
         task_free(&tk);
         return 2;
+    }
+    {   /* --dir holding another task's sweep: refused now, not after the checks */
+        char *existing = shard_n > 1 ? xfmt("%s/sweep-shard-%ld-of-%ld.tsv", dir, shard_k, shard_n)
+                                     : xfmt("%s/sweep.tsv", dir);
+        int bad = task_table_check(existing, tk.line);
+        free(existing);
+        if (bad) {
+            fprintf(stderr, "%s: %s\n", prog, gd_error());
+            task_free(&tk);
+            return 2;
+        }
     }
     gd_blas_threads(1);
     int status = 1, refine = !no_refine;

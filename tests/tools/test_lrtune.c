@@ -231,6 +231,8 @@ Test(tools_lrtune, another_task_in_the_same_dir_is_refused, .timeout = 60) {
     t_result r = t_run(cmd);
     cr_expect_eq(r.status, 2, "%s: exit %d (the user's --dir: 2)", cmd, r.status);
     cr_expect(strstr(r.err, "another sweep") != NULL, "%s", r.err);
+    /* at once: one line, before the checks and the range test (it came after them) */
+    cr_expect_eq(t_lines(r.err), 1, "%s", r.err);
     t_free(&r);
     rmdir_r(d);
 }
