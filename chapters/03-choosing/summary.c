@@ -199,9 +199,10 @@ static int read_suggest(const char *path) {
     return 0;
 }
 
-/* "sgd:momentum=0.9" -> "momentum" for keys; "cosine:T=158" -> "cosine" */
+/* "sgd:momentum=0.9" -> "momentum" for keys; "cosine:T=158" -> "cosine". The names are
+ * at most 63 characters (read_sweep refuses longer ones) and every k here holds 64. */
 static void keyname(char *k, size_t size, const char *name) {
-    snprintf(k, size, "%.60s", strcmp(name, "sgd") == 0 ? "sgd" : strstr(name, "momentum") ? "momentum" : name);
+    snprintf(k, size, "%s", strcmp(name, "sgd") == 0 ? "sgd" : strstr(name, "momentum") ? "momentum" : name);
     k[strcspn(k, ":")] = '\0';
     for (char *p = k; *p; p++)
         if (*p == '=' || *p == '.' || *p == ',') *p = '_';
