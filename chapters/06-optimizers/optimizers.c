@@ -335,6 +335,14 @@ static int read_defaults(const char *path, default_row *rows, int max) {
             fclose(f);
             return gd_seterr("%s: more than %d rows", path, max);
         }
+        /* refused, not cut: a cut name would be another optimizer or library */
+        if (strlen(fl[0]) >= sizeof rows[n].opt || strlen(fl[1]) >= sizeof rows[n].lib ||
+            strlen(fl[2]) >= sizeof rows[n].lr || strlen(fl[3]) >= sizeof rows[n].src) {
+            fclose(f);
+            return gd_seterr("%s: line %d: a field too long (optimizer %zu, library %zu, lr %zu, source %zu characters "
+                             "at most)", path, lineno, sizeof rows[n].opt - 1, sizeof rows[n].lib - 1,
+                             sizeof rows[n].lr - 1, sizeof rows[n].src - 1);
+        }
         snprintf(rows[n].opt, sizeof rows[n].opt, "%s", fl[0]);
         snprintf(rows[n].lib, sizeof rows[n].lib, "%s", fl[1]);
         snprintf(rows[n].lr, sizeof rows[n].lr, "%s", fl[2]);
@@ -542,14 +550,26 @@ static int summary(const char *from, const char *defaults, double margin, const 
             int k;
             for (k = 0; k < nlib && strcmp(libs[k], rows[r].lib) != 0; k++) {
             }
-            if (k == nlib && nlib < 8) snprintf(libs[nlib++], sizeof libs[0], "%s", rows[r].lib);
+            if (k == nlib && nlib == 8) {
+                gd_table_abort(t);
+                gd_seterr("%s: more than 8 libraries", defaults);
+                return -2;
+            }
+            if (k == nlib) snprintf(libs[nlib++], sizeof libs[0], "%s", rows[r].lib);   /* fits: read_defaults */
         }
-        char tab[8192];
-        int tl = snprintf(tab, sizeof tab, "| optimizer | measured best lr |");
-        for (int k = 0; k < nlib; k++) tl += snprintf(tab + tl, sizeof tab - (size_t)tl, " %s |", libs[k]);
-        tl += snprintf(tab + tl, sizeof tab - (size_t)tl, "\n|---|---|");
-        for (int k = 0; k < nlib; k++) tl += snprintf(tab + tl, sizeof tab - (size_t)tl, "---|");
-        tl += snprintf(tab + tl, sizeof tab - (size_t)tl, "\n");
+        /* the table on the heap: 32 optimizers x 8 libraries did not fit 8 KB */
+        char *tab = NULL;
+        size_t tab_size = 0;
+        FILE *tm = open_memstream(&tab, &tab_size);
+        if (!tm) {
+            gd_table_abort(t);
+            return gd_seterr("out of memory");
+        }
+        fprintf(tm, "| optimizer | measured best lr |");
+        for (int k = 0; k < nlib; k++) fprintf(tm, " %s |", libs[k]);
+        fprintf(tm, "\n|---|---|");
+        for (int k = 0; k < nlib; k++) fprintf(tm, "---|");
+        fprintf(tm, "\n");
         int in_basin = 0, with_default = 0;
         double far = 0, far_adaptive = 0;
         for (int i = 0; i < ngroups; i++) {
@@ -557,17 +577,17 @@ static int summary(const char *from, const char *defaults, double margin, const 
             if (g->scale != 1.0) continue;
             char a[32];
             fmt_lr(a, sizeof a, g->lr[g->best]);
-            tl += snprintf(tab + tl, sizeof tab - (size_t)tl, "| %s | %s |", display_name(g->name), a);
+            fprintf(tm, "| %s | %s |", display_name(g->name), a);
             for (int k = 0; k < nlib; k++) {
                 const default_row *d = NULL;
                 for (int r = 0; r < n; r++)
                     if (strcmp(rows[r].opt, g->name) == 0 && strcmp(rows[r].lib, libs[k]) == 0) d = &rows[r];
                 if (!d) {
-                    tl += snprintf(tab + tl, sizeof tab - (size_t)tl, " not listed |");
+                    fprintf(tm, " not listed |");
                     continue;
                 }
                 if (strcmp(d->lr, "none") == 0) {
-                    tl += snprintf(tab + tl, sizeof tab - (size_t)tl, " none |");
+                    fprintf(tm, " none |");
                     continue;
                 }
                 double lr = atof(d->lr), dist = log10(lr / g->lr[g->best]);
@@ -591,24 +611,33 @@ static int summary(const char *from, const char *defaults, double margin, const 
                 keyify(lk, sizeof lk, libs[k]);
                 snprintf(key, sizeof key, "opt_dist_%.32s_%.48s", g->name, lk);
                 gd_table_kv(t, key, "%+.1f", dist);
-                tl += snprintf(tab + tl, sizeof tab - (size_t)tl, " %s (%+.1f)%s |", d->lr, dist, inside ? "" : " ✗");
+                fprintf(tm, " %s (%+.1f)%s |", d->lr, dist, inside ? "" : " ✗");
             }
-            tl += snprintf(tab + tl, sizeof tab - (size_t)tl, "\n");
+            fprintf(tm, "\n");
         }
+        fclose(tm);
         gd_table_kv(t, "opt_defaults_table", "%s", tab);
+        free(tab);
         gd_table_kv(t, "opt_defaults_n", "%d", with_default);
         gd_table_kv(t, "opt_defaults_in_basin", "%d", in_basin);
         gd_table_kv(t, "opt_defaults_far", "%.1f", far);
         gd_table_kv(t, "opt_defaults_far_adaptive", "%.1f", far_adaptive);
         /* the sources, one line each */
-        char src[8192] = "";
+        char *src = NULL;   /* on the heap too: 64 sources of 255 characters did not fit 8 KB */
+        size_t src_size = 0;
+        FILE *sm = open_memstream(&src, &src_size);
+        if (!sm) {
+            gd_table_abort(t);
+            return gd_seterr("out of memory");
+        }
         for (int r = 0; r < n; r++) {
             int seen = 0;
             for (int q = 0; q < r; q++) seen |= strcmp(rows[q].src, rows[r].src) == 0;
-            size_t used = strlen(src);
-            if (!seen) snprintf(src + used, sizeof src - used, "- %s: <%s>\n", rows[r].lib, rows[r].src);
+            if (!seen) fprintf(sm, "- %s: <%s>\n", rows[r].lib, rows[r].src);
         }
+        fclose(sm);
         gd_table_kv(t, "opt_defaults_sources", "%s", src);
+        free(src);
     }
     return gd_table_close(t);
 }

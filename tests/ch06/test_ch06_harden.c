@@ -247,3 +247,30 @@ Test(ch06_harden, width_refuses_more_widths_than_it_keeps) {
     free(cmd);
     rm_rf(dir);
 }
+
+/* ch06-optimizers copied the fields of its --defaults table into fixed buffers (a library
+ * name into 64 bytes, a source into 256): longer ones were cut silently, a cut name could
+ * be another library's. Refused now, naming the line. */
+Test(ch06_harden, optimizers_refuses_a_defaults_field_that_would_be_cut) {
+    char dir[] = "/tmp/gdtest-optdef-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char runs[128], defs[128];
+    snprintf(runs, sizeof runs, "%s/runs.tsv", dir);
+    snprintf(defs, sizeof defs, "%s/defaults.tsv", dir);
+    FILE *f = fopen(runs, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "name\tscale\tlr\tseed\tstatus\tdiverged_at\ttrain_loss\tval_loss\tval_acc\tsteps\n");
+    for (int i = 0; i < 3; i++) fprintf(f, "sgd\t1\t%g\t0\tok\t-1\t1.0\t%g\t0.5\t10\n", 0.01 * (i + 1), 1.0 + 0.1 * (i != 1));
+    cr_assert_eq(fclose(f), 0);
+    f = fopen(defs, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "optimizer\tlibrary\tlr\tsource\nsgd\t");
+    for (int i = 0; i < 100; i++) fputc('L', f);
+    fprintf(f, "\t0.01\thttps://example.org/\n");
+    cr_assert_eq(fclose(f), 0);
+    char *cmd;
+    cr_assert(asprintf(&cmd, OPT " --from %s --defaults %s --numbers %s/n.tsv", runs, defs, dir) > 0);
+    t_assert_rejects(cmd, 2, "line 2: a field too long");
+    free(cmd);
+    rm_rf(dir);
+}
