@@ -175,13 +175,18 @@ static const char *key_prefix = "gpt";
 
 static void kv(gd_table *t, const char *name, const char *fmt, ...) GD_PRINTF(3, 4);
 static void kv(gd_table *t, const char *name, const char *fmt, ...) {
-    char key[128], value[8192];
+    char key[128], *value = NULL;   /* key: a prefix of at most 20 and the program's names */
+    size_t size = 0;
+    FILE *m = open_memstream(&value, &size);   /* the value whole, however long (the grid's table) */
+    if (!m) return;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(value, sizeof value, fmt, ap);
+    vfprintf(m, fmt, ap);
     va_end(ap);
+    fclose(m);
     snprintf(key, sizeof key, "%.20s_%s", key_prefix, name);
     gd_table_kv(t, key, "%s", value);
+    free(value);
 }
 
 /* An lr as the text writes it: 3e-4, 1e-3, 3.2e-3 (two significant digits at most). */
@@ -543,12 +548,19 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
     }
     free(plist);
     /* The grid as a table: one row per lr, one column per arm (median and range). */
-    char buf[8192];
-    int len = snprintf(buf, sizeof buf, "| peak lr |");
-    for (int a = 0; a < narms; a++) len += snprintf(buf + len, sizeof buf - len, " %s |", arms[a].name);
-    len += snprintf(buf + len, sizeof buf - len, "\n|---:|");
-    for (int a = 0; a < narms; a++) len += snprintf(buf + len, sizeof buf - len, "---:|");
-    len += snprintf(buf + len, sizeof buf - len, "\n");
+    /* on the heap: 16 arms x 64 lrs are about 40 KB (an 8 KB buffer overflowed) */
+    char *buf = NULL;
+    size_t buf_size = 0;
+    FILE *bm = open_memstream(&buf, &buf_size);
+    if (!bm) {
+        gd_table_abort(t);
+        return gd_seterr("out of memory");
+    }
+    fprintf(bm, "| peak lr |");
+    for (int a = 0; a < narms; a++) fprintf(bm, " %s |", arms[a].name);
+    fprintf(bm, "\n|---:|");
+    for (int a = 0; a < narms; a++) fprintf(bm, "---:|");
+    fprintf(bm, "\n");
     double all_lr[GD_FLOATS_MAX * MAX_ARMS];
     int nall = 0;
     for (int a = 0; a < narms; a++)
@@ -558,23 +570,25 @@ static int write_numbers(const char *path, const char *grid, const run_result *r
             if (j == nall) all_lr[nall++] = arms[a].lr[k];
         }
     qsort(all_lr, (size_t)nall, sizeof *all_lr, cmp_double);
-    for (int j = 0; j < nall && len < (int)sizeof buf - 400; j++) {
-        len += snprintf(buf + len, sizeof buf - len, "| %s |", fmt_lr(lb, sizeof lb, all_lr[j]));
+    for (int j = 0; j < nall; j++) {
+        fprintf(bm, "| %s |", fmt_lr(lb, sizeof lb, all_lr[j]));
         for (int a = 0; a < narms; a++) {
             const arm_stats *A = &arms[a];
             int k = 0;
             while (k < A->nlr && A->lr[k] != all_lr[j]) k++;
-            if (k == A->nlr) len += snprintf(buf + len, sizeof buf - len, " |");
+            if (k == A->nlr) fprintf(bm, " |");
             else if (A->val[k].n == 0)
-                len += snprintf(buf + len, sizeof buf - len, " diverged (%d of %d) |", A->val[k].nan, A->runs[k]);
+                fprintf(bm, " diverged (%d of %d) |", A->val[k].nan, A->runs[k]);
             else
-                len += snprintf(buf + len, sizeof buf - len, " %s%.2f (%.2f to %.2f)%s%s |",
+                fprintf(bm, " %s%.2f (%.2f to %.2f)%s%s |",
                                 k == A->best ? "**" : "", A->val[k].median, A->val[k].min, A->val[k].max,
                                 k == A->best ? "**" : "", A->val[k].nan ? " + diverged" : "");
         }
-        len += snprintf(buf + len, sizeof buf - len, "\n");
+        fprintf(bm, "\n");
     }
+    fclose(bm);
     kv(t, "table", "%s", buf);
+    free(buf);
     if (grid) {
         /* for the figure: one block per arm, one row per lr, median and range over seeds */
         gd_table *g = gd_table_open(grid, "arm lr median min max runs diverged unigram");

@@ -8,6 +8,7 @@
  */
 #include "../common.h"
 
+#include <math.h>
 #include <sys/stat.h>
 
 #define OPT GD_BIN "ch06-optimizers"
@@ -272,5 +273,39 @@ Test(ch06_harden, optimizers_refuses_a_defaults_field_that_would_be_cut) {
     cr_assert(asprintf(&cmd, OPT " --from %s --defaults %s --numbers %s/n.tsv", runs, defs, dir) > 0);
     t_assert_rejects(cmd, 2, "line 2: a field too long");
     free(cmd);
+    rm_rf(dir);
+}
+
+/* ch06-gpt --from built its grid table (one row per lr, one column per arm) in 8 KB and
+ * stopped adding rows near the end: with 16 arms and 64 lrs the table in --numbers
+ * silently ended after about 20 of them. It is whole now. */
+Test(ch06_harden, gpt_grid_table_has_every_lr) {
+    char dir[] = "/tmp/gdtest-gptgrid-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char runs[128], numbers[128], arms[256] = "";
+    snprintf(runs, sizeof runs, "%s/summary.tsv", dir);
+    snprintf(numbers, sizeof numbers, "%s/numbers.tsv", dir);
+    FILE *f = fopen(runs, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "arm\tbeta2\tbatch\tsteps\tlr\tseed\tfirst_loss\tfinal_loss\tval_loss\tunigram\tpeak_loss\tspiked_at\t"
+               "stopped_at\n");
+    for (int a = 0; a < 16; a++) {
+        snprintf(arms + strlen(arms), sizeof arms - strlen(arms), "%sarm%d", a ? "," : "", a);
+        for (int l = 0; l < 64; l++)
+            fprintf(f, "arm%d\t0.95\t%d\t200\t%.6g\t0\t4.6\t2.5\t%g\t3.2\t4.7\t-1\t-1\n", a, 8 * (a + 1),
+                    1e-4 * pow(1.1, l), 2.4 + 0.001 * abs(l - 30));
+    }
+    cr_assert_eq(fclose(f), 0);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GPT " --from %s --arms %s --numbers %s", runs, arms, numbers) > 0);
+    t_result r = t_run(cmd);
+    cr_assert_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    char *table = t_str(numbers, "gpt_table");
+    int rows = 0;
+    for (const char *p = table; (p = strstr(p, "\\n")); p += 2) rows++;
+    cr_expect_eq(rows, 2 + 64, "the grid table has %d lines (2 header lines + 64 lrs expected)", rows);
+    free(table);
     rm_rf(dir);
 }
