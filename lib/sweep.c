@@ -916,6 +916,7 @@ int gd_sweep_table_open(gd_sweep_table *t, const gd_sweep *sw, const char *path)
             continue;
         }
         if (fd < 0) {
+            t->refused = errno == EISDIR;   /* a directory is the user's mistake, not a failure */
             gd_seterr("%s: cannot open: %s", path, strerror(errno));
             goto out;
         }
