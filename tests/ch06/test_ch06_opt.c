@@ -131,7 +131,7 @@ Test(ch06_opt, programs_have_help_and_reject_bad_input) {
     t_assert_rejects(OPT " --optim adam:lr=0.1 --lr 0.01 --out /tmp/gd-ch06-never.tsv", 2, "--optim");
     t_assert_rejects(OPT " --loss-scale -1 --out /tmp/gd-ch06-never.tsv", 2, "--loss-scale");
     t_assert_rejects(OPT, 2, "--out");
-    t_assert_rejects(OPT " --from /nonexistent.tsv --numbers /tmp/gd-ch06-never.tsv", 1, "/nonexistent.tsv");
+    t_assert_rejects(OPT " --from /nonexistent.tsv --numbers /tmp/gd-ch06-never.tsv", 2, "/nonexistent.tsv");
     t_assert_rejects(MOM " --curves a --limits b", 2, "--limits");
     t_assert_rejects(MOM " --limits /tmp/gd-ch06-never.tsv --betas 1", 2, "--betas");
     struct stat st;

@@ -472,7 +472,7 @@ Test(ch06_width, programs_explain_themselves_and_reject_bad_input) {
     t_assert_rejects(WIDTH " --pool 5", 2, "--pool");
     t_assert_rejects(WIDTH " --optim adam:lr=0.1", 2, "--optim");
     t_assert_rejects(WIDTH " --numbers /tmp/x.tsv", 2, "--from");
-    t_assert_rejects(WIDTH " --from /nonexistent.tsv --numbers /dev/null", 1, "/nonexistent.tsv");
+    t_assert_rejects(WIDTH " --from /nonexistent.tsv --numbers /dev/null", 2, "/nonexistent.tsv");
     t_assert_rejects(DECAY " --optims sgd", 2, "--optims");
     t_assert_rejects(DECAY " --wds 0,-1", 2, "--wds");
     t_assert_rejects(GROUPS " --optim adamw:lr=-1", 2, "--optim");

@@ -53,7 +53,7 @@ Test(exp_fmnist_cli, help_and_bad_input) {
     t_assert_rejects(FMB " --epochs 0", 2, "--epochs");
     t_assert_rejects(FMB " --C 0", 2, "--C");
     t_assert_rejects(FMB " --sched cosine:T=0", 2, "--sched");
-    t_assert_rejects(FMB " --from /nonexistent.tsv --numbers /dev/null", 1, "/nonexistent.tsv");
+    t_assert_rejects(FMB " --from /nonexistent.tsv --numbers /dev/null", 2, "/nonexistent.tsv");
 }
 
 /* The quick run (make test): tables well-formed, with their provenance. */

@@ -113,7 +113,7 @@ Test(exp_wsd_cli, help_and_bad_input) {
     t_assert_rejects(WSD " --width 30 --heads 4", 2, "--width");
     t_assert_rejects(WSD " --budgets 100 --warmup 50 --frac 0.6 --sweep 0.1", 2, "warmup");
     t_assert_rejects(WSD " --optim adamw:betas=2", 2, "--optim");
-    t_assert_rejects(WSD " --from /nonexistent.tsv --numbers /dev/null", 1, "/nonexistent.tsv");
+    t_assert_rejects(WSD " --from /nonexistent.tsv --numbers /dev/null", 2, "/nonexistent.tsv");
 }
 
 /* A branch of the stable run is the WSD run it stands for: the same losses, to the last
@@ -474,5 +474,5 @@ Test(exp_wsd_cli, best_help_and_bad_input) {
     t_free(&r);
     t_assert_rejects(GD_BIN "exp-wsd-best --numbers /dev/null", 2, "--from");
     t_assert_rejects(GD_BIN "exp-wsd-best --from x.tsv --numbers /dev/null --key-prefix a1", 2, "--key-prefix");
-    t_assert_rejects(GD_BIN "exp-wsd-best --from /nonexistent.tsv --numbers /dev/null", 1, "/nonexistent.tsv");
+    t_assert_rejects(GD_BIN "exp-wsd-best --from /nonexistent.tsv --numbers /dev/null", 2, "/nonexistent.tsv");
 }
