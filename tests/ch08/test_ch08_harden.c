@@ -90,3 +90,23 @@ Test(ch08_harden, kit_checks_name_too_small_data_instead_of_crashing) {
     }
     rm_rf(dir);
 }
+
+/* The check of 8.3 ran lrtune through a shell command built in 2048 bytes with the
+ * program's path unquoted: a GRADE_BIN_DIR with a space in it (here a symlink to the
+ * build's programs) failed the exercise. The paths are quoted now. */
+Test(ch08_harden, kit_check_runs_programs_from_a_directory_with_a_space) {
+    char dir[] = "/tmp/gdtest-kitbin-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char link[128], *target = realpath(GD_BIN_DIR, NULL), *cmd;
+    cr_assert_not_null(target);
+    snprintf(link, sizeof link, "%s/bin dir", dir);
+    cr_assert_eq(symlink(target, link), 0);
+    cr_assert(asprintf(&cmd, "GRADE_BIN_DIR='%s' " GD_BIN "grade --only 8.3", link) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "%s: exit %d: %s", cmd, r.status, r.err);
+    const char *line = strstr(r.out, "8.3 ");
+    cr_expect(line && strstr(line, " ok"), "%s: 8.3 not graded ok:\n%s", cmd, r.out);
+    t_free(&r);
+    free(cmd), free(target);
+    rm_rf(dir);
+}
