@@ -678,6 +678,11 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: give either --out (train) or --from (summary)\n", gd_prog());
         return 2;
     }
+    /* the name is a field of the table: a blank in it would split the row into more columns */
+    if (name && strcspn(name, " \t\n\r\v\f") != strlen(name)) {
+        fprintf(stderr, "%s: --name: no spaces, got '%.60s'\n", gd_prog(), name);
+        return 2;
+    }
     if (from) {
         if (!numbers && !curves) {
             fprintf(stderr, "%s: --from: give --numbers or --curves\n", gd_prog());

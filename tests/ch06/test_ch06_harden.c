@@ -309,3 +309,10 @@ Test(ch06_harden, gpt_grid_table_has_every_lr) {
     free(table);
     rm_rf(dir);
 }
+
+/* ch06-optimizers wrote --name as a field of its run table: a name with a space became
+ * two columns, a table its own --from then refused ("11 fields, expected 10"). Refused
+ * now, before any work. */
+Test(ch06_harden, optimizers_refuses_a_name_that_would_split_its_table) {
+    t_assert_rejects(OPT " --name 'my sgd' --out /dev/null --lr 0.1 --epochs 0.01 --seeds 1", 2, "--name");
+}
