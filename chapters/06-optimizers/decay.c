@@ -280,7 +280,7 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (strcmp(optims, "adam") && strcmp(optims, "adamw") && strcmp(optims, "adam,adamw")) {
-        fprintf(stderr, "%s: --optims: adam, adamw or adam,adamw, got '%s'\n", gd_prog(), optims);
+        fprintf(stderr, "%s: --optims: adam, adamw or adam,adamw, got '%.60s'\n", gd_prog(), optims);
         return 2;
     }
     if (28 % pool != 0) {

@@ -340,7 +340,7 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (strcmp(param, "sp") != 0 && strcmp(param, "mup") != 0) {
-        fprintf(stderr, "%s: --param: sp or mup, got '%s'\n", gd_prog(), param);
+        fprintf(stderr, "%s: --param: sp or mup, got '%.60s'\n", gd_prog(), param);
         return 2;
     }
     if (28 % pool != 0) {
@@ -359,7 +359,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (strstr(optim, "lr=")) {
-        fprintf(stderr, "%s: --optim: the lr comes from --lrs, got '%s'\n", gd_prog(), optim);
+        fprintf(stderr, "%s: --optim: the lr comes from --lrs, got '%.60s'\n", gd_prog(), optim);
         return 2;
     }
     if (from && !numbers && !curves) {

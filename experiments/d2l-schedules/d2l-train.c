@@ -309,7 +309,7 @@ int main(int argc, char **argv) {
     for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
         int k = sched_index(s);
         if (k < 0 || nchosen == NSCHED) {
-            fprintf(stderr, "%s: --scheds: unknown schedule '%s'\n", gd_prog(), s);
+            fprintf(stderr, "%s: --scheds: unknown schedule '%.60s'\n", gd_prog(), s);
             free(list);
             return 2;
         }

@@ -445,7 +445,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (!find_published(row)) {
-        fprintf(stderr, "%s: --row: not one of Table 3's rows we know, got '%s'\n", gd_prog(), row);
+        fprintf(stderr, "%s: --row: not one of Table 3's rows we know, got '%.60s'\n", gd_prog(), row);
         return 2;
     }
     if (from) {
@@ -481,7 +481,7 @@ int main(int argc, char **argv) {
     if (!strcmp(act_s, "relu")) f.act = GD_ACT_RELU;
     else if (!strcmp(act_s, "tanh")) f.act = GD_ACT_TANH;
     else {
-        fprintf(stderr, "%s: --act: relu or tanh, got '%s'\n", gd_prog(), act_s);
+        fprintf(stderr, "%s: --act: relu or tanh, got '%.60s'\n", gd_prog(), act_s);
         return 2;
     }
     if (logreg) {
@@ -495,7 +495,7 @@ int main(int argc, char **argv) {
         snprintf(dims, sizeof dims, "784-%s-10", hidden);
         f.nlayers = gd_parse_dims(dims, f.dims, GD_TRAIN_MAXLAYERS);
         if (f.nlayers < 2) {
-            fprintf(stderr, "%s: --hidden: sizes like 100 or 100-10, got '%s'\n", gd_prog(), hidden);
+            fprintf(stderr, "%s: --hidden: sizes like 100 or 100-10, got '%.60s'\n", gd_prog(), hidden);
             return 2;
         }
     }

@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: this program makes its own (warmup, then steps of 10), got '%s'\n", gd_prog(),
+        fprintf(stderr, "%s: --sched: this program makes its own (warmup, then steps of 10), got '%.60s'\n", gd_prog(),
                 to.sched);
         return 2;
     }

@@ -86,14 +86,14 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: this program makes its own (onecycle and step), got '%s'\n", gd_prog(), to.sched);
+        fprintf(stderr, "%s: --sched: this program makes its own (onecycle and step), got '%.60s'\n", gd_prog(), to.sched);
         return 2;
     }
     gd_optim_kind kind;
     gd_hparams hp;
     gd_optim_parse(to.optim, &kind, &hp);   /* checked by gd_train_opts_apply */
     if (kind != GD_SGD) {
-        fprintf(stderr, "%s: --optim: SGD (with momentum) only, got '%s'\n", gd_prog(), to.optim);
+        fprintf(stderr, "%s: --optim: SGD (with momentum) only, got '%.60s'\n", gd_prog(), to.optim);
         return 2;
     }
     if ((long)lrs.n * NREG * to.seeds > MAX_RUNS) {
