@@ -798,24 +798,28 @@ typedef struct {
     int named;      /* the refusal must name the directory (the file that is wrong); a
                        directory that is well-formed but too small or of the wrong shape
                        may be refused naming the option that asks for more instead */
+    pr_expect expect;   /* PR_REFUSE; PR_ANY for data a short run may use */
 } pr_broken;
 
 static const pr_broken pr_broken_fmnist[] = {
-    {"fm-missing", "a missing directory", 1},
-    {"fm-empty", "an empty directory", 1},
-    {"fm-truncated-gz", "train images: a gzip stream cut in half", 1},
-    {"fm-wrong-magic", "train images with a labels file's magic number", 1},
-    {"fm-1x1-images", "1x1-pixel images", 0},
-    {"fm-10-images", "10 images (well-formed)", 0},
-    {"fm-label-10", "a label >= 10", 1},
-    {"fm-count-mismatch", "999 labels for 1000 images", 1},
-    {"fm-no-labels", "no train labels file", 1},
-    {NULL, NULL, 0}};
+    {"fm-missing", "a missing directory", 1, PR_REFUSE},
+    {"fm-empty", "an empty directory", 1, PR_REFUSE},
+    {"fm-truncated-gz", "train images: a gzip stream cut in half", 1, PR_REFUSE},
+    {"fm-wrong-magic", "train images with a labels file's magic number", 1, PR_REFUSE},
+    {"fm-1x1-images", "1x1-pixel images", 0, PR_REFUSE},
+    {"fm-10-images", "10 images (well-formed)", 0, PR_REFUSE},
+    {"fm-label-10", "a label >= 10", 1, PR_REFUSE},
+    {"fm-count-mismatch", "999 labels for 1000 images", 1, PR_REFUSE},
+    {"fm-no-labels", "no train labels file", 1, PR_REFUSE},
+    /* well-formed and a sixtieth of the real size: a short run may train on it or refuse
+     * it as too small (one line), but must not read past it (the sanitized probe) */
+    {"fm-1000-images", "1000 images (well-formed; may be used)", 0, PR_ANY},
+    {NULL, NULL, 0, PR_REFUSE}};
 
 static const pr_broken pr_broken_fortunes[] = {
-    {"fo-missing", "a missing directory", 1},
-    {"fo-empty", "an empty directory", 1},
-    {NULL, NULL, 0}};
+    {"fo-missing", "a missing directory", 1, PR_REFUSE},
+    {"fo-empty", "an empty directory", 1, PR_REFUSE},
+    {NULL, NULL, 0, PR_REFUSE}};
 
 static inline void pr_make_broken(const char *scratch) {
     char *d;
@@ -862,6 +866,9 @@ static inline void pr_make_broken(const char *scratch) {
     d = pr_fmt("%s/fm-count-mismatch", scratch);
     pr_fmnist(d, 1000, 28, 28, 999, -1, 0);
     free(d);
+    d = pr_fmt("%s/fm-1000-images", scratch);
+    pr_fmnist(d, 1000, 28, 28, 1000, -1, 0);
+    free(d);
     d = pr_fmt("%s/fm-no-labels", scratch);
     pr_fmnist(d, 1000, 28, 28, 1000, -1, 0);
     {
@@ -881,7 +888,7 @@ static inline void pr_data_cases(pr_cases *cs, const char *name, const char *pat
         char *dir = pr_fmt("%s/%s", scratch, b->name);
         pr_case *c = pr_add(cs);
         char *label = pr_fmt("%s --data %s (%s)", name, b->name, b->what);
-        pr_case_init(c, path, label, PR_REFUSE);
+        pr_case_init(c, path, label, b->expect);
         free(label);
         pr_case_args(c, args, dir, pr_root());
         c->needle = b->named ? strdup(b->name) : NULL;

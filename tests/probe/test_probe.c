@@ -26,8 +26,9 @@
  * The data directories: missing, empty, a cut-off gzip, a wrong magic number, 1x1
  * images, 10 images, a label >= 10, fewer labels than images, no labels file. Each
  * program runs with its short-run options from programs.tsv ($DATA the broken
- * directory) and must refuse the data: exit 2, one line naming the directory, no file
- * written.
+ * directory) and must refuse the data: exit 2, one line (naming the directory when a
+ * file in it is damaged), no file written. A last directory holds 1000 well-formed
+ * images: a short run may use them or refuse them, but not crash or read past them.
  *
  * The probe depends on neither the BLAS kernel nor the seed base, so it runs where the
  * book's other such tests run (GD_BOOK_TESTS: CI's first pass, not the other two), or
