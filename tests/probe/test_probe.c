@@ -140,10 +140,26 @@ Test(probe, every_program_has_a_short_run, .timeout = 60) {
     static pr_row rows[PR_MAX_PROGS * 2];
     int np = pr_programs(progs, PR_MAX_PROGS), nr = pr_table(rows, PR_MAX_PROGS * 2);
     cr_assert_gt(np, 3, "no programs in %s", GD_BIN_DIR);
-    for (int i = 0; i < np; i++)
-        cr_expect_not_null(pr_table_find(rows, nr, progs[i].name),
-                           "%s has no short run in tests/probe/programs.tsv (add a row: its fastest "
+    for (int i = 0; i < np; i++) {
+        const pr_row *row = pr_table_find(rows, nr, progs[i].name);
+        cr_expect_not_null(row, "%s has no short run in tests/probe/programs.tsv (add a row: its fastest "
                            "options, the data it reads)", progs[i].name);
+        /* a program whose --data reads Fashion-MNIST has a row that says so, or the
+         * data probe would pass it by */
+        char *cmd = pr_fmt("'%s' --help", progs[i].path);
+        t_result r = t_run(cmd);
+        free(cmd);
+        const char *d = strstr(r.out, "\n  --data ");
+        const char *eol = d ? strchr(d + 1, '\n') : NULL;
+        int fmnist = d && eol && memmem(d, (size_t)(eol - d), "Fashion-MNIST", 13) != NULL;
+        t_free(&r);
+        int has = 0;
+        for (int k = 0; k < nr; k++)
+            has |= strcmp(rows[k].name, progs[i].name) == 0 && strcmp(rows[k].data, "fmnist") == 0;
+        if (row && fmnist)
+            cr_expect(has, "%s reads Fashion-MNIST (--data), but no row of tests/probe/programs.tsv "
+                      "says fmnist", progs[i].name);
+    }
     if (getenv("GD_PROBE_ONLY")) return;
     for (int i = 0; i < nr; i++) {
         int found = 0;
