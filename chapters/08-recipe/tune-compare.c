@@ -159,6 +159,13 @@ static const char *key_of(const char *prefix, const char *name) {
     return buf;
 }
 
+/* Free the five tables (read or still empty) and return status: every exit of main goes
+ * through here, so a refusal leaks nothing. */
+static int finish(int status, table **tabs) {
+    for (int i = 0; i < 5; i++) table_free(tabs[i]);
+    return status;
+}
+
 int main(int argc, char **argv) {
     const char *recipe = NULL, *full = NULL, *numbers = NULL, *marks = NULL, *rp = "tune_recipe", *fp = "tune_full";
     gd_opt opts[] = {GD_OPT_STRING("recipe", &recipe, "lrtune's directory for the recipe (required)"),
@@ -178,19 +185,19 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --%s: required\n", prog, !recipe ? "recipe" : "full");
         return 2;
     }
-    table rrec, frec, fsum, rsum, range;
+    table rrec = {0}, frec = {0}, fsum = {0}, rsum = {0}, range = {0};
     const char *dirs[5] = {recipe, full, full, recipe, recipe};
     const char *names[5] = {"recommend", "recommend", "summary", "summary", "range"};
     table *tabs[5] = {&rrec, &frec, &fsum, &rsum, &range};
     for (int i = 0; i < 5; i++) {
         char *p = malloc(strlen(dirs[i]) + 32);
-        if (!p) return 1;
+        if (!p) return finish(1, tabs);
         sprintf(p, "%s/%s.tsv", dirs[i], names[i]);
         int bad = table_read(tabs[i], p);
         free(p);
         if (bad) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 2;
+            return finish(2, tabs);
         }
     }
     int bad = 0;
@@ -202,7 +209,7 @@ int main(int argc, char **argv) {
     double f_best = kvnum(&frec, FK("best_median"), &bad);
     if (bad) {
         fprintf(stderr, "%s: %s\n", prog, gd_error());
-        return 2;
+        return finish(2, tabs);
     }
     /* the full sweep's rows: lr runs diverged median min max */
     int cl = col(&fsum, "lr"), cm = col(&fsum, "median"), cmin = col(&fsum, "min"), cmax = col(&fsum, "max"),
@@ -210,7 +217,7 @@ int main(int argc, char **argv) {
     int rl = col(&rsum, "lr"), rm = col(&rsum, "median"), rr = col(&rsum, "runs"), rs = col(&rsum, "stage");
     if (cl < 0 || cm < 0 || cmin < 0 || cmax < 0 || cr < 0 || rl < 0 || rm < 0 || rr < 0 || rs < 0) {
         fprintf(stderr, "%s: %s/summary.tsv or %s/summary.tsv: not lrtune's summary\n", prog, full, recipe);
-        return 2;
+        return finish(2, tabs);
     }
     int i_r = -1, i_f = -1, f_runs = 0, r_runs = 0;
     for (int i = 0; i < fsum.nrows; i++) {
@@ -228,7 +235,7 @@ int main(int argc, char **argv) {
     }
     if (i_c < 0) {
         fprintf(stderr, "%s: %s/summary.tsv has no coarse sweep\n", prog, recipe);
-        return 2;
+        return finish(2, tabs);
     }
     double c_lr = atof(cell(&rsum, i_c, rl)), c_med = atof(cell(&rsum, i_c, rm));
     /* the range test's lowest batch loss (not smoothed) */
@@ -237,12 +244,12 @@ int main(int argc, char **argv) {
         if (i_g < 0 || atof(cell(&range, i, gx)) < atof(cell(&range, i_g, gx))) i_g = i;
     if (i_g < 0) {
         fprintf(stderr, "%s: %s/range.tsv: no range test\n", prog, recipe);
-        return 2;
+        return finish(2, tabs);
     }
     double raw_min_lr = atof(cell(&range, i_g, gl));
     if (i_r < 0 || i_f < 0) {
         fprintf(stderr, "%s: the recipe's lr %g or the best %g is not on the full grid\n", prog, r_lr, f_lr);
-        return 2;
+        return finish(2, tabs);
     }
     f_best = atof(cell(&fsum, i_f, cm));              /* at the summary's precision, as the others */
     double r_med_full = atof(cell(&fsum, i_r, cm));   /* the recipe's lr in the full sweep */
@@ -270,7 +277,7 @@ int main(int argc, char **argv) {
         gd_table *t = gd_table_open(numbers, "key value");
         if (!t) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 1;
+            return finish(1, tabs);
         }
         gd_table_meta(t, "program", "ch08-tune-compare");
         gd_table_meta(t, "recipe", "%s", recipe);
@@ -328,14 +335,14 @@ int main(int argc, char **argv) {
         gd_table_kv(t, "tune_margin_loss_pct", "%g", MARGIN_LOSS_PCT);
         if (gd_table_close(t) != 0) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 1;
+            return finish(1, tabs);
         }
     }
     if (marks) {
         gd_table *t = gd_table_open(marks, "what lr");
         if (!t) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 1;
+            return finish(1, tabs);
         }
         gd_table_meta(t, "program", "ch08-tune-compare");
         const char *what[] = {"valley", "steep", "min_lr"};
@@ -349,7 +356,7 @@ int main(int argc, char **argv) {
         gd_table_row(t, "full %g", f_lr);
         if (gd_table_close(t) != 0) {
             fprintf(stderr, "%s: %s\n", prog, gd_error());
-            return 1;
+            return finish(1, tabs);
         }
     }
     for (int i = 0; i < 5; i++) table_free(tabs[i]);
