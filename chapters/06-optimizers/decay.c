@@ -316,6 +316,10 @@ int main(int argc, char **argv) {
                 return 2;   /* the tables given are missing or not ch06-decay's */
             }
         free(list);
+        if (nruns == 0) {   /* empty tables, or a list of commas: nothing to summarize */
+            fprintf(stderr, "%s: --from: no runs in '%.60s'\n", gd_prog(), from);
+            return 2;
+        }
         gd_table *nt = numbers ? gd_table_open(numbers, "key value") : gd_table_open("/dev/null", "key value");
         gd_table *gt = grid ? gd_table_open(grid, "optim lr weight_decay i_lr i_wd val_loss val_acc best_in_row") : NULL;
         if (!nt || (grid && !gt)) goto io_error;

@@ -350,6 +350,7 @@ static int read_defaults(const char *path, default_row *rows, int max) {
         n++;
     }
     fclose(f);
+    if (!header) return gd_seterr("%s: no header line (optimizer library lr source)", path);
     return n;
 }
 

@@ -390,6 +390,10 @@ int main(int argc, char **argv) {
                 return 2;   /* the tables given are missing or not ch06-width's */
             }
         free(list);
+        if (nruns == 0) {   /* empty tables, or a list of commas: nothing to summarize */
+            fprintf(stderr, "%s: --from: no runs in '%.60s'\n", gd_prog(), from);
+            return 2;
+        }
         gd_table *nt = NULL, *ct = NULL;
         if (numbers && !(nt = gd_table_open(numbers, "key value"))) goto io_error;
         if (curves && !(ct = gd_table_open(curves, "param width lr median min max diverged seeds"))) goto io_error;

@@ -316,3 +316,24 @@ Test(ch06_harden, gpt_grid_table_has_every_lr) {
 Test(ch06_harden, optimizers_refuses_a_name_that_would_split_its_table) {
     t_assert_rejects(OPT " --name 'my sgd' --out /dev/null --lr 0.1 --epochs 0.01 --seeds 1", 2, "--name");
 }
+
+/* ch06-decay and ch06-width --from an empty table (or a list of commas) wrote a numbers
+ * table with nothing in it and exit 0; ch06-optimizers took a --defaults table without
+ * its header line as no defaults. Refused now: exit 2. */
+Test(ch06_harden, summaries_refuse_tables_without_runs) {
+    char dir[] = "/tmp/gdtest-empty-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], *cmd;
+    snprintf(path, sizeof path, "%s/empty.tsv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("# a comment and nothing else\n", f);
+    cr_assert_eq(fclose(f), 0);
+    cr_assert(asprintf(&cmd, DECAY " --from %s --numbers %s/n.tsv", path, dir) > 0);
+    t_assert_rejects(cmd, 2, "no runs");
+    free(cmd);
+    cr_assert(asprintf(&cmd, WIDTH " --from %s --numbers %s/n.tsv", path, dir) > 0);
+    t_assert_rejects(cmd, 2, "no runs");
+    free(cmd);
+    rm_rf(dir);
+}
