@@ -136,9 +136,30 @@ static inline int pr_count_lines(const char *s) {
     return n + (len > 0 && s[len - 1] != '\n');
 }
 
+/* In the order they are looked for: the report's first line before its summary. */
 static const char *const pr_sanitizer_marks[] = {
-    "runtime error", "AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-    "ThreadSanitizer", "MemorySanitizer", NULL};
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error", "AddressSanitizer",
+    "LeakSanitizer", "UndefinedBehaviorSanitizer", "ThreadSanitizer", "MemorySanitizer", NULL};
+
+/* Where a sanitizer report points: the first frame of its stack that is the book's
+ * code (" in FUNC FILE:LINE" of "#N 0x... in ..."), shown; NULL if none. */
+static inline char *pr_first_frame(const char *err) {
+    for (const char *p = strstr(err, "    #"); p; p = strstr(p + 1, "    #")) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        char *line = strndup(p, n);
+        const char *in = strstr(line, " in ");
+        if (in && !strstr(line, "interceptor") && !strstr(line, "libsanitizer") &&
+            !strstr(line, "/lib/x86_64-linux-gnu/") && !strstr(line, "__libc_start") &&
+            !strstr(line, "../sysdeps/")) {
+            char *r = pr__show(in + 4, 0, 120);
+            free(line);
+            return r;
+        }
+        free(line);
+    }
+    return NULL;
+}
 
 /* ---------------------------------------------------------------------------------- */
 /* Scratch directories. */
@@ -205,9 +226,11 @@ static inline char *pr_judge(const pr_case *c, int timed_out, int wstatus, const
         return r;
     }
     if (mark) {
-        char *line = pr_line_with(err, mark);
-        char *r = pr_fmt("sanitizer report (exit %d): %s", WEXITSTATUS(wstatus), line);
+        char *line = pr_line_with(err, mark), *at = pr_first_frame(err);
+        char *r = pr_fmt("sanitizer report (exit %d): %s%s%s", WEXITSTATUS(wstatus), line,
+                         at ? " at " : "", at ? at : "");
         free(line);
+        free(at);
         return r;
     }
     int st = WEXITSTATUS(wstatus);
