@@ -137,32 +137,34 @@ static void summary_row(gd_table *t, const run_result *r) {
 static int read_summary(const char *path, run_result *res, int nres, int max) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
             if (strncmp(line, "arm\tbeta2\t", 10) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a summary table of ch06-gpt", path);
             }
             continue;
         }
         if (nres == max) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d runs", path, max);
         }
         run_result *r = &res[nres];
         if (sscanf(line, "%31s %lf %ld %ld %lf %llu %lf %lf %lf %lf %lf %ld %ld", r->arm, &r->beta2,
                    &r->batch, &r->steps, &r->lr, &r->seed, &r->first_loss, &r->final_loss,
                    &r->val_loss, &r->unigram, &r->peak_loss, &r->spiked_at, &r->stopped_at) != 13) {
-            fclose(f);
-            return gd_seterr("%s: malformed row: %.60s", path, line);
+            gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+            fclose(f), free(line);
+            return -1;
         }
         nres++;
     }
-    fclose(f);
+    fclose(f), free(line);
     return nres;
 }
 

@@ -163,28 +163,29 @@ static int fields(char *line, char **f, int max) {
 static int read_runs(const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0, lineno = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         lineno++;
         if (line[0] == '#' || line[0] == '\n') continue;
         char *fl[16];
         int n = fields(line, fl, 16);
         if (!header) {
             if (n != 10 || strcmp(fl[0], "name") != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: line %d: not a table of this program (columns " COLUMNS ")", path, lineno);
             }
             header = 1;
             continue;
         }
         if (n != 10) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: line %d: %d fields, expected 10", path, lineno, n);
         }
         group *g = find_group(fl[0], atof(fl[1]));
         if (!g) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d optimizer/scale groups (or out of memory)", path, MAXG);
         }
         double lr = atof(fl[2]);
@@ -193,7 +194,7 @@ static int read_runs(const char *path) {
         }
         if (i == g->nlr || g->lr[i] != lr) {
             if (g->nlr == MAXL) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: more than %d lrs for %s", path, MAXL, fl[0]);
             }
             insert_lr(g, i);
@@ -201,7 +202,7 @@ static int read_runs(const char *path) {
             snprintf(g->lr_text[i], sizeof g->lr_text[i], "%s", fl[2]);
         }
         if (g->ns[i] == MAXS) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d seeds", path, MAXS);
         }
         int diverged = strcmp(fl[4], "diverged") == 0;
@@ -210,7 +211,7 @@ static int read_runs(const char *path) {
         g->ns[i]++;
         g->ndiv[i] += diverged;
     }
-    fclose(f);
+    fclose(f), free(line);
     if (!header) return gd_seterr("%s: no header line", path);
     return 0;
 }
@@ -311,9 +312,10 @@ typedef struct {
 static int read_defaults(const char *path, default_row *rows, int max) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int n = 0, header = 0, lineno = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         lineno++;
         if (line[0] == '#' || line[0] == '\n') continue;
         char *fl[8];
@@ -321,24 +323,24 @@ static int read_defaults(const char *path, default_row *rows, int max) {
         if (!header) {
             header = 1;
             if (k != 4 || strcmp(fl[0], "optimizer") != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: line %d: expected the columns optimizer library lr source", path, lineno);
             }
             continue;
         }
         char *end;
         if (k != 4 || (strcmp(fl[2], "none") != 0 && (strtod(fl[2], &end) <= 0 || *end))) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: line %d: expected 4 fields with lr a positive number or none", path, lineno);
         }
         if (n == max) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d rows", path, max);
         }
         /* refused, not cut: a cut name would be another optimizer or library */
         if (strlen(fl[0]) >= sizeof rows[n].opt || strlen(fl[1]) >= sizeof rows[n].lib ||
             strlen(fl[2]) >= sizeof rows[n].lr || strlen(fl[3]) >= sizeof rows[n].src) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: line %d: a field too long (optimizer %zu, library %zu, lr %zu, source %zu characters "
                              "at most)", path, lineno, sizeof rows[n].opt - 1, sizeof rows[n].lib - 1,
                              sizeof rows[n].lr - 1, sizeof rows[n].src - 1);
@@ -349,7 +351,7 @@ static int read_defaults(const char *path, default_row *rows, int max) {
         snprintf(rows[n].src, sizeof rows[n].src, "%s", fl[3]);
         n++;
     }
-    fclose(f);
+    fclose(f), free(line);
     if (!header) return gd_seterr("%s: no header line (optimizer library lr source)", path);
     return n;
 }

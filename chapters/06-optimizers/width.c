@@ -74,20 +74,21 @@ static int to_mup(gd_trainer *tr, gd_optim_kind kind, const gd_hparams *hp, doub
 static int read_runs(const char *path, run *runs, int n, int max) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[512];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
             if (strncmp(line, "param\twidth\tlr\tseed\t", 19) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a table of ch06-width --out", path);
             }
             continue;
         }
         if (n == max) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d runs", path, max);
         }
         run *r = &runs[n];
@@ -96,15 +97,16 @@ static int read_runs(const char *path, run *runs, int n, int max) {
         if (sscanf(line, "%7s %d %lf %llu %ld %63s", r->param, &r->width, &r->lr, &seed, &r->diverged_at, loss) != 6 ||
             gd_parse_double(loss, &r->loss) != 0) {
             if (sscanf(line, "%7s %d %lf %llu %ld nan", r->param, &r->width, &r->lr, &seed, &r->diverged_at) != 5) {
-                fclose(f);
-                return gd_seterr("%s: malformed row: %.60s", path, line);
+                gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+                fclose(f), free(line);
+                return -1;
             }
             r->loss = NAN;
         }
         r->seed = seed;
         n++;
     }
-    fclose(f);
+    fclose(f), free(line);
     return n;
 }
 

@@ -44,33 +44,35 @@ typedef struct {
 static int read_rows(const char *path, row *rows, int n, int max) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[512];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
             if (strncmp(line, "optim\tlr\tweight_decay\tseed\t", 27) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a table of ch06-decay --out", path);
             }
             continue;
         }
         if (n == max) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d runs", path, max);
         }
         row *r = &rows[n];
         char a[64], b[64], c[64];
         if (sscanf(line, "%7s %lf %lf %llu %ld %63s %63s %63s", r->optim, &r->lr, &r->wd, &r->seed, &r->diverged_at, a,
                    b, c) != 8) {
-            fclose(f);
-            return gd_seterr("%s: malformed row: %.60s", path, line);
+            gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+            fclose(f), free(line);
+            return -1;
         }
         r->val_loss = strtod(a, NULL), r->val_acc = strtod(b, NULL), r->train_loss = strtod(c, NULL);
         n++;
     }
-    fclose(f);
+    fclose(f), free(line);
     return n;
 }
 

@@ -273,31 +273,33 @@ static int fit(result *r, const fit_cfg *f, const gd_images *train, const gd_ima
 static int read_summary(const char *path, result *res, int nres) {
     FILE *fp = fopen(path, "r");
     if (!fp) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0;
-    while (fgets(line, sizeof line, fp)) {
+    while (getline(&line, &line_cap, fp) > 0) {
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
             if (strncmp(line, "row\tseed\tepochs\t", 16) != 0) {
-                fclose(fp);
+                fclose(fp), free(line);
                 return gd_seterr("%s: not a summary table of exp-fmnist-bench", path);
             }
             continue;
         }
         if (nres == MAX_ROWS) {
-            fclose(fp);
+            fclose(fp), free(line);
             return gd_seterr("%s: more than %d rows", path, MAX_ROWS);
         }
         result *r = &res[nres];
         if (sscanf(line, "%31s %llu %ld %ld %ld %lf %lf", r->row, &r->seed, &r->epochs, &r->max_epochs, &r->stopped,
                    &r->train_loss, &r->test_acc) != 7) {
-            fclose(fp);
-            return gd_seterr("%s: malformed row: %.60s", path, line);
+            gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+            fclose(fp), free(line);
+            return -1;
         }
         nres++;
     }
-    fclose(fp);
+    fclose(fp), free(line);
     return nres;
 }
 

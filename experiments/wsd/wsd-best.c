@@ -39,10 +39,11 @@ typedef struct {
 static int read_summary(const char *path, row *rows, int n) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[4096];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     double lr = NAN;
     int header = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         if (!strncmp(line, "# optim:", 8)) {
             const char *p = strstr(line, ":lr=");
             if (p) lr = strtod(p + 4, NULL);
@@ -52,30 +53,31 @@ static int read_summary(const char *path, row *rows, int n) {
         if (!header) {
             header = 1;
             if (strncmp(line, "arm\tbudget\tfrac\t", 16) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a summary table of exp-wsd-train", path);
             }
             if (!(lr > 0)) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: no '# optim: ...:lr=' line before the rows", path);
             }
             continue;
         }
         if (n == MAX_ROWS) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d rows in all", path, MAX_ROWS);
         }
         row *r = &rows[n];
         long branch, cost;
         if (sscanf(line, "%15s %ld %lf %ld %ld %ld %lf", r->arm, &r->budget, &r->frac, &branch, &cost, &r->seed,
                    &r->val) != 7) {
-            fclose(f);
-            return gd_seterr("%s: malformed row: %.60s", path, line);
+            gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+            fclose(f), free(line);
+            return -1;
         }
         r->lr = lr;
         n++;
     }
-    fclose(f);
+    fclose(f), free(line);
     return n;
 }
 

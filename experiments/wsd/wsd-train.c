@@ -229,31 +229,33 @@ done:
 static int read_summary(const char *path, row *rows, int nrows) {
     FILE *f = fopen(path, "r");
     if (!f) return gd_seterr("%s: cannot open", path);
-    char line[1024];
+    char *line = NULL;   /* whole lines (getline): a long comment line is one line, not pieces */
+    size_t line_cap = 0;
     int header = 0;
-    while (fgets(line, sizeof line, f)) {
+    while (getline(&line, &line_cap, f) > 0) {
         if (line[0] == '#' || line[0] == '\n') continue;
         if (!header) {
             header = 1;
             if (strncmp(line, "arm\tbudget\tfrac\t", 16) != 0) {
-                fclose(f);
+                fclose(f), free(line);
                 return gd_seterr("%s: not a summary table of exp-wsd-train", path);
             }
             continue;
         }
         if (nrows == MAX_ROWS) {
-            fclose(f);
+            fclose(f), free(line);
             return gd_seterr("%s: more than %d rows", path, MAX_ROWS);
         }
         row *r = &rows[nrows];
         if (sscanf(line, "%15s %ld %lf %ld %ld %llu %lf", r->name, &r->budget, &r->frac, &r->branch, &r->cost,
                    &r->seed, &r->val) != 7) {
-            fclose(f);
-            return gd_seterr("%s: malformed row: %.60s", path, line);
+            gd_seterr("%s: malformed row: %.60s", path, line);   /* before line is freed */
+            fclose(f), free(line);
+            return -1;
         }
         nrows++;
     }
-    fclose(f);
+    fclose(f), free(line);
     return nrows;
 }
 

@@ -186,3 +186,33 @@ Test(exp_harden, a_key_prefix_that_would_be_cut_is_refused) {
     cr_expect_neq(access(path, F_OK), 0, "a refused prefix wrote --numbers");
     rm_rf(dir);
 }
+
+/* exp-wsd-best (and exp-wsd-train --from, exp-fmnist-bench --from, exp-adamw-summary) read
+ * their tables in fixed pieces (4096 bytes here): a longer "# command:" line came back in
+ * pieces and a valid summary was refused as "not a summary table". Read whole now. */
+Test(exp_harden, wsd_best_reads_a_table_with_a_long_command_line) {
+    char dir[] = "/tmp/gdtest-wsdlong-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128], numbers[128];
+    snprintf(path, sizeof path, "%s/summary.tsv", dir);
+    snprintf(numbers, sizeof numbers, "%s/numbers.tsv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("# command: exp-wsd-train --data /", f);
+    for (int i = 0; i < 5000; i++) fputc('d', f);
+    fputs("\n# optim: adamw:lr=0.003\narm\tbudget\tfrac\tbranch\tcost\tseed\tval_loss\n", f);
+    for (int s = 0; s < 3; s++)
+        fprintf(f, "cos\t1200\t0.1\t0\t1200\t%d\t%g\nwsd\t1200\t0.2\t960\t1200\t%d\t%g\n", s, 2.0 + 0.01 * s, s,
+                1.9 + 0.01 * s);
+    cr_assert_eq(fclose(f), 0);
+    char *cmd;
+    cr_assert(asprintf(&cmd, GD_BIN "exp-wsd-best --from %s --numbers %s", path, numbers) > 0);
+    t_result r = t_run(cmd);
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    t_free(&r);
+    free(cmd);
+    char *wins = t_str(numbers, "wsdbest_wins");
+    cr_expect_str_eq(wins, "3 of 3");
+    free(wins);
+    rm_rf(dir);
+}
