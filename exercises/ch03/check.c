@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- 3.1 ---------------------------------------------------------------------------- */
@@ -118,8 +119,10 @@ static int range_test(grade *g, const char *opt, unsigned long long seed, int ns
         cmd = NULL;
     int rc = cmd ? system(cmd) : -1, status = -1;
     if (rc != 0) {
+        /* system()'s status decoded: the program's exit status, or the signal that ended it */
+        int st = rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : WIFSIGNALED(rc) ? 128 + WTERMSIG(rc) : rc;
         grade_expect(g, 0, "could not run the chapter's range test (exit status %d): %s -- is it built? (make "
-                     "%s)", rc, cmd ? cmd : "ch03-rangetest", grade_bin("ch03-rangetest"));
+                     "%s)", st, cmd ? cmd : "ch03-rangetest", grade_bin("ch03-rangetest"));
         goto done;
     }
     for (int k = 0; k < nseeds; k++) runs[k].steps = 0, runs[k].seed = seed + (unsigned long long)k;
