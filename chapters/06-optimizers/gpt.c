@@ -718,6 +718,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: --from: needs --arms\n", gd_prog());
         return 2;
     }
+    if (!from && (arms || pairs)) {   /* a training run has one arm: found wrong only after training */
+        fprintf(stderr, "%s: --%s: only with --from\n", gd_prog(), arms ? "arms" : "pairs");
+        return 2;
+    }
 
     /* parsed after the other checks, so that their refusals have nothing to free */
     gd_sched *sched = gd_sched_parse(sched_s);

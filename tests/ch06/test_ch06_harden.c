@@ -374,3 +374,11 @@ Test(ch06_harden, decay_reads_a_table_with_a_long_comment_line) {
     free(a), free(b);
     rm_rf(dir);
 }
+
+/* ch06-gpt took --pairs (and --arms) in a training run, trained, and only then found that
+ * one arm makes no pair (exit 1 after all the work). Refused at once now. */
+Test(ch06_harden, gpt_refuses_pairs_without_from_before_training) {
+    t_assert_rejects(GPT " --pairs a:b --steps 1 --layers 1 --heads 1 --width 8 --context 8 --seeds 1 "
+                         "--val-windows 1 --numbers /dev/null",
+                     2, "--pairs");
+}
