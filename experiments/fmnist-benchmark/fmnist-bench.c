@@ -478,6 +478,10 @@ int main(int argc, char **argv) {
         }
         return 0;
     }
+    if (numbers) {   /* a training run writes --summary and --curves; --numbers was ignored */
+        fprintf(stderr, "%s: --numbers: only with --from (the numbers come from the summaries)\n", gd_prog());
+        return 2;
+    }
     fit_cfg f = {.alpha = alpha, .C = C, .optim = optim, .batch = (int)batch, .max_epochs = epochs, .tol = tol,
                  .stop_rule = (int)stop_rule, .logreg = (int)logreg};
     if (!strcmp(act_s, "relu")) f.act = GD_ACT_RELU;

@@ -641,6 +641,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     const long Bmax = p.budgets[p.nbudgets - 1];
+    if (!from && (numbers || grid)) {   /* a training run writes --summary and --curves; they were ignored */
+        fprintf(stderr, "%s: --%s: only with --from (the numbers come from the summaries)\n", gd_prog(),
+                numbers ? "numbers" : "grid");
+        return 2;
+    }
 
     if (from) {
         if (!numbers) {

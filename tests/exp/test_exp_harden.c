@@ -216,3 +216,22 @@ Test(exp_harden, wsd_best_reads_a_table_with_a_long_command_line) {
     free(wins);
     rm_rf(dir);
 }
+
+/* exp-wsd-train and exp-fmnist-bench took --numbers (and --grid) in a training run and
+ * ignored them: the run ended with exit 0 and no numbers. Refused at once now. */
+Test(exp_harden, numbers_without_from_are_refused_before_training) {
+    char dir[64];
+    tiny_fmnist(dir, 100, 20);
+    char *cmd;
+    cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s " GD_BIN "exp-fmnist-bench --n-train 50 --epochs 1 --seeds 1 "
+                             "--hidden 4 --numbers %s/n.tsv",
+                       dir, dir) > 0);
+    t_assert_rejects(cmd, 2, "--numbers");
+    free(cmd);
+    cr_assert(asprintf(&cmd, GD_BIN "exp-wsd-train --layers 1 --heads 1 --width 8 --context 8 --batch-size 2 "
+                             "--val-windows 4 --budgets 20 --warmup 2 --eval-every 10 --numbers %s/n.tsv",
+                       dir) > 0);
+    t_assert_rejects(cmd, 2, "--numbers");
+    free(cmd);
+    rm_rf(dir);
+}
