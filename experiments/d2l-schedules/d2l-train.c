@@ -304,6 +304,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s: give --out (training) or --runs (summary)\n", gd_prog());
         return 2;
     }
+    if (summary || numbers) {   /* summary mode's outputs in a training run: they were ignored */
+        fprintf(stderr, "%s: --%s: only with --runs (summary mode)\n", gd_prog(), summary ? "summary" : "numbers");
+        return 2;
+    }
     int chosen[NSCHED], nchosen = 0;
     char *list = strdup(scheds), *save = NULL;
     for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
