@@ -217,8 +217,8 @@ Test(exp_harden, wsd_best_reads_a_table_with_a_long_command_line) {
     rm_rf(dir);
 }
 
-/* exp-wsd-train and exp-fmnist-bench took --numbers (and --grid) in a training run and
- * ignored them: the run ended with exit 0 and no numbers. Refused at once now. */
+/* exp-wsd-train, exp-fmnist-bench and exp-d2l-train took --numbers (and --grid,
+ * --summary) in a training run and ignored them: the run ended with exit 0 and no numbers. Refused at once now. */
 Test(exp_harden, numbers_without_from_are_refused_before_training) {
     char dir[64];
     tiny_fmnist(dir, 100, 20);
@@ -231,6 +231,12 @@ Test(exp_harden, numbers_without_from_are_refused_before_training) {
     cr_assert(asprintf(&cmd, GD_BIN "exp-wsd-train --layers 1 --heads 1 --width 8 --context 8 --batch-size 2 "
                              "--val-windows 4 --budgets 20 --warmup 2 --eval-every 10 --numbers %s/n.tsv",
                        dir) > 0);
+    t_assert_rejects(cmd, 2, "--numbers");
+    free(cmd);
+    /* exp-d2l-train's summary-mode outputs in a training run, the same */
+    cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s " GD_BIN "exp-d2l-train --out /dev/null --epochs 0.1 --train-n 10 "
+                             "--test-n 20 --seeds 1 --scheds constant --numbers %s/n.tsv",
+                       dir, dir) > 0);
     t_assert_rejects(cmd, 2, "--numbers");
     free(cmd);
     rm_rf(dir);
