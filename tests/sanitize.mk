@@ -28,9 +28,11 @@ ASAN_BIN := $(ASAN_BUILD)/bin
 ASAN_DATA := $(abspath $(ASAN_BUILD))/data/fashion-mnist
 # The sub-make takes CFLAGS from the environment (CFLAGS ?= in the Makefile, then its
 # += of warnings and include paths), and LDLIBS on its command line. PUBLISH= : it
-# never writes a committed file.
-ASAN_MAKE = CFLAGS='-O1 -g $(ASAN_FLAGS)' $(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) \
-  PROGBUILD=$(ASAN_BUILD) SEED=$(SEED) PUBLISH= LDLIBS='$(ASAN_FLAGS) $(LDLIBS)'
+# never writes a committed file. GD_FASHION_MNIST: where the data come from (this make
+# exports its own build's copy, which need not exist yet). The recipes start with +:
+# the sub-make shares this make's job slots.
+ASAN_MAKE = CFLAGS='-O1 -g $(ASAN_FLAGS)' GD_FASHION_MNIST='$(FMNIST_SRC)' $(MAKE) --no-print-directory \
+  BUILD=$(ASAN_BUILD) PROGBUILD=$(ASAN_BUILD) SEED=$(SEED) PUBLISH= LDLIBS='$(ASAN_FLAGS) $(LDLIBS)'
 ASAN_ENV = ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 \
   LSAN_OPTIONS=exitcode=86 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=87 \
   GD_FASHION_MNIST=$(ASAN_DATA) OPENBLAS_NUM_THREADS=1
@@ -39,14 +41,14 @@ SANITIZED = sh tests/probe/sanitized.sh
 .PHONY: check-asan check-asan-fast
 
 check-asan-fast: ## the library's tests under ASan+UBSan, leaks included (~3 min; CI runs it)
-	@$(ASAN_MAKE) $(ASAN_BUILD)/gdtest $(ASAN_BUILD)/data/.fashion-mnist-ok
+	+@$(ASAN_MAKE) $(ASAN_BUILD)/gdtest $(ASAN_BUILD)/data/.fashion-mnist-ok
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/lib.log $(ASAN_BUILD)/gdtest --filter 'lib*/!(fmnist_peak_rss)'
 	@echo "check-asan-fast: the library's tests are clean under ASan+UBSan"
 
 # The tools' tests (tools_fresh needs the chapters' runs, which the sanitized build does
 # not make), the fuzz harnesses' reproducers, a short run of every program, the probe.
 check-asan: check-asan-fast ## everything under ASan+UBSan: every program's short run and the probe (slow: tens of minutes)
-	@$(ASAN_MAKE) programs
+	+@$(ASAN_MAKE) programs
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/tools.log $(ASAN_BUILD)/gdtest --filter 'tools_!(fresh)/*'
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/fuzz.log $(ASAN_BUILD)/gdtest --filter 'fuzz*/*'
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/short-runs.log sh tests/probe/short-runs.sh $(ASAN_BIN) $(ASAN_DATA)
