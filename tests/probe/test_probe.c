@@ -19,9 +19,13 @@
  *   FILE, DIR   outputs (and S options whose help says "write ..."): an unwritable
  *               path is refused with exit 2 naming the option, before any work;
  *   flags       a value (--flag=1) is refused.
- * Every case runs with GD_FASHION_MNIST and GD_FORTUNES naming an empty directory: a
+ * The cases that may get past the options (S, FILE, DIR) carry the program's short-run
+ * options from programs.tsv (the value under test first, its option taken out of
+ * them), so that whatever else the program requires is there. Every case runs with
+ * GD_FASHION_MNIST and GD_FORTUNES naming an empty directory (and $DATA is it): a
  * program that took a bad value and went on to work stops at its data with exit 2
- * instead of training for minutes, and its refusal names the data, not the option.
+ * instead of training, and its refusal names the data, not the option -- which is how
+ * an output checked only after loading the data shows.
  *
  * The data directories: missing, empty, a cut-off gzip, a wrong magic number, 1x1
  * images, 10 images, a label >= 10, fewer labels than images, no labels file. Each
@@ -39,7 +43,6 @@
  * GD_PROBE_REPORT (also write the failure lines to this file).
  */
 #include "probe.h"
-
 
 #define PR_MAX_PROGS 128
 
