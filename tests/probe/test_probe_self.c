@@ -189,3 +189,50 @@ Test(probe_self, reads_hand_written_usage) {
                          pr_kind_name(o[i].kind), pr_kind_name(want[k].kind));
     }
 }
+
+/* tests/probe/sanitized.sh, which make check-asan reads every run's output with: a
+ * leak in the book's code fails the run even when Criterion says every test passed; a
+ * leak wholly inside libcriterion (its runner's) does not; an ASan or UBSan report
+ * does. */
+static int sanitized_on(const char *log_text) {
+    char dir[] = "/tmp/gdprobe-san-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char *in = pr_fmt("%s/in.txt", dir), *log = pr_fmt("%s/out.log", dir);
+    FILE *f = fopen(in, "w");
+    cr_assert_not_null(f);
+    fputs(log_text, f);
+    fclose(f);
+    char *cmd = pr_fmt("sh tests/probe/sanitized.sh %s cat %s >/dev/null 2>&1", log, in);
+    int st = system(cmd);
+    free(cmd);
+    pr_rm_rf(dir);
+    free(in);
+    free(log);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Test(probe_self, sanitized_sh_counts_every_report_but_criterions_own) {
+    const char *passed = "[====] Synthesis: Tested: 9 | Passing: 9 | Failing: 0 | Crashing: 0 \n";
+    const char *ours =
+        "==1==ERROR: LeakSanitizer: detected memory leaks\n\n"
+        "Direct leak of 160 byte(s) in 1 object(s) allocated from:\n"
+        "    #0 0x7f in __interceptor_malloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:69\n"
+        "    #1 0x55 in gd__stream lib/text.c:228\n"
+        "    #2 0x55 in lib_text_split_impl tests/lib/test_text.c:180\n"
+        "    #3 0x7f in criterion_internal_test_main (/lib/x86_64-linux-gnu/libcriterion.so.3+0xe6de)\n\n"
+        "SUMMARY: AddressSanitizer: 160 byte(s) leaked in 1 allocation(s).\n";
+    const char *criterions =
+        "==2==ERROR: LeakSanitizer: detected memory leaks\n\n"
+        "Direct leak of 96 byte(s) in 2 object(s) allocated from:\n"
+        "    #0 0x7f in __interceptor_calloc ../../../../src/libsanitizer/asan/asan_malloc_linux.cpp:77\n"
+        "    #1 0x7f  (/lib/x86_64-linux-gnu/libcriterion.so.3+0x1a332)\n\n"
+        "SUMMARY: AddressSanitizer: 96 byte(s) leaked in 2 allocation(s).\n";
+    char *a = pr_fmt("%s%s", passed, ours), *b = pr_fmt("%s%s", passed, criterions);
+    cr_expect_eq(sanitized_on(passed), 0, "a clean log");
+    cr_expect_eq(sanitized_on(a), 1, "a leak in lib/text.c after every test passed must fail");
+    cr_expect_eq(sanitized_on(b), 0, "Criterion's runner's own leak is not the book's");
+    cr_expect_eq(sanitized_on("x.c:3:5: runtime error: signed integer overflow\n"), 1, "UBSan");
+    cr_expect_eq(sanitized_on("==3==ERROR: AddressSanitizer: heap-buffer-overflow\n"), 1, "ASan");
+    free(a);
+    free(b);
+}
