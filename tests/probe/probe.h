@@ -950,7 +950,7 @@ static inline double pr_now(void) {
 
 /* Run every case that is not already judged (a --help failure has no argv). */
 static inline void pr_run_pending(pr_cases *cs, const char *scratch) {
-    pr_case *todo = malloc((size_t)(cs->n ? cs->n : 1) * sizeof *todo);
+    pr_case *todo = calloc(cs->n > 0 ? (size_t)cs->n : 1, sizeof *todo);
     int nt = 0;
     for (int i = 0; i < cs->n; i++)
         if (cs->cases[i].argv[0]) todo[nt++] = cs->cases[i];
