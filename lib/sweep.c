@@ -692,7 +692,9 @@ int gd_sweep_rows_add_text(gd_sweep_rows *rows, const gd_sweep *sw, const char *
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         lineno++;
         gd_sweep_result r;
-        int good = nl && n < sizeof line;
+        /* a NUL byte inside a line makes it malformed: copied up to the NUL, it would be
+         * kept without its end, and written back as two rows on one line (fuzz_sweep) */
+        int good = nl && n < sizeof line && !memchr(p, '\0', n);
         if (good) {
             memcpy(line, p, n);
             line[n] = '\0';

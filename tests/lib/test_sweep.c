@@ -852,3 +852,35 @@ Test(lib_sweep, a_stopped_run_resumes) {
     gd_images_free(&im);
     rmtmp();
 }
+
+/* fuzz/regress/sweep/nul-in-row: a NUL byte inside a row (after its last field) made the
+ * reader keep the row cut at the NUL, and merge wrote two rows on one line. A line with
+ * a NUL is malformed: counted as bad, not kept. */
+Test(lib_sweep, a_nul_inside_a_row_makes_it_bad) {
+    gd_sweep sw;
+    grid(&sw, "0.01,0.1", "sgd;adam", "constant", "2");
+    char *H = gd_sweep_header(&sw);
+    cr_assert_not_null(H);
+    char row1[256], row2[256];
+    gd_sweep_result r1 = fake(1), r2 = fake(2);
+    int n1 = gd_sweep_format_row(&sw, &r1, row1, sizeof row1), n2 = gd_sweep_format_row(&sw, &r2, row2, sizeof row2);
+    cr_assert(n1 > 0 && n2 > 0);
+    size_t hl = strlen(H), len = hl + (size_t)n1 + 2 + (size_t)n2;
+    char *text = malloc(len + 1);
+    memcpy(text, H, hl);
+    memcpy(text + hl, row1, (size_t)n1 - 1);            /* row 1 without its newline */
+    memcpy(text + hl + n1 - 1, "\0x\n", 3);              /* then a NUL, a byte, the newline */
+    memcpy(text + hl + n1 + 2, row2, (size_t)n2);
+    text[len] = '\0';
+    gd_sweep_rows rows;
+    cr_assert_eq(gd_sweep_rows_init(&rows, &sw), 0);
+    cr_assert_eq(gd_sweep_rows_add_text(&rows, &sw, text, len, "t.tsv"), 0, "%s", gd_error());
+    cr_expect_eq(rows.n, 1, "%ld rows kept, want only point 2's", (long)rows.n);
+    cr_expect_eq(rows.bad, 1, "the row with a NUL was not counted as bad");
+    cr_expect_null(rows.row[1], "point 1's row was kept, cut at the NUL");
+    cr_expect_not_null(rows.row[2]);
+    gd_sweep_rows_free(&rows);
+    free(text);
+    free(H);
+    gd_sweep_free(&sw);
+}
