@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,17 @@ int gd_parse_long(const char *s, long *out) {
     if (errno == ERANGE) return gd_seterr("'%s' is out of range", s);
     *out = v;
     return 0;
+}
+
+int gd_usage_error(const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    gd_seterr("%s%s", msg, n >= (int)sizeof msg ? "..." : "");   /* escaped: one line */
+    fprintf(stderr, "%s: %s\n", gd__prog, gd_error());
+    return 2;
 }
 
 static int gd__check_range(const gd_opt *o, double v) {

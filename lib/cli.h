@@ -23,6 +23,8 @@
 
 #include <stdint.h>
 
+#include "err.h"   /* GD_PRINTF */
+
 #define GD_FLOATS_MAX 64
 
 /* A comma-separated list of numbers: --lr 0.01,0.1,0.5 */
@@ -79,6 +81,12 @@ int gd_cli_parse(int argc, char **argv, const char *about, const gd_opt *opts);
  * range. 0, or -1 with a reason. */
 int gd_parse_double(const char *s, double *out);
 int gd_parse_long(const char *s, long *out);
+
+/* A program's own refusal of what the user gave, after gd_cli_parse: prints
+ * "PROG: MESSAGE" as one line on stderr (control characters in it escaped and a long
+ * one cut, as gd_seterr does) and returns 2, the exit status for usage errors:
+ *   if (!valid(tag)) return gd_usage_error("--tag: 1 to 20 letters, got '%s'", tag); */
+int gd_usage_error(const char *fmt, ...) GD_PRINTF(1, 2);
 
 /* The program's name for messages: basename of argv[0], set by gd_cli_parse. */
 const char *gd_prog(void);

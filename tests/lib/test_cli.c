@@ -440,3 +440,20 @@ Test(lib_cli, unwritable_outputs_are_refused_at_parse_time) {
     cr_assert_eq(parse_out("--bogus", NULL), GD_CLI_ERROR);
     cr_assert(strstr(err_text, "unknown option"), "'%s'", err_text);
 }
+
+Test(lib_cli, usage_error_is_one_line_and_returns_2) {
+    char *argv[] = {"build/bin/ch01-test", NULL};
+    defaults();
+    cr_assert_eq(gd_cli_parse(1, argv, "x", OPTS), GD_CLI_OK);
+    fflush(NULL);
+    FILE *fe = tmpfile();
+    int se = dup(2);
+    dup2(fileno(fe), 2);
+    int rc = gd_usage_error("--tag: letters only, got '%s'", "a\nb");
+    fflush(stderr);
+    dup2(se, 2);
+    close(se);
+    read_back(fe, err_text, sizeof err_text);
+    cr_assert_eq(rc, 2);
+    cr_assert_str_eq(err_text, "ch01-test: --tag: letters only, got 'a\\nb'\n");
+}
