@@ -53,6 +53,10 @@ static char *heap_printf(const char *fmt, ...) {
     return s;
 }
 
+static void curves_free(schedule *sch, int n) {
+    for (int i = 0; i < n; i++) gd_sched_free(sch[i].sched), free(sch[i].label);
+}
+
 /* The canonical text of a schedule (gd_sched_format), whole: gd_sched_format(s, NULL, 0)
  * is its length. NULL if out of memory. */
 static char *sched_text(const gd_sched *s) {
@@ -260,17 +264,24 @@ int main(int argc, char **argv) {
     }
     char *spec_copy = specs ? strdup(specs) : NULL, *save = NULL;
     for (char *sp = spec_copy ? strtok_r(spec_copy, ";", &save) : NULL; sp; sp = strtok_r(NULL, ";", &save)) {
+        /* a refusal frees what the curves before it hold (LeakSanitizer counts them) */
         if (n == MAX_CURVES) {
             fprintf(stderr, "%s: --sched: more than %d curves\n", gd_prog(), MAX_CURVES);
+            curves_free(sch, n), free(spec_copy);
             return 2;
         }
         gd_sched *s = gd_sched_parse(sp);
         if (!s) {
             fprintf(stderr, "%s: --sched: %s\n", gd_prog(), gd_error());
+            curves_free(sch, n), free(spec_copy);
             return 2;
         }
         sch[n] = (schedule){SPEC, base, 0, s, sched_text(s)};
-        if (!sch[n++].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
+        if (!sch[n++].label) {
+            fprintf(stderr, "%s: out of memory\n", gd_prog());
+            curves_free(sch, n), free(spec_copy);
+            return 1;
+        }
     }
     free(spec_copy);
 
@@ -413,7 +424,7 @@ int main(int argc, char **argv) {
         nt = NULL;
         if (rc2 != 0) goto io_error;
     }
-    for (int i = 0; i < n; i++) gd_sched_free(sch[i].sched), free(sch[i].label);
+    curves_free(sch, n);
     return 0;
 
 io_error:
@@ -421,5 +432,6 @@ io_error:
     if (t) gd_table_abort(t);
     if (ft) gd_table_abort(ft);
     if (nt) gd_table_abort(nt);
+    curves_free(sch, n);
     return 1;
 }
