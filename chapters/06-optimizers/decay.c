@@ -282,7 +282,7 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (strcmp(optims, "adam") && strcmp(optims, "adamw") && strcmp(optims, "adam,adamw")) {
-        fprintf(stderr, "%s: --optims: adam, adamw or adam,adamw, got '%.60s'\n", gd_prog(), optims);
+        gd_usage_error("--optims: adam, adamw or adam,adamw, got '%.60s'", optims);
         return 2;
     }
     if (28 % pool != 0) {
@@ -319,7 +319,7 @@ int main(int argc, char **argv) {
             }
         free(list);
         if (nruns == 0) {   /* empty tables, or a list of commas: nothing to summarize */
-            fprintf(stderr, "%s: --from: no runs in '%.60s'\n", gd_prog(), from);
+            gd_usage_error("--from: no runs in '%.60s'", from);
             return 2;
         }
         gd_table *nt = numbers ? gd_table_open(numbers, "key value") : gd_table_open("/dev/null", "key value");

@@ -684,17 +684,17 @@ int main(int argc, char **argv) {
     }
     for (const char *p = arm; *p; p++)
         if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9')) {
-            fprintf(stderr, "%s: --arm: letters and digits only, got '%.60s'\n", gd_prog(), arm);
+            gd_usage_error("--arm: letters and digits only, got '%.60s'", arm);
             return 2;
         }
     for (const char *p = key_prefix; *p || p == key_prefix; p++)
         if (!*p || strlen(key_prefix) > 20 ||
             (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') && !(*p >= '0' && *p <= '9') && *p != '_')) {
-            fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, digits or '_', got '%.60s'\n", gd_prog(), key_prefix);
+            gd_usage_error("--key-prefix: 1 to 20 letters, digits or '_', got '%.60s'", key_prefix);
             return 2;
         }
     if (strlen(arm) > 20) {
-        fprintf(stderr, "%s: --arm: at most 20 characters, got '%.60s'\n", gd_prog(), arm);
+        gd_usage_error("--arm: at most 20 characters, got '%.60s'", arm);
         return 2;
     }
     if ((long)lrs.n * seeds > MAX_RUNS) {

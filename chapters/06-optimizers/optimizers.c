@@ -683,7 +683,7 @@ int main(int argc, char **argv) {
     }
     /* the name is a field of the table: a blank in it would split the row into more columns */
     if (name && strcspn(name, " \t\n\r\v\f") != strlen(name)) {
-        fprintf(stderr, "%s: --name: no spaces, got '%.60s'\n", gd_prog(), name);
+        gd_usage_error("--name: no spaces, got '%.60s'", name);
         return 2;
     }
     if (from) {

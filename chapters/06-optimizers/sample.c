@@ -135,7 +135,7 @@ int main(int argc, char **argv) {
      * cut short, when too long */
     if (strlen(key) > MAX_KEY || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
                                      strlen(key)) {
-        fprintf(stderr, "%s: --key: 1 to %d letters, digits or '_', got '%.40s%s'\n", gd_prog(), MAX_KEY, key,
+        gd_usage_error("--key: 1 to %d letters, digits or '_', got '%.40s%s'", MAX_KEY, key,
                 strlen(key) > 40 ? "..." : "");
         return 2;
     }
@@ -165,8 +165,7 @@ int main(int argc, char **argv) {
     int start_sep[2];
     const uint8_t sep[2] = {'%', '\n'};
     if (gd_vocab_encode(&v, sep, 2, start_sep) != 0) {
-        fprintf(stderr, "%s: %s: no '%%' or newline in the corpus: not fortune files\n", gd_prog(),
-                gd_fortunes_dir(data_dir));
+        gd_usage_error("%s: no '%%' or newline in the corpus: not fortune files", gd_fortunes_dir(data_dir));
         free(words), free(word_store);
         gd_gpt_free(&m);
         return 2;

@@ -342,7 +342,7 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (strcmp(param, "sp") != 0 && strcmp(param, "mup") != 0) {
-        fprintf(stderr, "%s: --param: sp or mup, got '%.60s'\n", gd_prog(), param);
+        gd_usage_error("--param: sp or mup, got '%.60s'", param);
         return 2;
     }
     if (28 % pool != 0) {
@@ -361,7 +361,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (strstr(optim, "lr=")) {
-        fprintf(stderr, "%s: --optim: the lr comes from --lrs, got '%.60s'\n", gd_prog(), optim);
+        gd_usage_error("--optim: the lr comes from --lrs, got '%.60s'", optim);
         return 2;
     }
     if (from && !numbers && !curves) {
@@ -393,7 +393,7 @@ int main(int argc, char **argv) {
             }
         free(list);
         if (nruns == 0) {   /* empty tables, or a list of commas: nothing to summarize */
-            fprintf(stderr, "%s: --from: no runs in '%.60s'\n", gd_prog(), from);
+            gd_usage_error("--from: no runs in '%.60s'", from);
             return 2;
         }
         gd_table *nt = NULL, *ct = NULL;
@@ -424,7 +424,8 @@ int main(int argc, char **argv) {
 
     gd_blas_threads(1);
     gd_images train, test;
-    int st = wc_load(data, (int)pool, 1, "training", &train, &test);   /* every run samples the whole set */
+    /* every run samples the whole set, one full minibatch of --batch-size at least */
+    int st = wc_load(data, (int)pool, batch, "--batch-size", &train, &test);
     if (st != 0) return st;
     gd_table *t = NULL;
     if (out && !(t = gd_table_open(out, "param width lr seed diverged_at loss"))) goto io_error;

@@ -113,11 +113,11 @@ int main(int argc, char **argv) {
     int dims[GD_TRAIN_MAXLAYERS + 1], gdims[GD_TRAIN_MAXLAYERS + 1];
     int nl = gd_parse_dims(to.dims, dims, GD_TRAIN_MAXLAYERS), gnl = gd_parse_dims(gc_dims, gdims, GD_TRAIN_MAXLAYERS);
     if (nl < 1 || dims[0] != 784 || dims[nl] != GD_FMNIST_CLASSES) {
-        fprintf(stderr, "%s: --dims: want 784-...-10, got '%.60s'\n", gd_prog(), to.dims);
+        gd_usage_error("--dims: want 784-...-10, got '%.60s'", to.dims);
         return 2;
     }
     if (gnl < 1 || gdims[0] != 784 || gdims[gnl] != GD_FMNIST_CLASSES) {
-        fprintf(stderr, "%s: --gc-dims: want 784-...-10, got '%.60s'\n", gd_prog(), gc_dims);
+        gd_usage_error("--gc-dims: want 784-...-10, got '%.60s'", gc_dims);
         return 2;
     }
     if (to.seeds > MAX_SEEDS) {

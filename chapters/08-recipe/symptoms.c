@@ -367,7 +367,7 @@ int main(int argc, char **argv) {
     for (int i = 0; i < NCASES; i++)
         if (strcmp(cases[i].name, cname) == 0) cd = &cases[i];
     if (!cd) {
-        fprintf(stderr, "%s: --case: unknown case '%.60s' (nan, stuck, osc, plateau, crawl, spikes)\n", gd_prog(), cname);
+        gd_usage_error("--case: unknown case '%.60s' (nan, stuck, osc, plateau, crawl, spikes)", cname);
         return 2;
     }
     case_def cdv = *cd;   /* the case, with the overrides applied */
@@ -406,7 +406,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (key && (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(key))) {
-        fprintf(stderr, "%s: --key: lower-case letters and digits only, got '%.60s'\n", gd_prog(), key);
+        gd_usage_error("--key: lower-case letters and digits only, got '%.60s'", key);
         return 2;
     }
     gd_blas_threads(1);

@@ -329,7 +329,7 @@ int main(int argc, char **argv) {
             return 2;   /* the tables given */
         }
     if (nrows == 0) {   /* "," or tables without rows */
-        fprintf(stderr, "%s: --from: no runs in '%s'\n", gd_prog(), from);
+        gd_usage_error("--from: no runs in '%s'", from);
         free(list);
         return 2;
     }

@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
                           opts);
     if (rc) return rc == GD_CLI_HELP ? 0 : 2;
     if (strcmp(loss_arg, "xent") != 0 && strcmp(loss_arg, "mse") != 0) {
-        fprintf(stderr, "%s: --loss: must be xent or mse, got '%.60s'\n", gd_prog(), loss_arg);
+        gd_usage_error("--loss: must be xent or mse, got '%.60s'", loss_arg);
         return 2;
     }
     if (nesterov && beta == 0) {

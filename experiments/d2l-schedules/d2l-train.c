@@ -158,7 +158,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
         fclose(f);
     }
     free(list);
-    if (n == 0) return fprintf(stderr, "%s: --runs: no runs in '%s'\n", gd_prog(), runs_list), 2;
+    if (n == 0) return gd_usage_error("--runs: no runs in '%s'", runs_list), 2;
     gd_table *s = gd_table_open(summary, "sched runs diverged train_loss train_loss_min train_loss_max train_acc "
                                          "train_acc_min train_acc_max test_acc test_acc_min test_acc_max");
     gd_table *t = gd_table_open(numbers, "key value");
@@ -313,7 +313,7 @@ int main(int argc, char **argv) {
     for (char *s = strtok_r(list, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
         int k = sched_index(s);
         if (k < 0 || nchosen == NSCHED) {
-            fprintf(stderr, "%s: --scheds: unknown schedule '%.60s'\n", gd_prog(), s);
+            gd_usage_error("--scheds: unknown schedule '%.60s'", s);
             free(list);
             return 2;
         }

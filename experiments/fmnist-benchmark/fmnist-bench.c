@@ -443,11 +443,11 @@ int main(int argc, char **argv) {
     /* the keys are PREFIX_...: a longer prefix was cut to 20 characters silently */
     if (!*key_prefix || strlen(key_prefix) > 20 ||
         strspn(key_prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(key_prefix)) {
-        fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, digits or '_', got '%.40s'\n", gd_prog(), key_prefix);
+        gd_usage_error("--key-prefix: 1 to 20 letters, digits or '_', got '%.40s'", key_prefix);
         return 2;
     }
     if (!find_published(row)) {
-        fprintf(stderr, "%s: --row: not one of Table 3's rows we know, got '%.60s'\n", gd_prog(), row);
+        gd_usage_error("--row: not one of Table 3's rows we know, got '%.60s'", row);
         return 2;
     }
     if (from) {
@@ -487,7 +487,7 @@ int main(int argc, char **argv) {
     if (!strcmp(act_s, "relu")) f.act = GD_ACT_RELU;
     else if (!strcmp(act_s, "tanh")) f.act = GD_ACT_TANH;
     else {
-        fprintf(stderr, "%s: --act: relu or tanh, got '%.60s'\n", gd_prog(), act_s);
+        gd_usage_error("--act: relu or tanh, got '%.60s'", act_s);
         return 2;
     }
     if (logreg) {
@@ -501,7 +501,7 @@ int main(int argc, char **argv) {
         snprintf(dims, sizeof dims, "784-%s-10", hidden);
         f.nlayers = gd_parse_dims(dims, f.dims, GD_TRAIN_MAXLAYERS);
         if (f.nlayers < 2) {
-            fprintf(stderr, "%s: --hidden: sizes like 100 or 100-10, got '%.60s'\n", gd_prog(), hidden);
+            gd_usage_error("--hidden: sizes like 100 or 100-10, got '%.60s'", hidden);
             return 2;
         }
     }

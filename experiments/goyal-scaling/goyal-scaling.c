@@ -97,12 +97,11 @@ int main(int argc, char **argv) {
      * silently; refused instead (and one that is not a key's characters) */
     if (!*tag || strlen(tag) > 20 ||
         strspn(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(tag)) {
-        fprintf(stderr, "%s: --tag: 1 to 20 letters, digits or '_', got '%.40s'\n", gd_prog(), tag);
+        gd_usage_error("--tag: 1 to 20 letters, digits or '_', got '%.40s'", tag);
         return 2;
     }
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: this program makes its own (warmup, then steps of 10), got '%.60s'\n", gd_prog(),
-                to.sched);
+        gd_usage_error("--sched: this program makes its own (warmup, then steps of 10), got '%.60s'", to.sched);
         return 2;
     }
     for (int i = 0; i < batches.n; i++)
@@ -135,6 +134,13 @@ int main(int argc, char **argv) {
     gd_blas_threads(1);
     gd_images train, test;
     if (gd_train_opts_load(&to, &train, &test) != 0) return 2;
+    /* an epoch of the largest batch must hold one full minibatch: fewer images would
+     * train every batch size on the same whole set, and the comparison would mean nothing */
+    if (gd_images_require(&train, (long)batches.v[batches.n - 1], "the training set", "--batches") != 0) {
+        fprintf(stderr, "%s: %s: %s\n", gd_prog(), gd_fmnist_dir(to.data), gd_error());
+        gd_images_free(&train), gd_images_free(&test);
+        return 2;
+    }
     char canon[256];
     gd_optim_format(canon, sizeof canon, kind, &hp);
     char decay_s[1024] = "";   /* <= 64 (GD_FLOATS_MAX) values < 1000, %g: <= 8 chars each */

@@ -82,18 +82,18 @@ int main(int argc, char **argv) {
      * silently; refused instead (and one that is not a key's characters) */
     if (!*tag || strlen(tag) > 20 ||
         strspn(tag, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(tag)) {
-        fprintf(stderr, "%s: --tag: 1 to 20 letters, digits or '_', got '%.40s'\n", gd_prog(), tag);
+        gd_usage_error("--tag: 1 to 20 letters, digits or '_', got '%.40s'", tag);
         return 2;
     }
     if (to.sched) {
-        fprintf(stderr, "%s: --sched: this program makes its own (onecycle and step), got '%.60s'\n", gd_prog(), to.sched);
+        gd_usage_error("--sched: this program makes its own (onecycle and step), got '%.60s'", to.sched);
         return 2;
     }
     gd_optim_kind kind;
     gd_hparams hp;
     gd_optim_parse(to.optim, &kind, &hp);   /* checked by gd_train_opts_apply */
     if (kind != GD_SGD) {
-        fprintf(stderr, "%s: --optim: SGD (with momentum) only, got '%.60s'\n", gd_prog(), to.optim);
+        gd_usage_error("--optim: SGD (with momentum) only, got '%.60s'", to.optim);
         return 2;
     }
     if ((long)lrs.n * NREG * to.seeds > MAX_RUNS) {

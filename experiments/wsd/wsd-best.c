@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
     for (const char *c = prefix;; c++) {
         if (!*c && c > prefix) break;
         if (!*c || !((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) || c - prefix >= 20) {
-            fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, got '%.40s'\n", gd_prog(), prefix);
+            gd_usage_error("--key-prefix: 1 to 20 letters, got '%.40s'", prefix);
             return 2;
         }
     }

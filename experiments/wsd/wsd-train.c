@@ -628,7 +628,7 @@ int main(int argc, char **argv) {
     for (const char *c = key_prefix; ; c++) {
         if (!*c && c > key_prefix) break;
         if (!*c || !((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')) || c - key_prefix >= 20) {
-            fprintf(stderr, "%s: --key-prefix: 1 to 20 letters, got '%.40s'\n", gd_prog(), key_prefix);
+            gd_usage_error("--key-prefix: 1 to 20 letters, got '%.40s'", key_prefix);
             return 2;
         }
     }

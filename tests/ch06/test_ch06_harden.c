@@ -382,3 +382,38 @@ Test(ch06_harden, gpt_refuses_pairs_without_from_before_training) {
                          "--val-windows 1 --numbers /dev/null",
                      2, "--pairs");
 }
+
+/* A value with a newline, refused by the program itself, was printed raw: a two-line
+ * message (the probe's 'a\nb' cases). gd_usage_error escapes it: one line, exit 2. */
+Test(ch06_harden, a_refused_value_with_a_newline_stays_one_line) {
+    char dir[64];
+    tiny_fmnist(dir, 200, 50);
+    const char *opt[] = {
+        DECAY " --steps 5 --train-n 64 --val-n 64 --seeds 1 --optims 'a\nb'",
+        GPT " --steps 3 --seeds 1 --arm 'a\nb'",
+        GPT " --steps 3 --seeds 1 --key-prefix 'a\nb'",
+        OPT " --seeds 1 --epochs 1 --train 100 --val 50 --out $D/o.tsv --name 'a\nb'",
+        SAMPLE " --model /nonexistent.bin --key 'a\nb'",
+        WIDTH " --steps 5 --seeds 1 --param 'a\nb'",
+    };
+    const char *needle[] = {"--optims", "--arm", "--key-prefix", "--name", "--key", "--param"};
+    for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "D=%s GD_FASHION_MNIST=%s %s", dir, dir, opt[i]) > 0);
+        t_assert_rejects(cmd, 2, needle[i]);
+        t_assert_rejects(cmd, 2, "a\\nb");   /* the newline shown escaped */
+        free(cmd);
+    }
+    rm_rf(dir);
+}
+
+/* ch06-width trained batches of 64 on a set of 10 images and exited 0 (the probe's
+ * fm-10-images case): it must hold one minibatch of --batch-size. */
+Test(ch06_harden, width_refuses_fewer_images_than_a_batch) {
+    char dir[64], *cmd;
+    tiny_fmnist(dir, 10, 10);
+    cr_assert(asprintf(&cmd, WIDTH " --data %s --widths 16 --lrs 0.001 --steps 5 --tail 2 --seeds 1", dir) > 0);
+    t_assert_rejects(cmd, 2, "--batch-size");
+    free(cmd);
+    rm_rf(dir);
+}

@@ -110,3 +110,25 @@ Test(ch08_harden, kit_check_runs_programs_from_a_directory_with_a_space) {
     free(cmd), free(target);
     rm_rf(dir);
 }
+
+/* A value with a newline, refused by the program itself, was printed raw: a two-line
+ * message (the probe's 'a\nb' cases). gd_usage_error escapes it: one line, exit 2. */
+Test(ch08_harden, a_refused_value_with_a_newline_stays_one_line) {
+    char dir[64];
+    tiny_fmnist(dir, 300, 50);
+    const char *opt[] = {
+        SANITY " --seeds 1 --val-size 64 --batch 8 --overfit-steps 5 --dims 'a\nb'",
+        SANITY " --seeds 1 --val-size 64 --batch 8 --overfit-steps 5 --gc-dims 'a\nb'",
+        GD_BIN "ch08-symptoms --seeds 1 --steps 5 --train-size 150 --val-size 100 --case 'a\nb'",
+        GD_BIN "ch08-symptoms --case nan --seeds 1 --steps 5 --train-size 150 --val-size 100 --key 'a\nb'",
+    };
+    const char *needle[] = {"--dims", "--gc-dims", "--case", "--key"};
+    for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "GD_FASHION_MNIST=%s %s", dir, opt[i]) > 0);
+        t_assert_rejects(cmd, 2, needle[i]);
+        t_assert_rejects(cmd, 2, "a\\nb");
+        free(cmd);
+    }
+    rm_rf(dir);
+}

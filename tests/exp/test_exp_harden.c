@@ -241,3 +241,44 @@ Test(exp_harden, numbers_without_from_are_refused_before_training) {
     free(cmd);
     rm_rf(dir);
 }
+
+/* A value with a newline, refused by the program itself, was printed raw: a two-line
+ * message (the probe's 'a\nb' cases). gd_usage_error escapes it: one line, exit 2. */
+Test(exp_harden, a_refused_value_with_a_newline_stays_one_line) {
+    char dir[64];
+    tiny_fmnist(dir, 300, 50);
+    const char *opt[] = {
+        "exp-d2l-train --epochs 1 --train-n 64 --test-n 32 --seeds 1 --out $D/d.tsv --scheds 'a\nb'",
+        "exp-eos-momentum --n 100 --hidden 8 --steps 10 --iters 3 --every 5 --loss 'a\nb'",
+        "exp-fmnist-bench --epochs 1 --n-train 64 --seeds 1 --row 'a\nb'",
+        "exp-fmnist-bench --epochs 1 --n-train 64 --seeds 1 --hidden 'a\nb'",
+        "exp-fmnist-bench --epochs 1 --n-train 64 --seeds 1 --act 'a\nb'",
+        "exp-fmnist-bench --epochs 1 --n-train 64 --seeds 1 --key-prefix 'a\nb'",
+        "exp-goyal-scaling --batches 8 --epochs 2 --decay-epochs 1 --warmup-epochs 0 --seeds 1 --tag 'a\nb'",
+        "exp-sc-train --lrs 0.1 --epochs 1 --seeds 1 --tag 'a\nb'",
+        "exp-wsd-best --from /nonexistent.tsv --budget 40 --numbers $D/n.tsv --key-prefix 'a\nb'",
+        "exp-wsd-train --budgets 20,40 --warmup 5 --key-prefix 'a\nb'",
+    };
+    const char *needle[] = {"--scheds", "--loss", "--row", "--hidden", "--act", "--key-prefix",
+                            "--tag", "--tag", "--key-prefix", "--key-prefix"};
+    for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd, "D=%s GD_FASHION_MNIST=%s " GD_BIN "%s", dir, dir, opt[i]) > 0);
+        t_assert_rejects(cmd, 2, needle[i]);
+        t_assert_rejects(cmd, 2, "a\\nb");
+        free(cmd);
+    }
+    rm_rf(dir);
+}
+
+/* exp-goyal-scaling trained batches of 64 and 128 on a set of 10 images and exited 0
+ * (the probe's fm-10-images case): the set must hold one minibatch of the largest. */
+Test(exp_harden, goyal_refuses_fewer_images_than_the_largest_batch) {
+    char dir[64], *cmd;
+    tiny_fmnist(dir, 100, 20);
+    cr_assert(asprintf(&cmd, GD_BIN "exp-goyal-scaling --data %s --dims 784-8-10 --batches 64,128 --base-batch 64 "
+                             "--epochs 2 --decay-epochs 1 --seeds 1 --warmup-epochs 0", dir) > 0);
+    t_assert_rejects(cmd, 2, "--batches");
+    free(cmd);
+    rm_rf(dir);
+}
