@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "grade.h"
+#include "err.h"
 #include "out.h"
 
 #ifndef GRADE_BIN_DIR
@@ -381,6 +382,21 @@ static void usage(FILE *f)
           "that can never be written (checked before grading).\n", f);
 }
 
+/* A refusal of an option's value: "grade: MSG" on one line, exit status 2. gd_seterr
+ * escapes control characters, so a value with a newline still gives one line. */
+static int refuse(const char *fmt, ...) GD_PRINTF(1, 2);
+static int refuse(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    gd_seterr("%s%s", msg, n >= (int)sizeof msg ? "..." : "");
+    fprintf(stderr, "grade: %s\n", gd_error());
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL, *tsv = NULL, *json = NULL;
@@ -392,19 +408,23 @@ int main(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--list")) list = 1;
         else if (!strcmp(a, "--list-markdown")) list = 2;
-        else if (!strcmp(a, "--only") && has) only = argv[++i];
-        else if (!strcmp(a, "--tsv") && has) tsv = argv[++i];
-        else if (!strcmp(a, "--json") && has) json = argv[++i];
+        else if ((!strcmp(a, "--only") || !strcmp(a, "--tsv") || !strcmp(a, "--json")) && has) {
+            /* an empty value is a mistake (an unset shell variable), not "no value" */
+            if (!argv[++i][0]) return refuse("%s: empty value", a);
+            if (a[2] == 'o') only = argv[i];
+            else if (a[2] == 't') tsv = argv[i];
+            else json = argv[i];
+        }
         else if (!strcmp(a, "--timeout") && has) {
             long t = strtol(argv[++i], &end, 10);
-            if (*end || end == argv[i] || t < 1 || t > 3600) { fprintf(stderr, "grade: --timeout: '%s' is not a number of seconds from 1 to 3600\n", argv[i]); return 2; }
+            if (*end || end == argv[i] || t < 1 || t > 3600) return refuse("--timeout: '%.60s' is not a number of seconds from 1 to 3600", argv[i]);
             timeout = (int)t;
         } else if (!strcmp(a, "--seed-base") && has) {
             errno = 0;
-            if (argv[++i][0] < '0' || argv[i][0] > '9') { fprintf(stderr, "grade: --seed-base: '%s' is not a whole number\n", argv[i]); return 2; }
+            if (argv[++i][0] < '0' || argv[i][0] > '9') return refuse("--seed-base: '%.60s' is not a whole number", argv[i]);
             seed_base = strtoull(argv[i], &end, 10);
-            if (*end || errno) { fprintf(stderr, "grade: --seed-base: '%s' is not a whole number\n", argv[i]); return 2; }
-        } else { fprintf(stderr, "grade: unknown option or missing value: %s (try --help)\n", a); return 2; }
+            if (*end || errno) return refuse("--seed-base: '%.60s' is not a whole number", argv[i]);
+        } else return refuse("unknown option or missing value: %.60s (try --help)", a);
     }
     /* the outputs before any grading (which can take minutes): one that can never be
      * written is a usage error */
@@ -441,7 +461,7 @@ int main(int argc, char **argv)
         }
         nsel += selected[i];
     }
-    if (only && !nsel) { fprintf(stderr, "grade: --only %s: no such exercise or chapter (grade --list)\n", only); return 2; }
+    if (only && !nsel) return refuse("--only %.60s: no such exercise or chapter (grade --list)", only);
 
     if (list == 2) {        /* the table of exercises/README.md (tests/kit checks it) */
         printf("| exercise | title | kind | difficulty | minutes | points (auto + written) |\n");

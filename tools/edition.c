@@ -32,6 +32,7 @@
  * written.
  */
 #define _XOPEN_SOURCE 700
+#include "err.h"
 #include "out.h"
 
 #include <dirent.h>
@@ -272,10 +273,19 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
         else if (strcmp(argv[i], "--student") == 0) { mode = MODE_STUDENT; have_mode++; }
         else if (strcmp(argv[i], "--ids") == 0) { mode = MODE_IDS; have_mode++; }
-        else if (strcmp(argv[i], "--wrong") == 0 && i + 1 < argc) { mode = MODE_WRONG; which = argv[++i]; have_mode++; }
-        else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) outdir = argv[++i];
+        else if ((strcmp(argv[i], "--wrong") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc) {
+            /* an empty value is a mistake (an unset shell variable), refused by name rather
+             * than taken (which made the next argument look like the wrong one) */
+            if (!argv[i + 1][0]) { fprintf(stderr, "edition: %s: empty value\n", argv[i]); return 2; }
+            if (argv[i][2] == 'w') { mode = MODE_WRONG; which = argv[++i]; have_mode++; }
+            else outdir = argv[++i];
+        }
         else if (strcmp(argv[i], "--") == 0) { i++; break; }
-        else { fprintf(stderr, "edition: unknown option or missing value: %s (try --help)\n", argv[i]); return 2; }
+        else {
+            gd_seterr("unknown option or missing value: %.60s (try --help)", argv[i]);   /* escaped: one line */
+            fprintf(stderr, "edition: %s\n", gd_error());
+            return 2;
+        }
     }
     if (have_mode != 1) { fprintf(stderr, "edition: say one of --student, --wrong ID, --ids (try --help)\n"); return 2; }
     if ((mode == MODE_IDS) != (outdir == NULL)) { fprintf(stderr, "edition: %s\n", mode == MODE_IDS ? "--ids writes no edition: no --out" : "--out DIR is required"); return 2; }

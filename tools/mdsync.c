@@ -391,13 +391,33 @@ int main(int argc, char **argv) {
                "numbers table.\n");
         return 0;
     }
+    /* an option that is none of ours is named, so the user sees which word was wrong */
+    for (int k = 1; k < argc; k++) {
+        if (argv[k][0] != '-' || argv[k][1] == 0 || strcmp(argv[k], "--check") == 0 ||
+            strcmp(argv[k], "--write") == 0)
+            continue;
+        if (strcmp(argv[k], "--seed-base") == 0) {   /* its value first: "--seed-base --x" names the value */
+            long v;
+            if (k + 1 >= argc || gd_parse_long(argv[k + 1], &v) != 0) {
+                gd_seterr("--seed-base: expected an integer, got '%.60s'", k + 1 < argc ? argv[k + 1] : "");
+                fprintf(stderr, "mdsync: %s\n", gd_error());
+                return 2;
+            }
+            k++;
+            continue;
+        }
+        gd_seterr("unknown option %.60s (see --help)", argv[k]);   /* escaped: one line */
+        fprintf(stderr, "mdsync: %s\n", gd_error());
+        return 2;
+    }
     if (argc < 3 || (strcmp(argv[1], "--check") != 0 && strcmp(argv[1], "--write") != 0)) return usage();
     int write = strcmp(argv[1], "--write") == 0;
     int arg = 2;
     long seed_base = 0;
     if (strcmp(argv[arg], "--seed-base") == 0) {
         if (arg + 1 >= argc || gd_parse_long(argv[arg + 1], &seed_base) != 0) {
-            fprintf(stderr, "mdsync: --seed-base: expected an integer, got '%s'\n", arg + 1 < argc ? argv[arg + 1] : "");
+            gd_seterr("--seed-base: expected an integer, got '%.60s'", arg + 1 < argc ? argv[arg + 1] : "");
+            fprintf(stderr, "mdsync: %s\n", gd_error());   /* escaped: one line */
             return 2;
         }
         arg += 2;

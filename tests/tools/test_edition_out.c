@@ -65,3 +65,12 @@ Test(tools_edition, outputs_follow_the_write_policy) {
     cr_expect_eq(access(path, F_OK), -1, "an edition was written");
     rmtmp();
 }
+
+/* An empty --wrong or --out was taken as the value (the next argument then refused
+ * instead): now refused by name, one line, exit 2, nothing written. */
+Test(tools_edition, an_empty_value_is_refused_by_name) {
+    t_assert_rejects(GD_BIN "edition --wrong '' --out /tmp/gdtest-edition-never README.md", 2, "--wrong: empty value");
+    t_assert_rejects(GD_BIN "edition --student --out '' README.md", 2, "--out: empty value");
+    struct stat st;
+    cr_expect(stat("/tmp/gdtest-edition-never", &st) != 0, "a usage error wrote an edition");
+}

@@ -40,3 +40,18 @@ Test(tools_grade, outputs_follow_the_write_policy) {
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     cr_expect_eq(system(cmd), 0);
 }
+
+/* An empty --only, --tsv or --json was taken as the value, and the next argument then
+ * read as something else; a refused value with a newline gave two lines. Now: one
+ * line naming the option, exit 2. */
+Test(tools_grade, empty_and_multiline_values_are_refused_in_one_line) {
+    const char *opt[] = {"--only", "--tsv", "--json"};
+    for (int i = 0; i < 3; i++) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "GRADE_BIN_DIR=" GD_BIN_DIR " " GD_BIN "grade %s '' --list", opt[i]);
+        t_assert_rejects(cmd, 2, opt[i]);
+    }
+    t_assert_rejects(GD_BIN "grade --only 'a\nb'", 2, "a\\nb");
+    t_assert_rejects(GD_BIN "grade --timeout 'a\nb'", 2, "--timeout");
+    t_assert_rejects(GD_BIN "grade --seed-base '1\n2'", 2, "--seed-base");
+}

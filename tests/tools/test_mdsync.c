@@ -131,7 +131,12 @@ Test(tools_mdsync, bad_tables_and_usage) {
     cr_expect_eq(r.status, 2);
     cr_expect(strstr(r.err, "gone.md") != NULL, "%s", r.err);
     t_free(&r);
-    t_assert_rejects(MDSYNC " --frobnicate x.md", 2, "usage");
+    /* an unknown option is named (it was refused with the usage line, which did not
+     * say which word was wrong), escaped to one line */
+    t_assert_rejects(MDSYNC " --frobnicate x.md", 2, "unknown option --frobnicate");
+    t_assert_rejects(MDSYNC " --check --zzz x.md", 2, "unknown option --zzz");
+    t_assert_rejects(MDSYNC " --check x.md '--a\nb'", 2, "unknown option --a\\nb");
+    t_assert_rejects(MDSYNC " --seed-base abc --zzz", 2, "--seed-base");   /* the value first */
     t_assert_rejects(MDSYNC, 2, "usage");
 }
 
