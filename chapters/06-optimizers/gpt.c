@@ -754,7 +754,7 @@ int main(int argc, char **argv) {
             }
         free(list);
         if (!status && nres <= 0) {
-            fprintf(stderr, "%s: --from: no runs in %s\n", gd_prog(), from);
+            gd_usage_error("--from: no runs in %s", from);
             status = 2;
         }
         int e = status ? 0 : write_numbers(numbers, grid, res, nres, &d, 1, arms, spike_gap, &cfg, sched_s, &hp, pairs);

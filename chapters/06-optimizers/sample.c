@@ -172,8 +172,8 @@ int main(int argc, char **argv) {
     }
     const int V = m.cfg.vocab, block = m.cfg.block;
     if (v.size != V) {
-        fprintf(stderr, "%s: --model: the model has %d tokens, the corpus in %s has %d: not the corpus it "
-                "was trained on\n", gd_prog(), V, gd_fortunes_dir(data_dir), v.size);
+        gd_usage_error("--model: the model has %d tokens, the corpus in %s has %d: not the corpus it was trained on",
+                       V, gd_fortunes_dir(data_dir), v.size);
         free(words), free(word_store);
         gd_gpt_free(&m);
         return 2;

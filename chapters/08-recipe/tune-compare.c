@@ -216,7 +216,7 @@ int main(int argc, char **argv) {
         cr = col(&fsum, "runs");
     int rl = col(&rsum, "lr"), rm = col(&rsum, "median"), rr = col(&rsum, "runs"), rs = col(&rsum, "stage");
     if (cl < 0 || cm < 0 || cmin < 0 || cmax < 0 || cr < 0 || rl < 0 || rm < 0 || rr < 0 || rs < 0) {
-        fprintf(stderr, "%s: %s/summary.tsv or %s/summary.tsv: not lrtune's summary\n", prog, full, recipe);
+        gd_usage_error("%s/summary.tsv or %s/summary.tsv: not lrtune's summary", full, recipe);
         return finish(2, tabs);
     }
     int i_r = -1, i_f = -1, f_runs = 0, r_runs = 0;
@@ -234,7 +234,7 @@ int main(int argc, char **argv) {
             i_c = i;
     }
     if (i_c < 0) {
-        fprintf(stderr, "%s: %s/summary.tsv has no coarse sweep\n", prog, recipe);
+        gd_usage_error("%s/summary.tsv has no coarse sweep", recipe);
         return finish(2, tabs);
     }
     double c_lr = atof(cell(&rsum, i_c, rl)), c_med = atof(cell(&rsum, i_c, rm));
@@ -243,7 +243,7 @@ int main(int argc, char **argv) {
     for (int i = 0; gl >= 0 && gx >= 0 && i < range.nrows; i++)
         if (i_g < 0 || atof(cell(&range, i, gx)) < atof(cell(&range, i_g, gx))) i_g = i;
     if (i_g < 0) {
-        fprintf(stderr, "%s: %s/range.tsv: no range test\n", prog, recipe);
+        gd_usage_error("%s/range.tsv: no range test", recipe);
         return finish(2, tabs);
     }
     double raw_min_lr = atof(cell(&range, i_g, gl));

@@ -133,7 +133,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
     for (char *path = strtok_r(list, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
         FILE *f = fopen(path, "r");
         if (!f) {
-            fprintf(stderr, "%s: --runs: cannot open %s\n", gd_prog(), path);
+            gd_usage_error("--runs: cannot open %s", path);
             free(list);
             return 2;   /* the tables given */
         }
@@ -148,7 +148,7 @@ static int summarize(const char *runs_list, const char *summary, const char *num
             if (n == MAX_RUNS || sscanf(line, "%63s %ld %lf %lf %lf %lf %ld", name, &r.seed, &r.train_loss,
                                         &r.train_acc, &r.test_loss, &r.test_acc, &r.diverged) != 7 ||
                 (r.sched = sched_index(name)) < 0) {
-                fprintf(stderr, "%s: --runs: %s: a row that is not a run of this program\n", gd_prog(), path);
+                gd_usage_error("--runs: %s: a row that is not a run of this program", path);
                 free(line), fclose(f), free(list);
                 return 2;
             }

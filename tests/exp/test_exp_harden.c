@@ -258,9 +258,10 @@ Test(exp_harden, a_refused_value_with_a_newline_stays_one_line) {
         "exp-sc-train --lrs 0.1 --epochs 1 --seeds 1 --tag 'a\nb'",
         "exp-wsd-best --from /nonexistent.tsv --budget 40 --numbers $D/n.tsv --key-prefix 'a\nb'",
         "exp-wsd-train --budgets 20,40 --warmup 5 --key-prefix 'a\nb'",
+        "exp-d2l-train --summary $D/s.tsv --numbers $D/n.tsv --runs 'a\nb'",   /* a path it cannot open */
     };
     const char *needle[] = {"--scheds", "--loss", "--row", "--hidden", "--act", "--key-prefix",
-                            "--tag", "--tag", "--key-prefix", "--key-prefix"};
+                            "--tag", "--tag", "--key-prefix", "--key-prefix", "--runs"};
     for (size_t i = 0; i < sizeof opt / sizeof *opt; i++) {
         char *cmd;
         cr_assert(asprintf(&cmd, "D=%s GD_FASHION_MNIST=%s " GD_BIN "%s", dir, dir, opt[i]) > 0);
