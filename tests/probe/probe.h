@@ -54,6 +54,10 @@ typedef struct pr_case {
     double timeout;       /* seconds of wall-clock time */
     char *env[8];         /* NAME=VALUE set for this case (NULL-terminated) */
     char *link;           /* NAME: the directory gets a symbolic link NAME to $ROOT/NAME */
+    /* A sentinel case that looks accepted is run again without the sentinel, in the
+     * program's short-run options (a program may check every option's name before any
+     * value, as mdsync does): the option, its value, and those options. */
+    char *confirm_opt, *confirm_value, *confirm_base;
     /* results */
     char *failure;        /* NULL: as the rules say; else "label: what happened" */
     double cpu;           /* CPU seconds the case used (its process and children) */
@@ -447,6 +451,9 @@ static inline void pr_case_free(pr_case *c) {
     for (int i = 0; c->env[i]; i++) free(c->env[i]);
     free(c->label);
     free(c->link);
+    free(c->confirm_opt);
+    free(c->confirm_base);
+    if (!pr__shared(c->confirm_value)) free(c->confirm_value);
     free(c->needle);
     free(c->needle2);
     free(c->failure);
@@ -642,6 +649,30 @@ static inline void pr_case_args(pr_case *c, const char *args, const char *data, 
     pr_case_args_but(c, args, data, root, NULL);
 }
 
+/* The confirmation of a case that looked accepted: opt value where args have opt (the
+ * program's own order, say after a mode word), else first, then args. */
+static inline void pr_case_args_with(pr_case *c, const char *args, const char *data, const char *root,
+                                     const char *opt, const char *value) {
+    char *with = pr_fmt(" %s ", args), *key = pr_fmt(" %s ", opt);
+    char *at = strstr(with, key);
+    if (!at) {
+        pr_case_arg(c, opt);
+        pr_case_arg(c, value);
+        pr_case_args(c, args, data, root);
+    } else {
+        /* args before opt, opt value, args after opt's own value */
+        *at = '\0';
+        pr_case_args(c, with, data, root);
+        pr_case_arg(c, opt);
+        pr_case_arg(c, value);
+        char *rest = at + strlen(key);
+        rest += strcspn(rest, " ");   /* opt's value in args */
+        pr_case_args(c, rest, data, root);
+    }
+    free(with);
+    free(key);
+}
+
 /* One case: prog --name value [sentinel] or prog --name value [base]. base: the
  * program's short-run options (programs.tsv) without --name, so that whatever else the
  * program requires is there and the value under test is the only thing wrong (the
@@ -667,6 +698,11 @@ static inline void pr_add_value(pr_cases *cs, const char *name, const char *path
     }
     if (sentinel) pr_case_arg(c, PR_SENTINEL);
     else if (base) pr_case_args_but(c, base, empty, pr_root(), opt);
+    if (sentinel && base && o->kind != PR_OPT_FLAG) {
+        c->confirm_opt = strdup(opt);
+        c->confirm_value = pr__shared(value) ? (char *)value : strdup(value);
+        c->confirm_base = strdup(base);
+    }
     c->needle = opt;
     pr_case_env(c, "GD_FASHION_MNIST", empty);
     pr_case_env(c, "GD_FORTUNES", empty);
@@ -715,24 +751,24 @@ static inline int pr_option_cases(pr_cases *cs, const char *name, const char *pa
         switch (o->kind) {
         case PR_OPT_NUMBERS:
             for (int v = 0; pr_bad_lists[v]; v++)
-                pr_add_value(cs, name, path, o, pr_bad_lists[v], PR_REFUSE, 1, empty, NULL);
+                pr_add_value(cs, name, path, o, pr_bad_lists[v], PR_REFUSE, 1, empty, base);
             /* each bad number is a bad list of one, too */
             __attribute__((fallthrough));
         case PR_OPT_NUMBER:
             for (int v = 0; pr_bad_numbers[v]; v++)
-                pr_add_value(cs, name, path, o, pr_bad_numbers[v], PR_REFUSE, 1, empty, NULL);
-            pr_add_value(cs, name, path, o, big_digits, PR_REFUSE, 1, empty, NULL);
+                pr_add_value(cs, name, path, o, pr_bad_numbers[v], PR_REFUSE, 1, empty, base);
+            pr_add_value(cs, name, path, o, big_digits, PR_REFUSE, 1, empty, base);
             /* 2^63 and 2^64: out of range for a long (and 2^64 for a seed), but a
              * valid value of an option whose range is wide (--diverge-factor up to
              * 1e30): refused naming the option, or taken (the sentinel's refusal) */
             for (int v = 0; v < 2; v++) {
                 pr_add_value(cs, name, path, o, v ? "18446744073709551616" : "9223372036854775808",
-                             PR_REFUSE, 1, empty, NULL);
+                             PR_REFUSE, 1, empty, base);
                 cs->cases[cs->n - 1].needle2 = strdup(PR_SENTINEL);
             }
             break;
         case PR_OPT_STRING:
-            pr_add_value(cs, name, path, o, "", PR_REFUSE, 1, empty, NULL);
+            pr_add_value(cs, name, path, o, "", PR_REFUSE, 1, empty, base);
             pr_add_value(cs, name, path, o, big_text, PR_ANY, 0, empty, base);
             pr_add_value(cs, name, path, o, "a\nb", PR_ANY, 0, empty, base);
             break;
@@ -742,7 +778,7 @@ static inline int pr_option_cases(pr_cases *cs, const char *name, const char *pa
              * file where the other is wanted, a name too long for any file system */
             int dir = o->kind == PR_OPT_OUTDIR;
             const char *bad[] = {dir ? "/dev/null/x" : "/dev/null/x.tsv", dir ? "/dev/null" : "."};
-            pr_add_value(cs, name, path, o, "", PR_REFUSE, 1, empty, NULL);
+            pr_add_value(cs, name, path, o, "", PR_REFUSE, 1, empty, base);
             for (int v = 0; v < 2; v++) {
                 pr_add_value(cs, name, path, o, bad[v], PR_REFUSE, 0, empty, base);
                 cs->cases[cs->n - 1].needle2 = strdup(bad[v]);
@@ -752,7 +788,7 @@ static inline int pr_option_cases(pr_cases *cs, const char *name, const char *pa
             break;
         }
         case PR_OPT_FLAG:
-            pr_add_value(cs, name, path, o, "1", PR_REFUSE, 1, empty, NULL);
+            pr_add_value(cs, name, path, o, "1", PR_REFUSE, 1, empty, base);
             break;
         }
     }
@@ -948,6 +984,12 @@ static inline double pr_now(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+static inline void pr_cases_free(pr_cases *cs) {
+    for (int i = 0; i < cs->n; i++) pr_case_free(&cs->cases[i]);
+    free(cs->cases);
+    memset(cs, 0, sizeof *cs);
+}
+
 /* Run every case that is not already judged (a --help failure has no argv). */
 static inline void pr_run_pending(pr_cases *cs, const char *scratch) {
     pr_case *todo = calloc(cs->n > 0 ? (size_t)cs->n : 1, sizeof *todo);
@@ -958,11 +1000,40 @@ static inline void pr_run_pending(pr_cases *cs, const char *scratch) {
     for (int i = 0, j = 0; i < cs->n; i++)
         if (cs->cases[i].argv[0]) cs->cases[i] = todo[j++];
     free(todo);
+    /* Confirm the cases that look accepted: the value alone in a short run's options,
+     * where it must be refused naming its option. */
+    static const char looks[] = ": accepted (the refusal names the next argument";
+    pr_cases again = {0};
+    int *from = calloc(cs->n > 0 ? (size_t)cs->n : 1, sizeof *from);
+    for (int i = 0; i < cs->n; i++) {
+        pr_case *c = &cs->cases[i];
+        if (!c->failure || !c->confirm_base || !strstr(c->failure, looks)) continue;
+        pr_case *k = pr_add(&again);
+        pr_case_init(k, c->argv[0], c->label, PR_REFUSE);
+        pr_case_args_with(k, c->confirm_base, c->env[1] ? strchr(c->env[1], '=') + 1 : "",
+                          pr_root(), c->confirm_opt, c->confirm_value);
+        for (int e = 1; c->env[e]; e++) k->env[e] = strdup(c->env[e]);
+        k->needle = strdup(c->confirm_opt);
+        from[again.n - 1] = i;
+    }
+    if (again.n) {
+        char *dir = pr_fmt("%s/confirm", scratch);
+        cr_assert_eq(mkdir(dir, 0700), 0);
+        pr_run(again.cases, again.n, dir);
+        for (int k = 0; k < again.n; k++) {
+            pr_case *c = &cs->cases[from[k]];
+            c->cpu += again.cases[k].cpu;
+            free(c->failure);
+            c->failure = again.cases[k].failure   /* without the sentinel, what it did */
+                             ? pr_fmt("%s [run again without the sentinel, in its short-run options]",
+                                      again.cases[k].failure)
+                             : NULL;
+        }
+        pr_rm_rf(dir);
+        free(dir);
+    }
+    pr_cases_free(&again);
+    free(from);
 }
 
-static inline void pr_cases_free(pr_cases *cs) {
-    for (int i = 0; i < cs->n; i++) pr_case_free(&cs->cases[i]);
-    free(cs->cases);
-    memset(cs, 0, sizeof *cs);
-}
 #endif

@@ -236,3 +236,51 @@ Test(probe_self, sanitized_sh_counts_every_report_but_criterions_own) {
     free(a);
     free(b);
 }
+
+/* A program may check every option's name before any value (mdsync does): the
+ * sentinel's refusal then comes first even for a value it would refuse. The probe runs
+ * such a case again without the sentinel, in the program's short-run options, and
+ * reports it only if the value is not refused there either: --n's bad values are
+ * refused (no report), --m takes anything (planted: every bad number reported). */
+static const char late_checks[] =
+    "#!/bin/sh\n"
+    "if [ \"$1\" = --help ]; then printf 'usage: late [options]\\n  --n N    a digit\\n  --m N    a number\\n'; exit 0; fi\n"
+    "for a in \"$@\"; do case $a in --zzz*) echo \"late: unknown option $a\" >&2; exit 2 ;; esac; done\n"
+    "while [ $# -gt 0 ]; do case $1 in\n"
+    "  --n) case $2 in [1-9]) ;; *) echo 'late: --n: not a digit' >&2; exit 2 ;; esac; shift 2 ;;\n"
+    "  --m) shift 2 ;;\n"
+    "  *) shift ;;\n"
+    "esac; done\n"
+    "echo 'late: no data here' >&2\n"
+    "exit 2\n";
+
+Test(probe_self, confirms_without_the_sentinel, .timeout = 120) {
+    char *scratch = pr_scratch();
+    char *empty = pr_fmt("%s/empty-data", scratch);
+    cr_assert_eq(mkdir(empty, 0700), 0);
+    char *prog = write_script(scratch, "late", late_checks);
+    pr_cases cs = {0};
+    cr_assert_eq(pr_option_cases(&cs, "late", prog, "--n 1", empty), 2);
+    pr_run_pending(&cs, scratch);
+    int on_m = 0, other = 0;
+    for (int i = 0; i < cs.n; i++) {
+        const char *f = cs.cases[i].failure;
+        if (!f) continue;
+        if (strncmp(f, "late --m ", 9) == 0 && strstr(f, "[run again without the sentinel")) on_m++;
+        else {
+            cr_log_error("not planted: %s", f);
+            other++;
+        }
+    }
+    /* every bad number but 2^63 and 2^64 (which an option may take) */
+    int want = 0;
+    while (pr_bad_numbers[want]) want++;
+    want += 1;   /* the 100,000 digits */
+    cr_expect_eq(on_m, want, "--m took %d bad values that were reported, expected %d", on_m, want);
+    cr_expect_eq(other, 0, "%d reports on values the program refuses", other);
+    pr_cases_free(&cs);
+    pr_rm_rf(scratch);
+    free(scratch);
+    free(empty);
+    free(prog);
+}
