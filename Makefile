@@ -201,7 +201,7 @@ TEST_BIN := $(BUILD)/gdtest
 # suite is compiled once per build (CI makes three).
 TEST_CFLAGS := $(filter-out -O%,$(CFLAGS)) -O0 -DGD_BUILD_DIR='"$(BUILD)"' -DGD_BIN_DIR='"$(BIN)"' -DGD_SEED_BASE=$(SEED) \
   -DGD_BOOK_TESTS=$(if $(BOOK_TESTS),1,0) -DGD_KIT_WRONG='"$(KIT_WRONG)"'
-TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp kit book,$(CH)),$(CH),ch$(CH))*/*')
+TEST_FILTER := $(if $(CH),--filter '$(if $(filter lib exp kit book probe fuzz,$(CH)),$(CH),ch$(CH))*/*')
 
 $(BUILD)/tests/%.o: tests/%.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
@@ -232,8 +232,10 @@ experiment: $(PROGRAMS) $(EXP_ONE) ## one experiment's full run (EXP=NAME)
 
 # `make test CH=01` runs Chapter 1's tests only; `CH=lib` the library's; `CH=exp` the
 # experiments' (their quick modes and the claims of their committed results); `CH=kit`
-# the coursework kit's; `CH=book` the HTML book's and the links'.
-# With CH=NN only that chapter's runs are needed; CH=lib needs none.
+# the coursework kit's; `CH=book` the HTML book's and the links'; `CH=probe` the
+# generated probe of every program (README: Reliability); `CH=fuzz` the fuzzers' seed
+# corpus and reproducers replayed. With CH=NN only that chapter's runs are needed;
+# CH=lib, probe and fuzz need none.
 TEST_RUNS := $(if $(CH),$(if $(filter exp,$(CH)),$(EXP_QUICK),$(CH_RUNS)),$(RUNS) $(EXP_QUICK))
 TEST_BOOK := $(if $(CH),$(if $(filter kit,$(CH)),$(KIT_TESTS))$(if $(filter book,$(CH)),$(HTML_TEST)),$(KIT_TESTS) $(if $(BOOK_TESTS),$(HTML_TEST)))
 test: $(FMNIST_OK) $(TEST_BIN) $(PROGRAMS) $(TEST_RUNS) $(FRESH) $(TEST_BOOK) ## run the test suite (CH=01 for one chapter, CH=lib; SEED=n for another seed base)
