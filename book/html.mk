@@ -40,7 +40,7 @@ HTML_MD := README.md $(sort $(wildcard chapters/*/README.md)) \
   $(wildcard experiments/README.md) $(sort $(wildcard experiments/*/README.md)) \
   $(wildcard exercises/README.md) $(wildcard exercises/INSTRUCTOR.md) \
   $(sort $(wildcard exercises/*/*.md)) $(wildcard book/glossary.md) \
-  book/bibliography.md book/programs.md $(sort $(wildcard tools/*.md))
+  book/bibliography.md book/programs.md $(sort $(wildcard tools/*.md)) $(wildcard fuzz/README.md)
 
 # A page's file name (book/book.lua's page_of says the same).
 html_name = $(strip $(or \
