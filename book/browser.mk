@@ -21,9 +21,9 @@ $(CHROMIUM_OK):
 	@sh tools/deps.sh chromium
 	@mkdir -p $(@D) && touch $@
 
-$(BIN)/browsertest: book/browsertest.c | $(DEPS_STAMP)
+$(BIN)/browsertest: book/browsertest.c $(LIB) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $<
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # `html` is phony (book/html.mk), so the test runs whenever it is asked for.
 $(HTML_TEST): $(if $(HTML_RULES),html,no-html-rules) $(BIN)/browsertest book/browsertest-self.sh $(wildcard book/testpages/* book/testpages/*/* book/testpages-hang/*) | $(CHROMIUM_OK)

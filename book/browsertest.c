@@ -53,6 +53,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"   /* gd_usage_error, gd_parse_double: the book's one-line refusals */
+#include "out.h"   /* gd_out_check: the screenshot path, checked before the browser starts */
+
 static const char *usage_text =
     "usage: browsertest [OPTIONS] DIR\n"
     "Load every .html page under DIR in headless Chromium and report console errors,\n"
@@ -939,43 +942,45 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *shot = NULL, *shot_page = NULL, *chromium = NULL;
     int quiet = 0;
+    /* the options are parsed here (DIR is positional); gd_cli_parse on argv[0] alone
+     * only records the program's name for gd_usage_error's messages */
+    const gd_opt no_opts[] = {GD_OPT_END};
+    gd_cli_parse(1, argv, "", no_opts);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--screenshot") || !strcmp(a, "--screenshot-page") || !strcmp(a, "--timeout")
                  || !strcmp(a, "--chromium")) {
-            if (i + 1 >= argc) { fprintf(stderr, "browsertest: %s needs a value (see --help)\n", a); return 2; }
+            if (i + 1 >= argc) return gd_usage_error("%s needs a value (see --help)", a);
             const char *v = argv[++i];
+            if (!v[0]) return gd_usage_error("%s: empty value", a);
             if (!strcmp(a, "--screenshot")) shot = v;
             else if (!strcmp(a, "--screenshot-page")) shot_page = v;
             else if (!strcmp(a, "--chromium")) chromium = v;
-            else {
-                char *e;
-                step_timeout = strtod(v, &e);
-                if (*e || !(step_timeout > 0 && step_timeout <= 3600)) {
-                    fprintf(stderr, "browsertest: --timeout %s: want seconds in (0, 3600]\n", v);
-                    return 2;
-                }
-            }
-        } else if (a[0] == '-' && a[1]) { fprintf(stderr, "browsertest: unknown option %s (see --help)\n", a); return 2; }
-        else if (dir) { fprintf(stderr, "browsertest: one directory only, got %s and %s (see --help)\n", dir, a); return 2; }
+            else if (gd_parse_double(v, &step_timeout) != 0 || !(step_timeout > 0 && step_timeout <= 3600))
+                return gd_usage_error("--timeout: want seconds in (0, 3600], got '%s'", v);
+        } else if (a[0] == '-' && a[1]) return gd_usage_error("unknown option %s (see --help)", a);
+        else if (dir) return gd_usage_error("one directory only, got %s and %s (see --help)", dir, a);
         else dir = a;
     }
-    if (!dir) { fprintf(stderr, "browsertest: which directory? (usage: browsertest [OPTIONS] DIR; see --help)\n"); return 2; }
+    if (!dir) return gd_usage_error("which directory? (usage: browsertest [OPTIONS] DIR; see --help)");
+    if (shot && gd_out_check(shot) != 0) return gd_usage_error("--screenshot: %s", gd_error());
     struct stat st;
-    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) { fprintf(stderr, "browsertest: %s is not a directory\n", dir); return 2; }
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) return gd_usage_error("%s is not a directory", dir);
     root = realpath(dir, NULL);
-    if (!root) { fprintf(stderr, "browsertest: %s: %s\n", dir, strerror(errno)); return 2; }
+    if (!root) return gd_usage_error("%s: %s", dir, strerror(errno));
     find_pages(root, "");
     if (!npages) { fprintf(stderr, "browsertest: no .html page under %s\n", dir); return 1; }
     qsort(pages, npages, sizeof *pages, cmp_page);
     if (shot_page) {
         size_t i = 0;
         while (i < npages && strcmp(pages[i].rel, shot_page)) i++;
-        if (i == npages) { fprintf(stderr, "browsertest: --screenshot-page %s: no such page under %s\n", shot_page, dir); return 2; }
+        if (i == npages) return gd_usage_error("--screenshot-page %s: no such page under %s", shot_page, dir);
     }
     const char *exe = find_chromium(chromium);
+    if (chromium && (!exe || access(exe, X_OK)))   /* the one the user named: a usage error */
+        return gd_usage_error("--chromium %s: not an executable file", chromium);
     if (!exe || access(exe, X_OK)) {
         fprintf(stderr, "browsertest: no chromium %s%s(install Debian's: sh tools/deps.sh chromium)\n",
                 exe ? exe : "", exe ? " " : "");
