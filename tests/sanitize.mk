@@ -46,11 +46,12 @@ check-asan-fast: ## the library's tests under ASan+UBSan, leaks included (~2 min
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/lib.log $(ASAN_BUILD)/gdtest --filter 'lib*/!(fmnist_peak_rss)'
 	@echo "check-asan-fast: the library's tests are clean under ASan+UBSan"
 
+# $(CHROMIUM_OK) (book/browser.mk): browsertest's short run loads a page in chromium.
 # The tools' tests (tools_fresh needs the chapters' runs, which the sanitized build does
 # not make), the fuzz harnesses' reproducers, a short run of every program, the probe.
 # Every part runs; the target fails at the end naming the parts that did not pass (each
 # part's output is in $(ASAN_BUILD)/log/).
-check-asan: check-asan-fast ## everything under ASan+UBSan: every program's short run and the probe (slow: ~10 min)
+check-asan: check-asan-fast $(CHROMIUM_OK) ## everything under ASan+UBSan: every program's short run and the probe (slow: ~10 min)
 	+@$(ASAN_MAKE) programs
 	@failed=""; rm -f $(ASAN_BUILD)/log/probe-failures.txt; \
 	$(ASAN_ENV) $(SANITIZED) $(ASAN_BUILD)/log/tools.log $(ASAN_BUILD)/gdtest --filter 'tools_!(fresh)/*' || failed="$$failed tools"; \
