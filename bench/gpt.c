@@ -187,22 +187,6 @@ typedef struct {
     int ok;
 } torch_result;
 
-/* printf into a new heap string, as long as it needs to be (the paths in it are the
- * user's): NULL if out of memory. */
-static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
-static char *heap_printf(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Runs bench/torch_gpt.py; fills r (r->ok = 0 and a line saying why when it cannot). */
 static void run_torch(torch_result *r, const char *python, const char *script, long steps,
                       long reps, uint64_t seed) {
@@ -219,14 +203,14 @@ static void run_torch(torch_result *r, const char *python, const char *script, l
         printf("# PyTorch: a path contains a single quote, skipped\n");
         return;
     }
-    char *cmd = heap_printf("'%s' -c 'import torch' >/dev/null 2>&1", python);
+    char *cmd = gd_aprintf("'%s' -c 'import torch' >/dev/null 2>&1", python);
     if (!cmd || system(cmd) != 0) {
         printf("# PyTorch: %s cannot import torch, skipped\n", python);
         free(cmd);
         return;
     }
     free(cmd);
-    cmd = heap_printf(
+    cmd = gd_aprintf(
              "'%s' '%s' --vocab %d --block %d --layers %d --heads %d --width %d --batch %d "
              "--steps %ld --reps %ld --seed %llu",
              python, script, V_, T_, L_, NH_, C_, B_, steps, reps, (unsigned long long)seed);

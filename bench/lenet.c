@@ -74,22 +74,6 @@ static int train(variant *v, const gd_images *ds, int n, int *idx, float *X, int
     return 0;
 }
 
-/* printf into a new heap string, as long as it needs to be (the paths in it are the
- * user's): NULL if out of memory. */
-static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
-static char *heap_printf(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Runs bench/torch_lenet.py and fills each variant's torch_*; prints why when it cannot. */
 static void run_torch(variant *vs, int nv, const char *python, const char *script, const char *data_dir, long reps,
                       int n, uint64_t seed) {
@@ -105,7 +89,7 @@ static void run_torch(variant *vs, int nv, const char *python, const char *scrip
         printf("# PyTorch: a path contains a single quote, skipped\n");
         return;
     }
-    char *cmd = heap_printf("'%s' -c 'import torch' >/dev/null 2>&1", python);
+    char *cmd = gd_aprintf("'%s' -c 'import torch' >/dev/null 2>&1", python);
     if (!cmd || system(cmd) != 0) {
         printf("# PyTorch: %s cannot import torch, skipped\n", python);
         free(cmd);
@@ -114,7 +98,7 @@ static void run_torch(variant *vs, int nv, const char *python, const char *scrip
     free(cmd);
     char names[256] = "";
     for (int k = 0; k < nv; k++) snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "", vs[k].name);
-    cmd = heap_printf("'%s' '%s' --data '%s' --variants %s --reps %ld --n %d --lr %g --seed %llu", python,
+    cmd = gd_aprintf("'%s' '%s' --data '%s' --variants %s --reps %ld --n %d --lr %g --seed %llu", python,
              script, data_dir, names, reps, n, (double)LR, (unsigned long long)seed);
     fflush(stdout);
     FILE *p = cmd ? popen(cmd, "r") : NULL;

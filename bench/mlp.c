@@ -156,22 +156,6 @@ static float *new_buf(size_t n, float v) {
     return p;
 }
 
-/* printf into a new heap string, as long as it needs to be (the paths in it are the
- * user's): NULL if out of memory. */
-static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
-static char *heap_printf(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 /* Runs bench/torch_mlp.py and fills each net's torch_s; prints why when it cannot. */
 static void run_torch(net *nets, int nnets, const char *python, const char *script,
                       const char *data_dir, long reps, long epochs, uint64_t seed) {
@@ -187,7 +171,7 @@ static void run_torch(net *nets, int nnets, const char *python, const char *scri
         printf("# PyTorch: a path contains a single quote, skipped\n");
         return;
     }
-    char *cmd = heap_printf("'%s' -c 'import torch' >/dev/null 2>&1", python);
+    char *cmd = gd_aprintf("'%s' -c 'import torch' >/dev/null 2>&1", python);
     if (!cmd || system(cmd) != 0) {
         printf("# PyTorch: %s cannot import torch, skipped\n", python);
         free(cmd);
@@ -198,7 +182,7 @@ static void run_torch(net *nets, int nnets, const char *python, const char *scri
     for (int k = 0; k < nnets; k++)
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? "," : "",
                  nets[k].name);
-    cmd = heap_printf(
+    cmd = gd_aprintf(
              "'%s' '%s' --data '%s' --nets %s --reps %ld --epochs %ld --seed %llu", python,
              script, data_dir, names, reps, epochs, (unsigned long long)seed);
     fflush(stdout);

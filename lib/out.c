@@ -23,6 +23,19 @@ struct gd_table {
     int failed;           /* a write error happened; close will report it */
 };
 
+char *gd_aprintf(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
 int gd_mkdirs_for(const char *path) {
     char buf[4096];
     if (strlen(path) >= sizeof buf) return gd_seterr("%s: path too long", path);

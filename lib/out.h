@@ -101,6 +101,10 @@ int gd_table_close(gd_table *t);
 /* Give up: remove the temporary file, keep whatever was at the path before. */
 void gd_table_abort(gd_table *t);
 
+/* printf into a new heap string of the length it needs (paths and specs in it are the
+ * user's, of any length): the caller frees it. NULL if out of memory. */
+char *gd_aprintf(const char *fmt, ...) GD_PRINTF(1, 2);
+
 /* Create the parent directories of path (like mkdir -p "$(dirname path)"). */
 int gd_mkdirs_for(const char *path);
 

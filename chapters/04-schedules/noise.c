@@ -38,21 +38,6 @@ typedef struct {
     char *label;      /* no spaces: it is a table column. Heap: a spec's canonical text, whole */
 } schedule;
 
-/* A new heap string, printf-style; NULL if out of memory. */
-static char *heap_printf(const char *fmt, ...) GD_PRINTF(1, 2);
-static char *heap_printf(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
-    if (!s) return NULL;
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return s;
-}
-
 static void curves_free(schedule *sch, int n) {
     for (int i = 0; i < n; i++) gd_sched_free(sch[i].sched), free(sch[i].label);
 }
@@ -254,12 +239,12 @@ int main(int argc, char **argv) {
     schedule sch[MAX_CURVES];
     int n = 0;
     for (int i = 0; i < lrs.n && n < MAX_CURVES; i++, n++) {
-        sch[n] = (schedule){CONSTANT, lrs.v[i], 0, NULL, heap_printf("constant")};
+        sch[n] = (schedule){CONSTANT, lrs.v[i], 0, NULL, gd_aprintf("constant")};
         if (!sch[n].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
     }
     if (!no_decay && n < MAX_CURVES) {
         sch[n] = (schedule){INV_TIME, decay.v[0], decay.v[1], NULL,
-                            heap_printf("1/t:lr0=%g:t0=%g", decay.v[0], decay.v[1])};
+                            gd_aprintf("1/t:lr0=%g:t0=%g", decay.v[0], decay.v[1])};
         if (!sch[n++].label) return fprintf(stderr, "%s: out of memory\n", gd_prog()), 1;
     }
     char *spec_copy = specs ? strdup(specs) : NULL, *save = NULL;
@@ -302,9 +287,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) {
         if (t && i > 0) gd_table_block(t);
         res[i] = run_curve(&sch[i], i, chains, steps, x0, seed, grid, ngrid, t);
-        char *name = sch[i].kind == CONSTANT ? heap_printf("constant lr=%g", sch[i].lr)
-                   : sch[i].kind == SPEC     ? heap_printf("%s base=%g", sch[i].label, sch[i].lr)
-                                             : heap_printf("%s", sch[i].label);
+        char *name = sch[i].kind == CONSTANT ? gd_aprintf("constant lr=%g", sch[i].lr)
+                   : sch[i].kind == SPEC     ? gd_aprintf("%s base=%g", sch[i].label, sch[i].lr)
+                                             : gd_aprintf("%s", sch[i].label);
         printf("%-36s %-12.4g %-12.4g\n", name ? name : "?", res[i].final_loss, res[i].final_theory);
         free(name);
     }
